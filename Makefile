@@ -1,0 +1,23 @@
+# The README's two commands are `make demo` and `make test`; both set up .venv first
+# (tools/setup_env.sh does nothing when the environment is already complete).
+PY := .venv/bin/python
+DATA ?= data/synthetic
+SEEDS ?= 1
+
+.PHONY: env data demo test lint
+
+env:
+	bash tools/setup_env.sh
+
+data: env
+	$(PY) tools/data/generate_synthetic.py --out $(DATA)
+
+demo: data
+	$(PY) tools/benchmark.py configs/benchmarks/synthetic_table1.py --seeds $(SEEDS)
+
+lint: env
+	.venv/bin/lint-imports
+	.venv/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest -q

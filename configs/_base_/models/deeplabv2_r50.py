@@ -1,0 +1,39 @@
+# DeepLabv2 on ResNet-50, the seed paper's segmentor (Sec. 5.1): dilated ResNet with
+# output stride 8 (strides 1,2,1,1 and dilations 1,1,2,4 in the last stages) and the
+# DeepLabv2 ASPP classifier (dilations 6/12/18/24). ImageNet weights come from a local
+# file (nothing can be downloaded); if it is missing, the adaptor warns and starts from
+# random weights.
+norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(
+    type='ClipSegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255)
+segmentor = dict(
+    type='EncoderDecoder',
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        num_stages=4,
+        out_indices=(2, 3),
+        strides=(1, 2, 1, 1),
+        dilations=(1, 1, 2, 4),
+        norm_cfg=norm_cfg,
+        norm_eval=False,
+        style='pytorch',
+        contract_dilation=True,
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet50_imagenet.pth')),
+    decode_head=dict(
+        type='DeepLabV2Head',
+        in_channels=2048,
+        in_index=1,
+        dilations=(6, 12, 18, 24),
+        num_classes=15,
+        align_corners=False,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+                         avg_non_ignore=True)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+model = dict(type='SourceOnly', segmentor=segmentor, data_preprocessor=data_preprocessor)

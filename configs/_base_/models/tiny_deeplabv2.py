@@ -1,0 +1,33 @@
+# Tiny DeepLabv2-style model for the embedded 64x128 pair: a small dilated ConvNet
+# (output stride 4) and the DeepLabv2 ASPP classifier with dilations scaled to the
+# 16x32 feature map. The real-data counterpart is deeplabv2_r50.py.
+norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(
+    type='ClipSegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255)
+segmentor = dict(
+    type='EncoderDecoder',
+    backbone=dict(
+        type='TinyConvNet',
+        widths=(32, 32, 48, 48, 64, 64, 64),
+        strides=(2, 1, 2, 1, 1, 1, 1),
+        dilations=(1, 1, 1, 1, 1, 2, 4),
+        out_indices=(3, 6),
+        norm_cfg=norm_cfg),
+    decode_head=dict(
+        type='DeepLabV2Head',
+        in_channels=64,
+        in_index=1,
+        dilations=(1, 2, 4, 6),
+        num_classes=15,
+        align_corners=False,
+        # Adaptors compute their losses themselves; this entry only satisfies mmseg's head.
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+                         avg_non_ignore=True)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+model = dict(type='SourceOnly', segmentor=segmentor, data_preprocessor=data_preprocessor)

@@ -1,0 +1,37 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+# Two cores in CI: keep torch from oversubscribing when tests spawn subprocesses.
+os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _registered():
+    """Register every module once, with uda_toolbox as the default scope."""
+    from uda_toolbox import register_all_modules
+
+    register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope='session')
+def tiny_pair(tmp_path_factory) -> Path:
+    """A tiny embedded pair (32x64, short clips) shared by the end-to-end tests."""
+    from uda_toolbox.datasets.synthetic import generate_synthetic_pair
+
+    root = tmp_path_factory.mktemp('tiny_pair') / 'synthetic'
+    generate_synthetic_pair(root, seed=0, height=32, width=64, num_source_clips=3,
+                            num_target_train_clips=3, num_target_val_clips=2, clip_length=10,
+                            annotation_interval=5)
+    return root

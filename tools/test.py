@@ -1,0 +1,86 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT`` prints per-class IoU, mIoU and VPQ^s."""
+import argparse
+import json
+import math
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone, uninstalled
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from uda_toolbox import register_all_modules  # noqa: E402
+from uda_toolbox.evaluation import metrics_to_tables  # noqa: E402
+from uda_toolbox.utils import allow_toolbox_checkpoint_globals, atomic_write  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (evaluate) an adaptor checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='dir for logs and the metrics file '
+                        '(default: work_dirs/<method>_<config name>)')
+    parser.add_argument('--out', help='JSON file for the metrics (default: '
+                        '<work-dir>/test_metrics.json)')
+    parser.add_argument('--show-dir', help='dir (inside the work dir) to save painted predictions')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_visualization(cfg: Config, show_dir: str) -> None:
+    """Paint predictions of every test frame into ``show_dir``, as mmseg's --show-dir does."""
+    hooks = cfg.setdefault('default_hooks', {})
+    vis = hooks.setdefault('visualization', dict(type='SegVisualizationHook'))
+    vis.update(draw=True, interval=1)
+    cfg.visualizer.save_dir = show_dir
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    allow_toolbox_checkpoint_globals()
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'Checkpoint {args.checkpoint!r} does not exist: pass the .pth file '
+                         'written by tools/train.py (e.g. work_dirs/<run>/iter_600.pth).')
+    if not osp.isfile(args.config):
+        raise SystemExit(f'Config file {args.config!r} does not exist.')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        method = osp.basename(osp.dirname(osp.abspath(args.config)))
+        cfg.work_dir = osp.join('work_dirs',
+                                f'{method}_{osp.splitext(osp.basename(args.config))[0]}')
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        enable_visualization(cfg, args.show_dir)
+
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    classes = runner.test_dataloader.dataset.metainfo['classes']
+    if runner.rank == 0:
+        print(metrics_to_tables(metrics, classes))
+        out = args.out or osp.join(cfg.work_dir, 'test_metrics.json')
+        record = dict(config=args.config, checkpoint=args.checkpoint, classes=list(classes),
+                      metrics={k: (None if isinstance(v, float) and math.isnan(v) else float(v))
+                               for k, v in metrics.items()})
+        with atomic_write(out) as tmp:
+            tmp.write_text(json.dumps(record, indent=1))
+        print(f'metrics written to {out}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,49 @@
+"""Data preprocessor for UDA batches of clips (training) and single frames (validation, test)."""
+from typing import Any, Dict, Optional
+
+import torch
+from mmseg.models.data_preprocessor import SegDataPreProcessor
+
+from uda_toolbox.registry import MODELS
+
+DOMAINS = ('source', 'target')
+
+
+@MODELS.register_module()
+class ClipSegDataPreProcessor(SegDataPreProcessor):
+    """Normalises and stacks clips; frames for inference are handled as in mmseg.
+
+    Training batches are ``{'source': clip_batch, 'target': clip_batch}`` where a clip
+    batch, collated by ``pseudo_collate``, holds lists of ``inputs`` (T, 3, H, W) uint8,
+    ``gt_seg`` (T, H, W) uint8, optional ``flows`` (T-1, 2, H, W) and ``meta``. Each
+    domain comes back as ``inputs`` float (N, T, 3, H, W) normalised, ``gt_seg`` int64
+    (N, T, H, W), ``flows`` float (N, T-1, 2, H, W) when present, and ``meta``.
+    Validation and test batches (``inputs`` + ``data_samples``) go to
+    :class:`SegDataPreProcessor` unchanged, so inference is exactly mmseg's.
+    """
+
+    def forward(self, data: dict, training: bool = False) -> Dict[str, Any]:
+        if any(domain in data for domain in DOMAINS):
+            return {domain: self._clip_batch(data[domain]) for domain in DOMAINS if domain in data}
+        return super().forward(data, training)
+
+    def _clip_batch(self, batch: dict) -> Dict[str, Any]:
+        inputs = torch.stack(list(batch['inputs'])) if not torch.is_tensor(batch['inputs']) \
+            else batch['inputs']
+        inputs = self.cast_data(inputs).float()
+        if self.channel_conversion:
+            inputs = inputs[:, :, [2, 1, 0]]
+        if self._enable_normalize:
+            inputs = (inputs - self.mean.view(1, 1, -1, 1, 1)) / self.std.view(1, 1, -1, 1, 1)
+        out: Dict[str, Any] = dict(inputs=inputs, meta=batch.get('meta'))
+        out['gt_seg'] = self._stack(batch.get('gt_seg'), torch.long)
+        flows = self._stack(batch.get('flows'), torch.float32)
+        if flows is not None:
+            out['flows'] = flows
+        return out
+
+    def _stack(self, items: Optional[Any], dtype: torch.dtype) -> Optional[torch.Tensor]:
+        if items is None:
+            return None
+        stacked = items if torch.is_tensor(items) else torch.stack(list(items))
+        return self.cast_data(stacked).to(dtype)

@@ -1,0 +1,56 @@
+"""Registries of uda_toolbox.
+
+Every registry is a child of mmsegmentation's, so a config with
+``default_scope='uda_toolbox'`` finds our modules first and falls back to
+mmseg's and mmengine's (``EncoderDecoder``, ``SegLocalVisualizer``, ...).
+``locations`` make the registries import the modules that fill them on the
+first ``build``, so a config never names a module path.
+"""
+from mmengine.registry import Registry
+from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
+from mmseg.registry import DATASETS as MMSEG_DATASETS
+from mmseg.registry import HOOKS as MMSEG_HOOKS
+from mmseg.registry import LOG_PROCESSORS as MMSEG_LOG_PROCESSORS
+from mmseg.registry import LOOPS as MMSEG_LOOPS
+from mmseg.registry import METRICS as MMSEG_METRICS
+from mmseg.registry import MODELS as MMSEG_MODELS
+from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMSEG_OPTIM_WRAPPER_CONSTRUCTORS
+from mmseg.registry import OPTIM_WRAPPERS as MMSEG_OPTIM_WRAPPERS
+from mmseg.registry import OPTIMIZERS as MMSEG_OPTIMIZERS
+from mmseg.registry import PARAM_SCHEDULERS as MMSEG_PARAM_SCHEDULERS
+from mmseg.registry import TRANSFORMS as MMSEG_TRANSFORMS
+from mmseg.registry import VISBACKENDS as MMSEG_VISBACKENDS
+from mmseg.registry import VISUALIZERS as MMSEG_VISUALIZERS
+from mmseg.registry import WEIGHT_INITIALIZERS as MMSEG_WEIGHT_INITIALIZERS
+
+SCOPE = 'uda_toolbox'
+
+# Segmentors, backbones, heads, losses, discriminators, data preprocessors and adaptors.
+MODELS = Registry('model', parent=MMSEG_MODELS, scope=SCOPE,
+                  locations=['uda_toolbox.models', 'uda_toolbox.adaptors'])
+DATASETS = Registry('dataset', parent=MMSEG_DATASETS, scope=SCOPE,
+                    locations=['uda_toolbox.datasets'])
+TRANSFORMS = Registry('transform', parent=MMSEG_TRANSFORMS, scope=SCOPE,
+                      locations=['uda_toolbox.datasets'])
+METRICS = Registry('metric', parent=MMSEG_METRICS, scope=SCOPE,
+                   locations=['uda_toolbox.evaluation'])
+HOOKS = Registry('hook', parent=MMSEG_HOOKS, scope=SCOPE,
+                 locations=['uda_toolbox.engine'])
+DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS, scope=SCOPE,
+                         locations=['uda_toolbox.datasets'])
+LOOPS = Registry('loop', parent=MMSEG_LOOPS, scope=SCOPE, locations=['uda_toolbox.engine'])
+OPTIMIZERS = Registry('optimizer', parent=MMSEG_OPTIMIZERS, scope=SCOPE)
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMSEG_OPTIM_WRAPPERS, scope=SCOPE)
+OPTIM_WRAPPER_CONSTRUCTORS = Registry('optimizer wrapper constructor',
+                                      parent=MMSEG_OPTIM_WRAPPER_CONSTRUCTORS, scope=SCOPE)
+PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMSEG_PARAM_SCHEDULERS, scope=SCOPE)
+WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMSEG_WEIGHT_INITIALIZERS, scope=SCOPE)
+VISUALIZERS = Registry('visualizer', parent=MMSEG_VISUALIZERS, scope=SCOPE)
+VISBACKENDS = Registry('vis_backend', parent=MMSEG_VISBACKENDS, scope=SCOPE)
+LOG_PROCESSORS = Registry('log_processor', parent=MMSEG_LOG_PROCESSORS, scope=SCOPE)
+
+# Our own root registries (no mmseg counterpart): optical flow estimators and
+# pseudo-label threshold policies.
+FLOW_ESTIMATORS = Registry('flow estimator', scope=SCOPE, locations=['uda_toolbox.flow'])
+PSEUDO_LABEL_POLICIES = Registry('pseudo-label policy', scope=SCOPE,
+                                 locations=['uda_toolbox.pseudo_labels'])
