@@ -1,0 +1,22 @@
+"""Evaluation: mIoU and stuff-only video panoptic quality (VPQ^s)."""
+from .metrics import (
+    ClipSegMetric,
+    accuracy_from_confusion,
+    confusion_matrix,
+    frame_counts,
+    frame_vpq_stats,
+    frames_per_window,
+    iou_from_confusion,
+    pq_from_counts,
+    tube_pq_counts,
+    vpq_from_frame_stats,
+    vpq_stats_from_counts,
+)
+from .tables import benchmark_tables, format_class_table, metrics_to_tables
+
+__all__ = [
+    'ClipSegMetric', 'accuracy_from_confusion', 'benchmark_tables', 'confusion_matrix', 'format_class_table',
+    'frame_counts', 'frame_vpq_stats', 'frames_per_window', 'iou_from_confusion',
+    'metrics_to_tables', 'pq_from_counts', 'tube_pq_counts', 'vpq_from_frame_stats',
+    'vpq_stats_from_counts'
+]

@@ -1,0 +1,179 @@
+"""Markdown tables of per-class metrics.
+
+Shared by :class:`~uda_toolbox.evaluation.ClipSegMetric` (log output),
+``tools/test.py`` and the benchmark, so every report prints the same layout.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Mapping, Optional, Sequence, Tuple
+
+# Matches the per-window summary keys written by ClipSegMetric, e.g. 'VPQ_k10'.
+_VPQ_K_KEY = re.compile(r'^VPQ_k(\d+)$')
+
+
+def _format_value(value: object, precision: int) -> str:
+    """One table cell: NaN / missing / non-numeric -> '-', numbers rounded."""
+    if value is None:
+        return '-'
+    try:
+        number = float(value)  # accepts numpy scalars and 0-d arrays
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return '-'
+    return f'{number:.{precision}f}'
+
+
+def format_class_table(rows: Mapping[str, Mapping[str, float]],
+                       columns: Sequence[str],
+                       title: Optional[str] = None,
+                       precision: int = 1) -> str:
+    """Render rows of named values as a Markdown table.
+
+    Args:
+        rows: ``{row_name: {column_name: value}}``; a column missing from a row
+            and NaN values are printed as ``-``.
+        columns: Column names in display order (e.g. classes then ``'mean'``).
+        title: Optional bold line printed above the table.
+        precision: Digits after the decimal point.
+
+    Returns:
+        The table as a string (no trailing newline).
+    """
+    header = '| | ' + ' | '.join(str(c) for c in columns) + ' |'
+    # '---:' right-aligns numbers; the first column holds row names.
+    separator = '|:---|' + '|'.join('---:' for _ in columns) + '|'
+    lines = [header, separator]
+    for row_name, values in rows.items():
+        cells = [_format_value(values.get(col), precision) for col in columns]
+        lines.append(f'| {row_name} | ' + ' | '.join(cells) + ' |')
+    table = '\n'.join(lines)
+    if title:
+        table = f'**{title}**\n\n{table}'
+    return table
+
+
+def _strip_prefix(metrics: Mapping[str, float]) -> dict:
+    """Drop an evaluator prefix (``'val/mIoU'`` -> ``'mIoU'``).
+
+    Class names never contain '/', so everything up to the last '/' is the
+    prefix that mmengine's ``BaseMetric.evaluate`` adds.
+    """
+    return {key.rsplit('/', 1)[-1]: value for key, value in metrics.items()}
+
+
+def metrics_to_tables(metrics: Mapping[str, float], classes: Sequence[str],
+                      precision: int = 1) -> str:
+    """Render a :class:`ClipSegMetric` result dict as Markdown tables.
+
+    Produces a per-class IoU table (columns: classes, ``mIoU``, ``aAcc``) and,
+    when VPQ keys are present, a VPQ^s table with one row per window size
+    ``k`` plus a ``mean`` row and columns classes + ``mean``.
+
+    Args:
+        metrics: Flat dict with keys ``mIoU``, ``aAcc``, ``IoU.<class>``,
+            ``VPQ``, ``VPQ_k<k>``, ``VPQ.<class>``, ``VPQ_k<k>.<class>``
+            (values in %), optionally prefixed by ``'<prefix>/'``.
+        classes: Class names in display order.
+        precision: Digits after the decimal point.
+
+    Returns:
+        The tables separated by a blank line.
+    """
+    flat = _strip_prefix(metrics)
+    classes = [str(c) for c in classes]
+
+    iou_row = {c: flat.get(f'IoU.{c}') for c in classes}
+    iou_row['mIoU'] = flat.get('mIoU')
+    iou_row['aAcc'] = flat.get('aAcc')
+    tables = [format_class_table({'IoU': iou_row}, classes + ['mIoU', 'aAcc'],
+                                 title='Per-class IoU (%)', precision=precision)]
+
+    window_sizes = sorted(int(m.group(1)) for m in map(_VPQ_K_KEY.match, flat) if m)
+    if window_sizes:
+        vpq_rows = {}
+        for k in window_sizes:
+            row = {c: flat.get(f'VPQ_k{k}.{c}') for c in classes}
+            row['mean'] = flat.get(f'VPQ_k{k}')
+            vpq_rows[f'k={k}'] = row
+        mean_row = {c: flat.get(f'VPQ.{c}') for c in classes}
+        mean_row['mean'] = flat.get('VPQ')
+        vpq_rows['mean'] = mean_row
+        tables.append(format_class_table(vpq_rows, classes + ['mean'],
+                                         title='VPQ^s (%) per window size k',
+                                         precision=precision))
+    return '\n\n'.join(tables)
+
+
+def _mean_std(values: Sequence[Optional[float]]) -> Tuple[float, float, int]:
+    """Mean and sample std over seeds, ignoring missing/NaN values (std 0 for one value)."""
+    finite = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    if not finite:
+        return math.nan, math.nan, 0
+    mean = sum(finite) / len(finite)
+    if len(finite) < 2:
+        return mean, 0.0, len(finite)
+    var = sum((v - mean) ** 2 for v in finite) / (len(finite) - 1)
+    return mean, math.sqrt(var), len(finite)
+
+
+def _cell(mean: float, std: float, count: int, precision: int) -> str:
+    if count == 0:
+        return '-'
+    if count == 1:
+        return f'{mean:.{precision}f}'
+    return f'{mean:.{precision}f} ± {std:.{precision}f}'
+
+
+def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
+                     classes: Sequence[str],
+                     arch: Optional[Mapping[str, str]] = None,
+                     precision: int = 1) -> dict:
+    """Table 1 (per-class IoU + mIoU) and Table 2 (per-class VPQ^s + mean) of several runs.
+
+    Args:
+        results: ``{method: [metrics of seed 0, metrics of seed 1, ...]}`` (ClipSegMetric
+            dicts, values in %), in display order.
+        classes: Class names in the paper's order. Classes without a value in any run
+            (absent from the evaluation labels) are left out of the tables.
+        arch: ``{method: 'AT' | 'ST' | 'A+S' | '-'}``, the seed paper's "Arch." column.
+        precision: Digits after the decimal point.
+
+    Returns:
+        ``dict(markdown=str, csv=str, json=str)``; cells are mean ± std over seeds.
+    """
+    arch = arch or {}
+    flat = {name: [_strip_prefix(m) for m in runs] for name, runs in results.items()}
+    tables = {
+        'Table 1: mIoU (%)': ([f'IoU.{c}' for c in classes] + ['mIoU'], list(classes) + ['mIoU']),
+        'Table 2: VPQ^s (%)': ([f'VPQ.{c}' for c in classes]
+                               + ['VPQ_k0', 'VPQ_k5', 'VPQ_k10', 'VPQ_k15', 'VPQ'],
+                               list(classes) + ['k=0', 'k=5', 'k=10', 'k=15', 'VPQ^s']),
+    }
+    markdown, records = [], {}
+    csv_lines = ['table,method,arch,seeds,column,mean,std']
+    for title, (keys, names) in tables.items():
+        stats = {name: {key: _mean_std([run.get(key) for run in runs]) for key in keys}
+                 for name, runs in flat.items()}
+        kept = [(k, n) for k, n in zip(keys, names)
+                if any(stats[m][k][2] > 0 for m in stats)]
+        rows = {}
+        for method, by_key in stats.items():
+            seeds = len(flat[method])
+            rows[f'{method} ({seeds} seed{"s" if seeds > 1 else ""})'] = dict(
+                {'Arch.': arch.get(method, '-')},
+                **{n: _cell(*by_key[k], precision) for k, n in kept})
+            for key, name in kept:
+                mean, std, _ = by_key[key]
+                csv_lines.append(f'{title.split(":")[0]},{method},{arch.get(method, "-")},'
+                                 f'{seeds},{name},{mean:.4f},{std:.4f}')
+                records.setdefault(method, {})[key] = dict(
+                    mean=None if math.isnan(mean) else mean, std=None if math.isnan(std) else std,
+                    values=[run.get(key) for run in flat[method]])
+        markdown.append(format_class_table(rows, ['Arch.'] + [n for _, n in kept],
+                                           title=title, precision=precision))
+    return dict(markdown='\n\n'.join(markdown), csv='\n'.join(csv_lines) + '\n',
+                json=json.dumps(records, indent=1, allow_nan=False))
