@@ -3,7 +3,7 @@ from typing import Dict
 
 from torch import Tensor
 
-from uda_toolbox.adaptors.base import Batch, BaseAdaptor
+from uda_toolbox.adaptors.base import BaseAdaptor, Batch
 from uda_toolbox.registry import MODELS
 
 
