@@ -3,8 +3,9 @@
 Every registry is a child of mmsegmentation's, so a config with
 ``default_scope='uda_toolbox'`` finds our modules first and falls back to
 mmseg's and mmengine's (``EncoderDecoder``, ``SegLocalVisualizer``, ...).
-``locations`` make the registries import the modules that fill them on the
-first ``build``, so a config never names a module path.
+``locations`` make the registries import the modules that fill them (ours and
+mmseg's, since a parent registry does not import its own locations when a child
+searches it) on the first ``build``, so a config never names a module path.
 """
 from mmengine.registry import Registry
 from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
@@ -27,25 +28,27 @@ SCOPE = 'uda_toolbox'
 
 # Segmentors, backbones, heads, losses, discriminators, data preprocessors and adaptors.
 MODELS = Registry('model', parent=MMSEG_MODELS, scope=SCOPE,
-                  locations=['uda_toolbox.models', 'uda_toolbox.adaptors'])
+                  locations=['mmseg.models', 'uda_toolbox.models', 'uda_toolbox.adaptors'])
 DATASETS = Registry('dataset', parent=MMSEG_DATASETS, scope=SCOPE,
-                    locations=['uda_toolbox.datasets'])
+                    locations=['mmseg.datasets', 'uda_toolbox.datasets'])
 TRANSFORMS = Registry('transform', parent=MMSEG_TRANSFORMS, scope=SCOPE,
-                      locations=['uda_toolbox.datasets'])
+                      locations=['mmseg.datasets.transforms', 'uda_toolbox.datasets'])
 METRICS = Registry('metric', parent=MMSEG_METRICS, scope=SCOPE,
-                   locations=['uda_toolbox.evaluation'])
+                   locations=['mmseg.evaluation', 'uda_toolbox.evaluation'])
 HOOKS = Registry('hook', parent=MMSEG_HOOKS, scope=SCOPE,
-                 locations=['uda_toolbox.engine'])
+                 locations=['mmseg.engine.hooks', 'uda_toolbox.engine'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS, scope=SCOPE,
                          locations=['uda_toolbox.datasets'])
 LOOPS = Registry('loop', parent=MMSEG_LOOPS, scope=SCOPE, locations=['uda_toolbox.engine'])
 OPTIMIZERS = Registry('optimizer', parent=MMSEG_OPTIMIZERS, scope=SCOPE)
 OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMSEG_OPTIM_WRAPPERS, scope=SCOPE)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry('optimizer wrapper constructor',
-                                      parent=MMSEG_OPTIM_WRAPPER_CONSTRUCTORS, scope=SCOPE)
+                                      parent=MMSEG_OPTIM_WRAPPER_CONSTRUCTORS, scope=SCOPE,
+                                      locations=['mmseg.engine.optimizers'])
 PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMSEG_PARAM_SCHEDULERS, scope=SCOPE)
 WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMSEG_WEIGHT_INITIALIZERS, scope=SCOPE)
-VISUALIZERS = Registry('visualizer', parent=MMSEG_VISUALIZERS, scope=SCOPE)
+VISUALIZERS = Registry('visualizer', parent=MMSEG_VISUALIZERS, scope=SCOPE,
+                       locations=['mmseg.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMSEG_VISBACKENDS, scope=SCOPE)
 LOG_PROCESSORS = Registry('log_processor', parent=MMSEG_LOG_PROCESSORS, scope=SCOPE)
 

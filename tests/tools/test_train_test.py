@@ -41,7 +41,7 @@ def test_train_resume_test(tmp_path, repo_root, tiny_pair):
     ckpt = torch.load(work / 'iter_6.pth', map_location='cpu')  # weights_only=True default
     assert ckpt['meta']['iter'] == 6
     assert 'state' in ckpt['optimizer'] and len(ckpt['optimizer']['state']) > 0
-    assert ckpt['param_schedulers'][0]['last_step'] == 6
+    assert ckpt['param_schedulers'][0]['_global_step'] == 6  # the scheduler resumed too
 
     out = tmp_path / 'metrics.json'
     log = _run(['tools/test.py', str(cfg), str(work / 'iter_6.pth'), '--work-dir', str(work),

@@ -15,7 +15,8 @@ class ClipSegDataPreProcessor(SegDataPreProcessor):
 
     Training batches are ``{'source': clip_batch, 'target': clip_batch}`` where a clip
     batch, collated by ``pseudo_collate``, holds lists of ``inputs`` (T, 3, H, W) uint8,
-    ``gt_seg`` (T, H, W) uint8, optional ``flows`` (T-1, 2, H, W) and ``meta``. Each
+    ``gt_seg`` (T, H, W) uint8, optional ``flows`` (T-1, 2, H, W) and ``meta`` (one
+    data element per clip: clip_id, frame_ids, img_paths). Each
     domain comes back as ``inputs`` float (N, T, 3, H, W) normalised, ``gt_seg`` int64
     (N, T, H, W), ``flows`` float (N, T-1, 2, H, W) when present, and ``meta``.
     Validation and test batches (``inputs`` + ``data_samples``) go to

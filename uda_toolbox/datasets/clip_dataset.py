@@ -1,0 +1,338 @@
+"""Video clip dataset: frame pairs for training, annotated frames for testing.
+
+On-disk layout (see docs / interfaces.md)::
+
+    <img_path>/<clip>/<clip>_<FFFFF><img_suffix>         frames
+    <seg_map_path>/<clip>/<clip>_<FFFFF><seg_map_suffix>  labels (annotated frames only)
+    <flow_path>/<clip>/<clip>_<FFFFF>_bw.npy              flow from frame F to F-1
+    <flow_path>/<clip>/<clip>_<FFFFF>_fw.npy              flow from frame F to F+1
+
+Any per-clip file name ending with ``_<digits><img_suffix>`` is accepted; the
+digits are the frame index. Labels and flows are paired with frames by name.
+A subclass for another layout (e.g. Cityscapes-VPS, one flat directory) only
+overrides :meth:`ClipDataset.scan_clips`.
+"""
+import copy
+import os
+import os.path as osp
+import re
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+from mmengine.dataset import BaseDataset
+
+from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
+from uda_toolbox.registry import DATASETS
+
+# Flow file endings, tried in this order: numpy (our generator) then Middlebury.
+FLOW_SUFFIXES = ('.npy', '.flo')
+_FRAME_RE = re.compile(r'^(?P<prefix>.+)_(?P<frame>\d+)$')
+
+
+def natural_key(name: str) -> List[Union[int, str]]:
+    """Sort key that orders ``'2'`` before ``'10'`` (digit runs compare as ints)."""
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r'(\d+)', name)]
+
+
+def parse_frame_index(stem: str) -> Optional[int]:
+    """Frame index of a file stem ``<anything>_<digits>``, or None if it has none."""
+    match = _FRAME_RE.match(stem)
+    return int(match.group('frame')) if match else None
+
+
+def make_frame(frame_idx: int, img_path: str, seg_map_path: Optional[str] = None,
+               flow_bw_path: Optional[str] = None,
+               flow_fw_path: Optional[str] = None) -> Dict[str, Any]:
+    """One frame record of :attr:`ClipDataset.clips` (the format ``scan_clips`` returns)."""
+    return dict(frame_idx=int(frame_idx), img_path=img_path, seg_map_path=seg_map_path,
+                flow_bw_path=flow_bw_path, flow_fw_path=flow_fw_path)
+
+
+@DATASETS.register_module()
+class ClipDataset(BaseDataset):
+    """Frames of video clips, as frame pairs (train) or single annotated frames (test).
+
+    ``mode='train'``: one item per frame ``t`` whose frame ``t - tau`` exists in
+    the same clip, holding the pair ``(t - tau, t)`` in time order (T = 2).
+    ``mode='test'``: one item per annotated frame (T = 1), in (clip, frame) order.
+
+    Item (``data_info``) keys: ``clip_id`` (str), ``frame_ids`` (list[int]),
+    ``img_paths`` (list[str]), ``seg_map_paths`` (list[str | None]),
+    ``flow_paths`` (list[str | None], T - 1 entries: ``flow_paths[k - 1]`` is the
+    ``_bw`` flow of sample frame ``k`` (from frame k to frame k - 1) when
+    ``tau == 1`` and the file exists, else None), ``label_map``,
+    ``reduce_zero_label`` (always False). ``get_data_info`` adds ``sample_idx``
+    and ``num_classes``.
+
+    Args:
+        data_root: Root joined to relative ``data_prefix`` entries.
+        data_prefix: ``dict(img_path=..., seg_map_path=None|..., flow_path=None|...)``.
+        img_suffix: Frame file ending.
+        seg_map_suffix: Label file ending.
+        mode: ``'train'`` (frame pairs) or ``'test'`` (annotated frames).
+        tau: Temporal distance of a training pair.
+        labelled_only: In train mode, keep only pairs whose last frame has a label.
+        label_map: Raw label id -> train id; ids it does not list become 255.
+        metainfo: Classes/palette; defaults to ``VIDEO_UDA_METAINFO``.
+        pipeline: Transforms (configs or callables).
+        test_mode, serialize_data, lazy_init, filter_cfg, indices, max_refetch:
+            As in :class:`mmengine.dataset.BaseDataset`.
+        prepare_hint: Sentence appended to missing-path errors, e.g. how to
+            generate or download the data.
+    """
+
+    METAINFO: dict = copy.deepcopy(VIDEO_UDA_METAINFO)
+
+    def __init__(self,
+                 data_root: Optional[str] = '',
+                 data_prefix: Optional[dict] = None,
+                 img_suffix: str = '.png',
+                 seg_map_suffix: str = '.png',
+                 mode: str = 'train',
+                 tau: int = 1,
+                 labelled_only: bool = False,
+                 label_map: Optional[Dict[int, int]] = None,
+                 metainfo: Optional[dict] = None,
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 test_mode: bool = False,
+                 serialize_data: bool = True,
+                 lazy_init: bool = False,
+                 filter_cfg: Optional[dict] = None,
+                 indices: Optional[Union[int, Sequence[int]]] = None,
+                 max_refetch: int = 1000,
+                 prepare_hint: Optional[str] = None) -> None:
+        if mode not in ('train', 'test'):
+            raise ValueError(f"ClipDataset: mode must be 'train' or 'test', got {mode!r}.")
+        if int(tau) != tau or tau < 1:
+            raise ValueError(f'ClipDataset: tau must be an integer >= 1, got {tau!r}.')
+        data_prefix = dict(img_path='') if data_prefix is None else dict(data_prefix)
+        if not data_prefix.get('img_path') and not data_root:
+            raise ValueError('ClipDataset: set data_root and/or data_prefix.img_path '
+                             '(the directory holding one sub-directory per clip).')
+        unknown = set(data_prefix) - {'img_path', 'seg_map_path', 'flow_path'}
+        if unknown:
+            raise KeyError(f'ClipDataset: unknown data_prefix keys {sorted(unknown)}; '
+                           'allowed: img_path, seg_map_path, flow_path.')
+        if labelled_only and not data_prefix.get('seg_map_path'):
+            raise ValueError('ClipDataset: labelled_only=True needs data_prefix.seg_map_path.')
+        self.img_suffix = img_suffix
+        self.seg_map_suffix = seg_map_suffix
+        self.mode = mode
+        self.tau = int(tau)
+        self.labelled_only = labelled_only
+        self.prepare_hint = prepare_hint
+        classes = (metainfo or {}).get('classes', self.METAINFO['classes'])
+        self.label_map = self._check_label_map(label_map, len(classes))
+        self.clips: Dict[str, List[Dict[str, Any]]] = {}
+        self._data_root_given = data_root or ''
+        # mmengine joins every prefix with data_root and rejects None, so unset
+        # (None) prefixes are dropped here and read back with ``.get``.
+        if data_prefix.get('img_path') is None:
+            data_prefix['img_path'] = ''  # the clips sit directly in data_root
+        data_prefix = {k: v for k, v in data_prefix.items() if v is not None}
+        super().__init__(ann_file='', metainfo=metainfo, data_root=data_root or '',
+                         data_prefix=data_prefix, filter_cfg=filter_cfg, indices=indices,
+                         serialize_data=serialize_data, pipeline=list(pipeline),
+                         test_mode=test_mode, lazy_init=lazy_init, max_refetch=max_refetch)
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _check_label_map(label_map: Optional[Dict[int, int]],
+                         num_classes: int) -> Optional[Dict[int, int]]:
+        """Validate ``label_map`` (raw id -> train id in [0, num_classes) or 255)."""
+        if label_map is None:
+            return None
+        clean = {}
+        for raw, train in dict(label_map).items():
+            raw, train = int(raw), int(train)
+            if raw < 0 or not (0 <= train < num_classes or train == IGNORE_INDEX):
+                raise ValueError(
+                    f'ClipDataset: label_map entry {raw} -> {train} is invalid: raw ids must be '
+                    f'>= 0 and train ids in [0, {num_classes}) or {IGNORE_INDEX}.')
+            clean[raw] = train
+        return clean
+
+    def _missing(self, what: str, path: str) -> FileNotFoundError:
+        """A FileNotFoundError naming ``path`` and the prepare hint."""
+        msg = f'ClipDataset: {what} {path!r} does not exist.'
+        if self.prepare_hint:
+            msg += f' {self.prepare_hint}'
+        return FileNotFoundError(msg)
+
+    def _check_paths(self) -> None:
+        """Fail early, naming the path, when the data root or a prefix dir is missing."""
+        if self._data_root_given and not osp.isdir(self._data_root_given):
+            raise self._missing('data_root', self._data_root_given)
+        names = dict(img_path='image directory (data_prefix.img_path)',
+                     seg_map_path='label directory (data_prefix.seg_map_path)',
+                     flow_path='flow directory (data_prefix.flow_path)')
+        for key, what in names.items():
+            path = self.data_prefix.get(key)
+            if path is not None and not osp.isdir(path):
+                raise self._missing(what, path)
+
+    # ----------------------------------------------------------------- scanning
+    def scan_clips(self) -> Dict[str, List[Dict[str, Any]]]:
+        """Find every frame of every clip, with its label and flow files.
+
+        Override this (only this) for another on-disk layout.
+
+        Returns:
+            clip_id -> list of frame records built with :func:`make_frame`
+            (keys ``frame_idx``, ``img_path``, ``seg_map_path``, ``flow_bw_path``,
+            ``flow_fw_path``; missing files are None). Order does not matter:
+            :meth:`load_data_list` sorts clips naturally and frames by index.
+        """
+        img_root = self.data_prefix['img_path']
+        seg_root = self.data_prefix.get('seg_map_path')
+        flow_root = self.data_prefix.get('flow_path')
+        clip_ids = sorted((e.name for e in os.scandir(img_root)
+                           if e.is_dir() and not e.name.startswith('.')), key=natural_key)
+        if not clip_ids:
+            raise FileNotFoundError(
+                f'ClipDataset: no clip directories in {img_root!r}; expected '
+                f'<img_path>/<clip>/<clip>_<FFFFF>{self.img_suffix}.'
+                + (f' {self.prepare_hint}' if self.prepare_hint else ''))
+        clips = {}
+        for clip_id in clip_ids:
+            seg_files = _list_files(osp.join(seg_root, clip_id)) if seg_root else set()
+            flow_files = _list_files(osp.join(flow_root, clip_id)) if flow_root else set()
+            frames = []
+            for name in sorted(os.listdir(osp.join(img_root, clip_id))):
+                # Hidden names include half-written temporaries of atomic writers.
+                if name.startswith('.') or not name.endswith(self.img_suffix):
+                    continue
+                stem = name[:len(name) - len(self.img_suffix)]
+                frame_idx = parse_frame_index(stem)
+                if frame_idx is None:
+                    warnings.warn(f'ClipDataset: skipping {osp.join(img_root, clip_id, name)}: '
+                                  'its name does not end with _<frame index>'
+                                  f'{self.img_suffix}.', stacklevel=2)
+                    continue
+                seg_name = stem + self.seg_map_suffix
+                frames.append(make_frame(
+                    frame_idx, osp.join(img_root, clip_id, name),
+                    osp.join(seg_root, clip_id, seg_name) if seg_name in seg_files else None,
+                    _find_flow(flow_root, clip_id, stem + '_bw', flow_files),
+                    _find_flow(flow_root, clip_id, stem + '_fw', flow_files)))
+            clips[clip_id] = frames
+        return clips
+
+    def load_data_list(self) -> List[dict]:
+        """Scan the clips and build the items of :attr:`mode` (see the class doc)."""
+        self._check_paths()
+        clips = {}
+        scanned = self.scan_clips()
+        for clip_id in sorted(scanned, key=natural_key):
+            frames = sorted(scanned[clip_id], key=lambda f: f['frame_idx'])
+            seen = set()
+            for frame in frames:
+                if frame['frame_idx'] in seen:
+                    raise ValueError(f'ClipDataset: clip {clip_id!r} has frame index '
+                                     f'{frame["frame_idx"]} twice (e.g. {frame["img_path"]!r}); '
+                                     'remove the duplicate file.')
+                seen.add(frame['frame_idx'])
+            if not frames:
+                warnings.warn(f'ClipDataset: clip {clip_id!r} has no frame ending with '
+                              f'{self.img_suffix!r}; skipped.', stacklevel=2)
+                continue
+            clips[clip_id] = frames
+        self.clips = clips
+        if self.mode == 'train':
+            return self._train_items()
+        return self._test_items()
+
+    def _base_item(self, clip_id: str, frames: List[Dict[str, Any]]) -> dict:
+        """The data_info of ``frames`` (in time order) of one clip."""
+        flow_paths = [f['flow_bw_path'] if self.tau == 1 else None for f in frames[1:]]
+        return dict(clip_id=clip_id,
+                    frame_ids=[f['frame_idx'] for f in frames],
+                    img_paths=[f['img_path'] for f in frames],
+                    seg_map_paths=[f['seg_map_path'] for f in frames],
+                    flow_paths=flow_paths,
+                    label_map=self.label_map,
+                    reduce_zero_label=False)
+
+    def _train_items(self) -> List[dict]:
+        """One item per frame t whose frame t - tau exists: the pair (t - tau, t)."""
+        items = []
+        for clip_id, frames in self.clips.items():
+            by_idx = {f['frame_idx']: f for f in frames}
+            clip_items = []
+            for frame in frames:
+                prev = by_idx.get(frame['frame_idx'] - self.tau)
+                if prev is None:
+                    continue
+                if self.labelled_only and frame['seg_map_path'] is None:
+                    continue
+                clip_items.append(self._base_item(clip_id, [prev, frame]))
+            if len(frames) < self.tau + 1:
+                warnings.warn(f'ClipDataset: clip {clip_id!r} has {len(frames)} frame(s), fewer '
+                              f'than tau + 1 = {self.tau + 1}; skipped.', stacklevel=2)
+            elif not clip_items and not self.labelled_only:
+                warnings.warn(f'ClipDataset: clip {clip_id!r} has no two frames {self.tau} '
+                              'apart (gaps in its frame indices); skipped.', stacklevel=2)
+            items.extend(clip_items)
+        if not items:
+            reason = ('no pair has a labelled last frame (labelled_only=True)'
+                      if self.labelled_only else f'no clip has two frames {self.tau} apart')
+            raise ValueError(f'ClipDataset: no training item under '
+                             f'{self.data_prefix["img_path"]!r}: {reason}.'
+                             + (f' {self.prepare_hint}' if self.prepare_hint else ''))
+        return items
+
+    def _test_items(self) -> List[dict]:
+        """One item per annotated frame, in (clip, frame) order."""
+        seg_root = self.data_prefix.get('seg_map_path')
+        if seg_root is None:
+            raise ValueError("ClipDataset: mode='test' needs labels; set "
+                             'data_prefix.seg_map_path to the label directory.')
+        items = [self._base_item(clip_id, [frame])
+                 for clip_id, frames in self.clips.items()
+                 for frame in frames if frame['seg_map_path'] is not None]
+        if not items:
+            raise ValueError(
+                f"ClipDataset: mode='test' found no labels: no file in {seg_root!r} matches "
+                f'<clip>/<frame stem>{self.seg_map_suffix} of a frame in '
+                f'{self.data_prefix["img_path"]!r}. Check data_prefix.seg_map_path and '
+                'seg_map_suffix.')
+        return items
+
+    # ------------------------------------------------------------------- access
+    def get_data_info(self, idx: int) -> dict:
+        """The item ``idx`` plus ``sample_idx`` and ``num_classes`` (for label checks)."""
+        data_info = super().get_data_info(idx)
+        data_info['num_classes'] = len(self.metainfo['classes'])
+        return data_info
+
+    def clip_ids(self) -> List[str]:
+        """Clip ids in dataset order (natural sort)."""
+        if not self._fully_initialized:
+            self.full_init()
+        return list(self.clips)
+
+    def clip_frames(self, clip_id: str) -> List[Dict[str, Any]]:
+        """All frame records of a clip in time order (copies; see :meth:`scan_clips`)."""
+        if not self._fully_initialized:
+            self.full_init()
+        if clip_id not in self.clips:
+            raise KeyError(f'ClipDataset: unknown clip {clip_id!r}; known clips: '
+                           f'{list(self.clips)[:10]}...')
+        return [dict(f) for f in self.clips[clip_id]]
+
+
+def _list_files(directory: str) -> set:
+    """Names of the files in ``directory`` (empty if it does not exist)."""
+    if not osp.isdir(directory):
+        return set()
+    return set(os.listdir(directory))
+
+
+def _find_flow(flow_root: Optional[str], clip_id: str, stem: str, names: set) -> Optional[str]:
+    """Path of flow file ``<stem>.npy`` or ``<stem>.flo`` of a clip, or None."""
+    if flow_root is None:
+        return None
+    for suffix in FLOW_SUFFIXES:
+        if stem + suffix in names:
+            return osp.join(flow_root, clip_id, stem + suffix)
+    return None

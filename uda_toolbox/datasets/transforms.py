@@ -1,0 +1,644 @@
+"""Clip transforms: every frame, label map and flow of a sample gets the SAME parameters.
+
+The ``results`` dict of a clip holds lists (one entry per frame, time order):
+
+* ``imgs``: list of (H, W, 3) uint8 BGR frames,
+* ``gt_seg_maps``: list of (H, W) uint8 train-id maps (255 = ignore),
+* ``flows``: list of (H, W, 2) float32 (dx, dy); ``flows[k]`` is the flow from
+  frame k + 1 to frame k, i.e. pixel p of frame k + 1 shows the scene point at
+  p + flows[k](p) in frame k.
+
+Geometric transforms therefore also act on the flow *values*: a resize scales
+dx and dy by the x and y factors, a horizontal flip negates dx, a crop leaves
+them unchanged (flow is translation invariant). Random draws use numpy's
+global RNG, like mmcv's transforms, so mmengine's seeding reproduces them.
+"""
+import io
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import cv2
+import mmengine.fileio as fileio
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmengine.structures import BaseDataElement, PixelData
+from mmseg.structures import SegDataSample
+from PIL import Image
+
+from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
+from uda_toolbox.registry import TRANSFORMS
+
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+_PNG_END = b'IEND\xaeB`\x82'  # IEND chunk type + its fixed CRC: the last 8 bytes of a PNG
+_FLO_MAGIC = 202021.25  # Middlebury .flo header tag
+
+# ----------------------------------------------------------------------------- file reading
+
+
+def read_bytes(path: str, what: str, backend_args: Optional[dict] = None) -> bytes:
+    """Read a whole file; a missing or empty file raises an error naming it.
+
+    Args:
+        path: File path (any mmengine file backend).
+        what: What the file is ('frame', 'label', 'flow'), for the message.
+        backend_args: mmengine file backend arguments.
+    """
+    try:
+        data = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{what} file not found: {path!r}. Check the dataset '
+                                'directory or regenerate the data.') from None
+    if not data:
+        raise OSError(f'{what} file is empty: {path!r}; regenerate it.')
+    return data
+
+
+def check_not_truncated(data: bytes, path: str, what: str) -> None:
+    """Raise if a PNG/JPEG byte string lacks its end marker (a partially written file).
+
+    Decoders may silently return a partial image for truncated files, so the
+    end marker is checked explicitly.
+    """
+    truncated = False
+    if data.startswith(_PNG_SIGNATURE):
+        truncated = not data.endswith(_PNG_END)
+    elif data.startswith(b'\xff\xd8'):  # JPEG SOI; EOI (ff d9) must close the stream
+        truncated = b'\xff\xd9' not in data[-1024:]
+    if truncated:
+        raise OSError(f'{what} file is truncated: {path!r} (no end-of-image marker); '
+                      'it was probably written partially; regenerate it.')
+
+
+def load_frame(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Decode a frame as (H, W, 3) uint8 BGR, naming the file on any failure."""
+    data = read_bytes(path, 'frame', backend_args)
+    check_not_truncated(data, path, 'frame')
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise OSError(f'frame file could not be decoded: {path!r}; it is corrupt or not an '
+                      'image; regenerate it.')
+    return img
+
+
+def load_label(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Decode a label map as (H, W) integer ids with PIL (palette PNGs give indices)."""
+    data = read_bytes(path, 'label', backend_args)
+    check_not_truncated(data, path, 'label')
+    try:
+        with Image.open(io.BytesIO(data)) as pil:
+            pil.load()
+            mode = pil.mode
+            label = np.array(pil)
+    except Exception as exc:  # PIL raises OSError/SyntaxError/ValueError for bad files
+        raise OSError(f'label file could not be decoded: {path!r} ({exc}); it is corrupt or '
+                      'truncated; regenerate it.') from exc
+    if label.ndim != 2:
+        raise ValueError(f'label file {path!r} has mode {mode!r} with shape {label.shape}; '
+                         'labels must be single-channel (mode L/P/I) maps of class ids, not '
+                         'colour images. Convert colours to ids first.')
+    return label
+
+
+def read_flo(data: bytes, path: str) -> np.ndarray:
+    """Parse a Middlebury ``.flo`` file: tag, width, height, then (H, W, 2) float32."""
+    if len(data) < 12 or np.frombuffer(data[:4], '<f4')[0] != _FLO_MAGIC:
+        raise OSError(f'flow file {path!r} is not a Middlebury .flo file (bad header tag).')
+    width, height = (int(v) for v in np.frombuffer(data[4:12], '<i4'))
+    expected = 12 + width * height * 2 * 4
+    if width <= 0 or height <= 0 or len(data) != expected:
+        raise OSError(f'flow file {path!r} is truncated or corrupt: {len(data)} bytes, expected '
+                      f'{expected} for {width}x{height}; regenerate it.')
+    return np.frombuffer(data[12:], '<f4').reshape(height, width, 2).copy()
+
+
+def load_flow(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Load a flow field as (H, W, 2) float32 from ``.npy`` (float16/32) or ``.flo``."""
+    data = read_bytes(path, 'flow', backend_args)
+    if path.endswith('.flo'):
+        flow = read_flo(data, path)
+    else:
+        try:
+            flow = np.load(io.BytesIO(data), allow_pickle=False)
+        except Exception as exc:  # truncated .npy -> ValueError/EOFError
+            raise OSError(f'flow file could not be read: {path!r} ({exc}); it is corrupt or '
+                          'truncated; regenerate it.') from exc
+    if flow.ndim != 3 or flow.shape[2] != 2 or not np.issubdtype(flow.dtype, np.floating):
+        raise ValueError(f'flow file {path!r} holds {flow.dtype} {flow.shape}; expected a float '
+                         '(H, W, 2) array of (dx, dy).')
+    return flow.astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _hw(array: np.ndarray) -> Tuple[int, int]:
+    return int(array.shape[0]), int(array.shape[1])
+
+
+def check_same_size(results: dict, transform: str) -> Tuple[int, int]:
+    """(H, W) shared by every frame, label map and flow; raise if they differ."""
+    sizes = {}
+    for key in ('imgs', 'gt_seg_maps', 'flows'):
+        for k, array in enumerate(results.get(key, [])):
+            sizes[f'{key}[{k}]'] = _hw(array)
+    if not sizes:
+        raise KeyError(f'{transform}: results has no imgs; put LoadClipFrames first.')
+    if len(set(sizes.values())) > 1:
+        raise ValueError(
+            f'{transform}: frames, labels and flows must have one size, got {sizes}. '
+            'Load annotations and flow before geometric transforms (test pipelines that keep '
+            'labels at the original size load them after the last resize).')
+    return next(iter(sizes.values()))
+
+
+def resize_clip(results: dict, new_wh: Tuple[int, int]) -> None:
+    """Resize all frames (bilinear), labels (nearest) and flows (bilinear, values scaled).
+
+    Args:
+        results: Clip results, modified in place.
+        new_wh: Target (width, height).
+    """
+    h, w = check_same_size(results, 'ClipResize')
+    new_w, new_h = int(new_wh[0]), int(new_wh[1])
+    w_scale, h_scale = new_w / w, new_h / h
+    results['imgs'] = [cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+                       for img in results['imgs']]
+    if 'gt_seg_maps' in results:
+        # NEAREST_EXACT samples at pixel centres like the bilinear frame resize, so
+        # labels stay aligned with frames (plain INTER_NEAREST shifts by up to half a pixel).
+        results['gt_seg_maps'] = [
+            cv2.resize(seg, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)
+            for seg in results['gt_seg_maps']]
+    if 'flows' in results:
+        # A displacement of dx pixels at the old size spans dx * w_scale new pixels.
+        scale = np.array([w_scale, h_scale], np.float32)
+        results['flows'] = [
+            cv2.resize(flow, (new_w, new_h), interpolation=cv2.INTER_LINEAR) * scale
+            for flow in results['flows']]
+    results['img_shape'] = (new_h, new_w)
+    old = results.get('scale_factor', (1.0, 1.0))
+    results['scale_factor'] = (old[0] * w_scale, old[1] * h_scale)
+
+
+def rescale_size(h: int, w: int, scale: Tuple[int, int], keep_ratio: bool) -> Tuple[int, int]:
+    """Target (width, height) for ``scale`` = (w, h), as mmcv's Resize computes it.
+
+    With ``keep_ratio`` the image is scaled by the largest factor that keeps its long
+    edge <= max(scale) and its short edge <= min(scale).
+    """
+    if not keep_ratio:
+        return int(scale[0]), int(scale[1])
+    factor = min(max(scale) / max(h, w), min(scale) / min(h, w))
+    return int(w * factor + 0.5), int(h * factor + 0.5)
+
+
+def _pair(value: Union[int, Sequence[int]], name: str) -> Tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    if len(value) != 2:
+        raise ValueError(f'{name} must be an int or a pair, got {value!r}.')
+    return int(value[0]), int(value[1])
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@TRANSFORMS.register_module()
+class LoadClipFrames(BaseTransform):
+    """Read ``results['img_paths']`` into ``results['imgs']`` (list of (H, W, 3) uint8 BGR).
+
+    Also sets ``img_shape`` and ``ori_shape`` (H, W). All frames must have one size.
+    A missing, empty, corrupt or truncated file raises an error naming it.
+    """
+
+    def __init__(self, backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        paths = results['img_paths']
+        imgs = [load_frame(p, self.backend_args) for p in paths]
+        sizes = {p: _hw(img) for p, img in zip(paths, imgs)}
+        if len(set(sizes.values())) > 1:
+            raise ValueError(f'LoadClipFrames: frames of one sample differ in size: {sizes}; '
+                             'every frame of a clip must have the same size.')
+        results['imgs'] = imgs
+        results['img_shape'] = _hw(imgs[0])
+        results['ori_shape'] = _hw(imgs[0])
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadClipAnnotations(BaseTransform):
+    """Read ``results['seg_map_paths']`` into ``results['gt_seg_maps']`` ((H, W) uint8 each).
+
+    A frame without label (path None) gets an all-255 map. ``results['label_map']``
+    (raw id -> train id; unlisted ids -> 255) is applied when present. Values must
+    be in [0, num_classes) or 255, and each map must have its frame's original size
+    (``ori_shape``), so it may also run after a resize (test pipelines).
+
+    Args:
+        num_classes: Valid train ids are [0, num_classes). None: ``results['num_classes']``
+            (set by ClipDataset) or the 15 classes of ``VIDEO_UDA_CLASSES``.
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self, num_classes: Optional[int] = None,
+                 backend_args: Optional[dict] = None) -> None:
+        self.num_classes = num_classes
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        num_classes = self.num_classes or results.get('num_classes') or len(VIDEO_UDA_CLASSES)
+        ori_shape = tuple(results['ori_shape'])
+        label_map = results.get('label_map')
+        maps = []
+        for k, path in enumerate(results['seg_map_paths']):
+            if path is None:
+                maps.append(np.full(ori_shape, IGNORE_INDEX, np.uint8))
+                continue
+            label = load_label(path, self.backend_args)
+            if _hw(label) != ori_shape:
+                raise ValueError(
+                    f'label {path!r} is {_hw(label)} (H, W) but its frame '
+                    f'{results["img_paths"][k]!r} is {ori_shape}; labels must have the size '
+                    'of their frame. Regenerate or resize the label.')
+            if label_map is not None:
+                label = apply_label_map(label, label_map, path)
+            check_label_values(label, num_classes, path, mapped=label_map is not None)
+            maps.append(label.astype(np.uint8))
+        results['gt_seg_maps'] = maps
+        return results
+
+
+def apply_label_map(label: np.ndarray, label_map: Dict[int, int], path: str) -> np.ndarray:
+    """Map raw ids to train ids with a lookup table; ids missing from the map become 255."""
+    if label.size and label.min() < 0:
+        raise ValueError(f'label {path!r} has negative ids {np.unique(label[label < 0])[:10]}; '
+                         'raw ids must be >= 0.')
+    size = max(max(label_map, default=0), int(label.max(initial=0))) + 1
+    lut = np.full(size, IGNORE_INDEX, np.uint8)
+    for raw, train in label_map.items():
+        lut[int(raw)] = int(train)
+    return lut[label]
+
+
+def check_label_values(label: np.ndarray, num_classes: int, path: str,
+                       mapped: bool = False) -> None:
+    """Raise ValueError naming the file and the bad values if any id is not a train id."""
+    if label.dtype == np.uint8:
+        counts = np.bincount(label.ravel(), minlength=256)
+        counts[:num_classes] = 0
+        counts[IGNORE_INDEX] = 0
+        bad = np.flatnonzero(counts)
+    else:
+        invalid = (label < 0) | ((label >= num_classes) & (label != IGNORE_INDEX))
+        bad = np.unique(label[invalid])
+    if bad.size:
+        fix = ('fix the label_map so every raw id maps to a train id or 255' if mapped else
+               'map raw ids to train ids with the dataset\'s label_map (e.g. for VIPER or '
+               'Cityscapes label ids) or regenerate the labels')
+        raise ValueError(f'label {path!r} has values {bad[:20].tolist()} outside '
+                         f'[0, {num_classes}) and != {IGNORE_INDEX}: {fix}.')
+
+
+@TRANSFORMS.register_module()
+class LoadClipFlow(BaseTransform):
+    """Read ``results['flow_paths']`` into ``results['flows']`` (T - 1 x (H, W, 2) float32).
+
+    ``flows[k]`` is the flow from frame k + 1 to frame k (the ``_bw`` file of frame
+    k + 1). ``.npy`` (float16/32) and Middlebury ``.flo`` are read. Each flow must
+    have the original frame size.
+    """
+
+    def __init__(self, backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        ori_shape = tuple(results['ori_shape'])
+        flows = []
+        for k, path in enumerate(results['flow_paths']):
+            frame = results['img_paths'][k + 1]
+            if path is None:
+                raise FileNotFoundError(
+                    f'LoadClipFlow: no backward flow for frame {frame!r}. Flow is paired only '
+                    'for tau=1 and needs <flow_path>/<clip>/<frame stem>_bw.npy (or .flo); '
+                    'compute the flow, or drop LoadClipFlow from the pipeline.')
+            flow = load_flow(path, self.backend_args)
+            if _hw(flow) != ori_shape:
+                raise ValueError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame {frame!r} '
+                                 f'is {ori_shape}; recompute the flow at the frame size.')
+            flows.append(flow)
+        results['flows'] = flows
+        return results
+
+
+# ----------------------------------------------------------------------------- geometry
+
+
+@TRANSFORMS.register_module()
+class ClipResize(BaseTransform):
+    """Resize every frame, label and flow of a clip to one size.
+
+    Args:
+        scale: Target (width, height), as mmcv's Resize. With ``keep_ratio`` the
+            clip is scaled as large as possible with long edge <= max(scale) and
+            short edge <= min(scale).
+        keep_ratio: Keep the aspect ratio.
+    """
+
+    def __init__(self, scale: Union[int, Sequence[int]], keep_ratio: bool = True) -> None:
+        self.scale = _pair(scale, 'scale')
+        self.keep_ratio = keep_ratio
+
+    def transform(self, results: dict) -> dict:
+        h, w = check_same_size(results, type(self).__name__)
+        resize_clip(results, rescale_size(h, w, self.scale, self.keep_ratio))
+        results['keep_ratio'] = self.keep_ratio
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio})'
+
+
+@TRANSFORMS.register_module()
+class ClipRandomResize(BaseTransform):
+    """Resize a clip to ``scale * ratio`` with one ratio ~ U(ratio_range) per clip.
+
+    Args:
+        scale: Base (width, height).
+        ratio_range: (min, max) ratio.
+        keep_ratio: Keep the aspect ratio (see :class:`ClipResize`).
+    """
+
+    def __init__(self, scale: Union[int, Sequence[int]],
+                 ratio_range: Tuple[float, float] = (0.5, 2.0), keep_ratio: bool = True) -> None:
+        self.scale = _pair(scale, 'scale')
+        lo, hi = (float(r) for r in ratio_range)
+        if not 0 < lo <= hi:
+            raise ValueError(f'ratio_range must satisfy 0 < min <= max, got {ratio_range!r}.')
+        self.ratio_range = (lo, hi)
+        self.keep_ratio = keep_ratio
+
+    def transform(self, results: dict) -> dict:
+        lo, hi = self.ratio_range
+        ratio = np.random.random_sample() * (hi - lo) + lo
+        scale = (int(self.scale[0] * ratio), int(self.scale[1] * ratio))
+        h, w = check_same_size(results, type(self).__name__)
+        resize_clip(results, rescale_size(h, w, scale, self.keep_ratio))
+        results['keep_ratio'] = self.keep_ratio
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(scale={self.scale}, ratio_range={self.ratio_range}, '
+                f'keep_ratio={self.keep_ratio})')
+
+
+@TRANSFORMS.register_module()
+class ClipRandomCrop(BaseTransform):
+    """Crop the same random window from every frame, label and flow of a clip.
+
+    Args:
+        crop_size: (height, width), as mmseg's RandomCrop; a clip smaller than
+            it keeps its size along that axis.
+        cat_max_ratio: Retry (up to 10 times) while one class covers more than
+            this fraction of the labelled pixels of the clip's crops.
+        ignore_index: Label ignored by ``cat_max_ratio``.
+    """
+
+    def __init__(self, crop_size: Union[int, Sequence[int]], cat_max_ratio: float = 1.0,
+                 ignore_index: int = IGNORE_INDEX) -> None:
+        self.crop_size = _pair(crop_size, 'crop_size')
+        if min(self.crop_size) <= 0:
+            raise ValueError(f'crop_size must be positive, got {crop_size!r}.')
+        self.cat_max_ratio = cat_max_ratio
+        self.ignore_index = ignore_index
+
+    def _random_box(self, h: int, w: int) -> Tuple[int, int, int, int]:
+        """(y1, y2, x1, x2) of a random crop window."""
+        top = np.random.randint(0, max(h - self.crop_size[0], 0) + 1)
+        left = np.random.randint(0, max(w - self.crop_size[1], 0) + 1)
+        return top, top + self.crop_size[0], left, left + self.crop_size[1]
+
+    def _too_uniform(self, results: dict, box: Tuple[int, int, int, int]) -> bool:
+        """Whether one class dominates the crop (mmseg's cat_max_ratio rule, over all frames)."""
+        y1, y2, x1, x2 = box
+        crops = [seg[y1:y2, x1:x2].ravel() for seg in results.get('gt_seg_maps', [])]
+        if not crops:
+            return False
+        labels, counts = np.unique(np.concatenate(crops), return_counts=True)
+        counts = counts[labels != self.ignore_index]
+        return not (len(counts) > 1 and counts.max() / counts.sum() < self.cat_max_ratio)
+
+    def transform(self, results: dict) -> dict:
+        h, w = check_same_size(results, type(self).__name__)
+        box = self._random_box(h, w)
+        if self.cat_max_ratio < 1.0:
+            for _ in range(10):
+                if not self._too_uniform(results, box):
+                    break
+                box = self._random_box(h, w)
+        y1, y2, x1, x2 = box
+        for key in ('imgs', 'gt_seg_maps', 'flows'):
+            if key in results:
+                results[key] = [a[y1:y2, x1:x2].copy() for a in results[key]]
+        results['img_shape'] = _hw(results['imgs'][0])
+        results['crop_bbox'] = (y1, y2, x1, x2)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(crop_size={self.crop_size}, '
+                f'cat_max_ratio={self.cat_max_ratio})')
+
+
+@TRANSFORMS.register_module()
+class ClipRandomFlip(BaseTransform):
+    """Flip a whole clip horizontally with probability ``prob``; flow dx is negated.
+
+    A point at x moving by dx sits at W-1-x after the flip and moves by -dx.
+    """
+
+    def __init__(self, prob: float = 0.5, direction: str = 'horizontal') -> None:
+        if direction != 'horizontal':
+            raise ValueError(f"ClipRandomFlip supports direction='horizontal' only, got "
+                             f'{direction!r}.')
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f'prob must be in [0, 1], got {prob!r}.')
+        self.prob = prob
+        self.direction = direction
+
+    def transform(self, results: dict) -> dict:
+        check_same_size(results, type(self).__name__)
+        flip = bool(np.random.rand() < self.prob)
+        if flip:
+            results['imgs'] = [np.ascontiguousarray(img[:, ::-1]) for img in results['imgs']]
+            if 'gt_seg_maps' in results:
+                results['gt_seg_maps'] = [np.ascontiguousarray(s[:, ::-1])
+                                          for s in results['gt_seg_maps']]
+            if 'flows' in results:
+                flows = []
+                for flow in results['flows']:
+                    flow = np.ascontiguousarray(flow[:, ::-1])
+                    flow[..., 0] *= -1
+                    flows.append(flow)
+                results['flows'] = flows
+        results['flip'] = flip
+        results['flip_direction'] = self.direction if flip else None
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(prob={self.prob})'
+
+
+# ----------------------------------------------------------------------------- photometric
+
+
+def _affine_u8(img: np.ndarray, alpha: float = 1.0, beta: float = 0.0) -> np.ndarray:
+    """``clip(img * alpha + beta, 0, 255)`` as uint8."""
+    return np.clip(img.astype(np.float32) * alpha + beta, 0, 255).astype(np.uint8)
+
+
+@TRANSFORMS.register_module()
+class ClipPhotoMetricDistortion(BaseTransform):
+    """mmseg's PhotoMetricDistortion with ONE draw per clip, applied to every frame.
+
+    Each step happens with probability 0.5: brightness shift, contrast scale (before
+    or after the colour steps, drawn once), saturation scale, hue shift.
+    Frames of a clip must look alike so the temporal consistency losses compare
+    like with like.
+    """
+
+    def __init__(self, brightness_delta: int = 32,
+                 contrast_range: Tuple[float, float] = (0.5, 1.5),
+                 saturation_range: Tuple[float, float] = (0.5, 1.5),
+                 hue_delta: int = 18) -> None:
+        self.brightness_delta = brightness_delta
+        self.contrast_lower, self.contrast_upper = contrast_range
+        self.saturation_lower, self.saturation_upper = saturation_range
+        self.hue_delta = hue_delta
+
+    def draw(self) -> dict:
+        """The random parameters of one clip (None = step skipped)."""
+        rnd = np.random
+        params = dict(brightness=None, contrast=None, saturation=None, hue=None)
+        if rnd.randint(2):
+            params['brightness'] = rnd.uniform(-self.brightness_delta, self.brightness_delta)
+        params['contrast_first'] = bool(rnd.randint(2))
+        if rnd.randint(2):
+            params['contrast'] = rnd.uniform(self.contrast_lower, self.contrast_upper)
+        if rnd.randint(2):
+            params['saturation'] = rnd.uniform(self.saturation_lower, self.saturation_upper)
+        if rnd.randint(2):
+            params['hue'] = int(rnd.randint(-self.hue_delta, self.hue_delta))
+        return params
+
+    @staticmethod
+    def apply(img: np.ndarray, params: dict) -> np.ndarray:
+        """Distort one (H, W, 3) uint8 BGR frame with ``params`` from :meth:`draw`."""
+        if params['brightness'] is not None:
+            img = _affine_u8(img, beta=params['brightness'])
+        if params['contrast_first'] and params['contrast'] is not None:
+            img = _affine_u8(img, alpha=params['contrast'])
+        if params['saturation'] is not None or params['hue'] is not None:
+            hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+            if params['saturation'] is not None:
+                hsv[..., 1] = _affine_u8(hsv[..., 1], alpha=params['saturation'])
+            if params['hue'] is not None:
+                # OpenCV's 8-bit hue lives in [0, 180).
+                hsv[..., 0] = ((hsv[..., 0].astype(np.int32) + params['hue']) % 180)
+            img = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+        if not params['contrast_first'] and params['contrast'] is not None:
+            img = _affine_u8(img, alpha=params['contrast'])
+        return img
+
+    def transform(self, results: dict) -> dict:
+        params = self.draw()
+        results['imgs'] = [self.apply(img, params) for img in results['imgs']]
+        return results
+
+
+# ----------------------------------------------------------------------------- packing
+
+
+@TRANSFORMS.register_module()
+class PackClipInputs(BaseTransform):
+    """Pack a training clip.
+
+    Output: ``dict(inputs=uint8 (T, 3, H, W), gt_seg=uint8 (T, H, W),
+    flows=float32 (T-1, 2, H, W) [only if loaded], meta=BaseDataElement with metainfo
+    clip_id, frame_ids, img_paths)``. Frames without labels (or no LoadClipAnnotations)
+    give 255 maps. ``meta`` is a data element (not a dict) so that ``pseudo_collate``
+    keeps one per sample instead of transposing its lists.
+
+    Args:
+        meta_keys: ``results`` keys copied into ``meta``.
+    """
+
+    def __init__(self, meta_keys: Sequence[str] = ('clip_id', 'frame_ids', 'img_paths')) -> None:
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        imgs = np.stack(results['imgs'])  # (T, H, W, 3)
+        t, h, w = imgs.shape[:3]
+        packed = dict(inputs=torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous())
+        if 'gt_seg_maps' in results:
+            segs = np.stack(results['gt_seg_maps'])
+            if segs.shape != (t, h, w):
+                raise ValueError(f'PackClipInputs: labels {segs.shape} do not match frames '
+                                 f'{(t, h, w)}; load annotations before resizing in train '
+                                 'pipelines.')
+        else:
+            segs = np.full((t, h, w), IGNORE_INDEX, np.uint8)
+        packed['gt_seg'] = torch.from_numpy(segs.astype(np.uint8))
+        if 'flows' in results:
+            flows = np.stack(results['flows']) if results['flows'] else \
+                np.zeros((0, h, w, 2), np.float32)
+            if flows.shape != (t - 1, h, w, 2):
+                raise ValueError(f'PackClipInputs: flows {flows.shape} do not match frames '
+                                 f'{(t, h, w)} (expected ({t - 1}, {h}, {w}, 2)).')
+            packed['flows'] = torch.from_numpy(flows.astype(np.float32)).permute(0, 3, 1, 2) \
+                .contiguous()
+        packed['meta'] = BaseDataElement(
+            metainfo={key: results[key] for key in self.meta_keys if key in results})
+        return packed
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(meta_keys={self.meta_keys})'
+
+
+@TRANSFORMS.register_module()
+class PackFrameInputs(BaseTransform):
+    """Pack a single-frame (T = 1) test sample as mmseg does.
+
+    Output: ``dict(inputs=uint8 (3, H, W), data_samples=SegDataSample)`` with
+    ``gt_sem_seg = PixelData(data=int64 (1, H_label, W_label))`` (labels may keep
+    the original size while the frame is resized) and metainfo ``img_path``,
+    ``seg_map_path``, ``ori_shape``, ``img_shape``, ``clip_id``, ``frame_idx``,
+    ``flip``, ``flip_direction``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        if len(results['imgs']) != 1:
+            raise ValueError(f'PackFrameInputs needs one frame per sample (mode=\'test\'), got '
+                             f'{len(results["imgs"])}; use PackClipInputs for clips.')
+        img = np.ascontiguousarray(results['imgs'][0].transpose(2, 0, 1))
+        sample = SegDataSample()
+        if 'gt_seg_maps' in results:
+            gt = results['gt_seg_maps'][0][None].astype(np.int64)
+            sample.gt_sem_seg = PixelData(data=torch.from_numpy(gt))
+        sample.set_metainfo(dict(
+            img_path=results['img_paths'][0],
+            seg_map_path=results['seg_map_paths'][0],
+            ori_shape=tuple(results['ori_shape']),
+            img_shape=tuple(results['img_shape']),
+            clip_id=results['clip_id'],
+            frame_idx=results['frame_ids'][0],
+            flip=results.get('flip', False),
+            flip_direction=results.get('flip_direction', None)))
+        return dict(inputs=torch.from_numpy(img), data_samples=sample)
+
+
+__all__ = [
+    'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow', 'ClipResize', 'ClipRandomResize',
+    'ClipRandomCrop', 'ClipRandomFlip', 'ClipPhotoMetricDistortion', 'PackClipInputs',
+    'PackFrameInputs', 'load_frame', 'load_label', 'load_flow', 'read_flo',
+]
