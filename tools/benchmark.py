@@ -141,7 +141,8 @@ def main(argv=None) -> int:
         tic = time.time()
         print(f'{prefix} running ...', flush=True)
         try:
-            results.setdefault(name, []).append(run_job(row, seed, run_dir, load_from))
+            record = run_job(row, seed, run_dir, load_from)
+            results.setdefault(name, []).append(record)
             print(f'{prefix} finished in {time.time() - tic:.0f} s', flush=True)
         except (subprocess.CalledProcessError, RuntimeError) as err:
             failed[name] = f'{err} (log: {osp.join(run_dir, "benchmark_job.log")})'

@@ -37,11 +37,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def enable_visualization(cfg: Config, show_dir: str) -> None:
-    """Paint predictions of every test frame into ``show_dir``, as mmseg's --show-dir does."""
+    """Paint the prediction of every test frame beside its ground truth into ``show_dir``
+    (relative paths are taken inside the work dir), as mmseg's --show-dir does."""
     hooks = cfg.setdefault('default_hooks', {})
     vis = hooks.setdefault('visualization', dict(type='SegVisualizationHook'))
     vis.update(draw=True, interval=1)
-    cfg.visualizer.save_dir = show_dir
+    cfg.visualizer.save_dir = osp.join(cfg.work_dir, show_dir)
 
 
 def main(argv=None) -> dict:
