@@ -1,0 +1,2 @@
+"""Training-loop pieces: hooks and the atomic checkpoint file backend."""
+from .fileio import AtomicLocalBackend  # noqa: F401  (registers backend "atomic_local")
