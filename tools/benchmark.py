@@ -38,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def slug(name: str) -> str:
+    """Run-directory name of a row: ``'CBST*'`` -> ``'cbst_star'`` (so it differs from ``'CBST'``)."""
+    name = name.replace('*', '_star')
     return ''.join(c if c.isalnum() else '_' for c in name).strip('_').lower() or 'row'
 
 

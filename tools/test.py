@@ -12,6 +12,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from uda_toolbox import register_all_modules  # noqa: E402
+from uda_toolbox.datasets.errors import DataError  # noqa: E402
 from uda_toolbox.evaluation import metrics_to_tables  # noqa: E402
 from uda_toolbox.utils import allow_toolbox_checkpoint_globals, atomic_write  # noqa: E402
 
@@ -68,8 +69,12 @@ def main(argv=None) -> dict:
     if args.show_dir:
         enable_visualization(cfg, args.show_dir)
 
-    runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    try:
+        runner = Runner.from_cfg(cfg)
+        metrics = runner.test()
+    except DataError as exc:
+        # The message names the missing/malformed path and how to prepare it.
+        raise SystemExit(f'Data error: {exc}') from None
     classes = runner.test_dataloader.dataset.metainfo['classes']
     if runner.rank == 0:
         print(metrics_to_tables(metrics, classes))

@@ -8,8 +8,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner.checkpoint import find_latest_checkpoint  # noqa: E402
 
 from uda_toolbox import register_all_modules  # noqa: E402
+from uda_toolbox.datasets.errors import DataError  # noqa: E402
 from uda_toolbox.utils import allow_toolbox_checkpoint_globals  # noqa: E402
 
 
@@ -42,6 +44,28 @@ def default_work_dir(config_path: str) -> str:
     return osp.join('work_dirs', f'{method}_{osp.splitext(osp.basename(config_path))[0]}')
 
 
+WORK_DIR_TOKEN = '{work_dir}'
+
+
+def substitute_work_dir(value, work_dir: str):
+    """Replace the token ``{work_dir}`` in every string of a config value (nested dicts, lists).
+
+    Lets a config name files inside the run's own work dir, whichever it is (``--work-dir``,
+    the benchmark's run dir or the default), e.g. the self-training configs'
+    ``pseudo_label_dir='{work_dir}/pseudo_labels'``.
+    """
+    if isinstance(value, str):
+        return value.replace(WORK_DIR_TOKEN, work_dir)
+    if isinstance(value, dict):
+        for key in list(value.keys()):
+            value[key] = substitute_work_dir(value[key], work_dir)
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [substitute_work_dir(item, work_dir) for item in value]
+        return type(value)(items) if isinstance(value, tuple) else items
+    return value
+
+
 def build_config(args: argparse.Namespace) -> Config:
     if not osp.isfile(args.config):
         raise SystemExit(f'Config file {args.config!r} does not exist.')
@@ -57,6 +81,17 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     cfg.resume = args.resume
+    if args.resume and cfg.get('load_from'):
+        # ``load_from`` in our configs is the *initial weights* of a method started from another
+        # one's checkpoint (CBST from source-only, VST from VAT, ...). mmengine would resume from
+        # that file (its optimizer state and iteration count) when --resume is given: resume from
+        # this run's own latest checkpoint instead, or, if it has none yet, start afresh from
+        # those weights.
+        if find_latest_checkpoint(cfg.work_dir) is not None:
+            cfg.load_from = None
+        else:
+            cfg.resume = False
+    substitute_work_dir(cfg._cfg_dict, cfg.work_dir)
     return cfg
 
 
@@ -65,8 +100,13 @@ def main(argv=None) -> None:
     register_all_modules(init_default_scope=False)
     allow_toolbox_checkpoint_globals()
     cfg = build_config(args)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    except DataError as exc:
+        # A dataset is missing or malformed: its message names the path and the preparation
+        # command, which is all the user needs (no stack trace).
+        raise SystemExit(f'Data error: {exc}') from None
 
 
 if __name__ == '__main__':

@@ -7,4 +7,19 @@ seeds = [0]
 rows = [
     dict(name='Source-only', config='configs/source_only/synthetic.py', arch='-'),
     dict(name='Oracle', config='configs/oracle/synthetic.py', arch='-'),
+    dict(name='AdaptSegNet', config='configs/adaptsegnet/synthetic.py', arch='AT'),
+    dict(name='ADVENT', config='configs/advent/synthetic.py', arch='AT'),
+    dict(name='VAT', config='configs/vat/synthetic.py', arch='AT'),
+    # Self-training: CBST and CRST from the source-only model ('ST'); CBST*, CRST* and IAST from the
+    # adversarial warm-up (AdaptSegNet, 'A+S'); the seed paper's VST from its VAT model.
+    dict(name='CBST', config='configs/cbst/synthetic.py', arch='ST', depends='Source-only'),
+    dict(name='CRST', config='configs/crst/synthetic.py', arch='ST', depends='Source-only'),
+    dict(name='CBST*', config='configs/cbst_star/synthetic.py', arch='A+S', depends='AdaptSegNet'),
+    dict(name='CRST*', config='configs/crst_star/synthetic.py', arch='A+S', depends='AdaptSegNet'),
+    dict(name='IAST', config='configs/iast/synthetic.py', arch='A+S', depends='AdaptSegNet'),
+    dict(name='Ours (VAT+VST)', config='configs/vst/synthetic.py', arch='A+S', depends='VAT'),
+    # Not in the seed's tables: ADVENT's entropy minimisation alone and AdaBN (BatchNorm
+    # statistics of the target domain on the source-only model), as reference points.
+    dict(name='MinEnt', config='configs/minent/synthetic.py', arch='-'),
+    dict(name='AdaBN', config='configs/adabn/synthetic.py', arch='-', depends='Source-only'),
 ]

@@ -1,6 +1,19 @@
 """UDA methods, one per file, each registered in MODELS."""
-from .base import BaseAdaptor
+from .adabn import AdaBN
+from .adaptsegnet import AdaptSegNet
+from .advent import ADVENT
+from .base import AdversarialAdaptor, BaseAdaptor, MultiOptimWrapperConstructor, SelfTrainingAdaptor
+from .cbst import CBST
+from .crst import CRST
+from .iast import IAST
+from .minent import MinEnt
 from .oracle import Oracle
 from .source_only import SourceOnly
+from .vat import VAT
+from .vst import VST
 
-__all__ = ['BaseAdaptor', 'Oracle', 'SourceOnly']
+__all__ = [
+    'ADVENT', 'VAT', 'AdaBN', 'AdaptSegNet', 'AdversarialAdaptor', 'BaseAdaptor', 'MinEnt',
+    'MultiOptimWrapperConstructor', 'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'VST',
+    'SelfTrainingAdaptor'
+]

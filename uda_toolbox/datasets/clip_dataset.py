@@ -22,7 +22,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from mmengine.dataset import BaseDataset
 
 from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
+from uda_toolbox.datasets.errors import DataNotFoundError
 from uda_toolbox.registry import DATASETS
+from uda_toolbox.utils.pseudo_label_files import label_relpath, read_current
 
 # Flow file endings, tried in this order: numpy (our generator) then Middlebury.
 FLOW_SUFFIXES = ('.npy', '.flo')
@@ -79,6 +81,14 @@ class ClipDataset(BaseDataset):
             As in :class:`mmengine.dataset.BaseDataset`.
         prepare_hint: Sentence appended to missing-path errors, e.g. how to
             generate or download the data.
+        pseudo_label_dir: Self-training (train mode only): read every frame's label from
+            ``<pseudo_label_dir>/<round>/<clip>/<frame stem>.png`` instead of
+            ``seg_map_path``, where ``<round>`` is the name in the file
+            ``<pseudo_label_dir>/CURRENT``, read again for every item so that forked
+            dataloader workers follow the rounds the ``PseudoLabelHook`` publishes. Before
+            the first round (no CURRENT) every label is 255 (ignored). The files are
+            train ids already, so ``label_map`` is not applied to them. Layout:
+            ``uda_toolbox/utils/pseudo_label_files.py``, docs/pseudo_labels.md.
     """
 
     METAINFO: dict = copy.deepcopy(VIDEO_UDA_METAINFO)
@@ -100,9 +110,14 @@ class ClipDataset(BaseDataset):
                  filter_cfg: Optional[dict] = None,
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  max_refetch: int = 1000,
-                 prepare_hint: Optional[str] = None) -> None:
+                 prepare_hint: Optional[str] = None,
+                 pseudo_label_dir: Optional[str] = None) -> None:
         if mode not in ('train', 'test'):
             raise ValueError(f"ClipDataset: mode must be 'train' or 'test', got {mode!r}.")
+        if pseudo_label_dir is not None and mode != 'train':
+            raise ValueError("ClipDataset: pseudo_label_dir is for mode='train' (self-training); "
+                             'evaluation reads ground truth.')
+        self.pseudo_label_dir = pseudo_label_dir
         if int(tau) != tau or tau < 1:
             raise ValueError(f'ClipDataset: tau must be an integer >= 1, got {tau!r}.')
         data_prefix = dict(img_path='') if data_prefix is None else dict(data_prefix)
@@ -157,7 +172,7 @@ class ClipDataset(BaseDataset):
         msg = f'ClipDataset: {what} {path!r} does not exist.'
         if self.prepare_hint:
             msg += f' {self.prepare_hint}'
-        return FileNotFoundError(msg)
+        return DataNotFoundError(msg)
 
     def _check_paths(self) -> None:
         """Fail early, naming the path, when the data root or a prefix dir is missing."""
@@ -189,7 +204,7 @@ class ClipDataset(BaseDataset):
         clip_ids = sorted((e.name for e in os.scandir(img_root)
                            if e.is_dir() and not e.name.startswith('.')), key=natural_key)
         if not clip_ids:
-            raise FileNotFoundError(
+            raise DataNotFoundError(
                 f'ClipDataset: no clip directories in {img_root!r}; expected '
                 f'<img_path>/<clip>/<clip>_<FFFFF>{self.img_suffix}.'
                 + (f' {self.prepare_hint}' if self.prepare_hint else ''))
@@ -303,7 +318,19 @@ class ClipDataset(BaseDataset):
         """The item ``idx`` plus ``sample_idx`` and ``num_classes`` (for label checks)."""
         data_info = super().get_data_info(idx)
         data_info['num_classes'] = len(self.metainfo['classes'])
+        if self.pseudo_label_dir is not None:
+            data_info['seg_map_paths'] = self.pseudo_label_paths(data_info)
+            data_info['label_map'] = None  # pseudo labels are train ids already
         return data_info
+
+    def pseudo_label_paths(self, data_info: dict) -> List[Optional[str]]:
+        """Label paths of an item's frames in the CURRENT pseudo-label round (None before one)."""
+        round_dir = read_current(self.pseudo_label_dir)
+        if round_dir is None:
+            return [None] * len(data_info['img_paths'])
+        return [osp.join(self.pseudo_label_dir, round_dir,
+                         label_relpath(data_info['clip_id'], img_path))
+                for img_path in data_info['img_paths']]
 
     def clip_ids(self) -> List[str]:
         """Clip ids in dataset order (natural sort)."""

@@ -1,7 +1,25 @@
-"""Network parts: backbones, heads, data preprocessor, loss functions (and later discriminators)."""
+"""Network parts: backbones, heads, discriminators, data preprocessor, loss functions."""
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessor import ClipSegDataPreProcessor
+from .discriminators import FCDiscriminator, SequenceDiscriminator
 from .heads import *  # noqa: F401,F403
-from .losses import masked_cross_entropy
+from .losses import (
+    entropy_loss,
+    frame_dice_loss,
+    gan_loss,
+    iast_regularizer,
+    ignored_entropy_loss,
+    labelled_kld_loss,
+    lrent_regularizer,
+    masked_cross_entropy,
+    mrkld_regularizer,
+    self_information_map,
+    tube_dice_loss,
+)
 
-__all__ = ['ClipSegDataPreProcessor', 'masked_cross_entropy']
+__all__ = [
+    'ClipSegDataPreProcessor', 'FCDiscriminator', 'SequenceDiscriminator', 'entropy_loss',
+    'frame_dice_loss', 'gan_loss', 'iast_regularizer', 'ignored_entropy_loss', 'labelled_kld_loss',
+    'lrent_regularizer', 'masked_cross_entropy', 'mrkld_regularizer', 'self_information_map',
+    'tube_dice_loss'
+]

@@ -1,4 +1,7 @@
 """Loss terms shared by the adaptors, each a small pure function on tensors."""
+import math
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -17,3 +20,178 @@ def masked_cross_entropy(logits: Tensor, labels: Tensor, ignore_index: int = 255
     num_labelled = (labels != ignore_index).sum()
     return per_pixel.sum() / num_labelled.clamp(min=1).to(per_pixel.dtype)
 
+
+
+# ----------------------------------------------------------------- adversarial (GAN) losses
+GAN_TYPES = ('vanilla', 'lsgan')
+
+
+def gan_loss(logits: Tensor, label: float, gan_type: str = 'vanilla') -> Tensor:
+    """Discriminator output scored against a constant domain label, averaged over its map.
+
+    Args:
+        logits: Raw discriminator output of any shape.
+        label: The domain label every element should take (0. source, 1. target in the
+            adaptors' convention, as AdaptSegNet's and ADVENT's code).
+        gan_type: ``'vanilla'``: binary cross-entropy on the logits (seed Eq. 1 / Eq. 8);
+            ``'lsgan'``: least squares on the raw output (AdaptSegNet's ``--gan LS``).
+    Returns:
+        Scalar loss.
+    """
+    target = torch.full_like(logits, float(label))
+    if gan_type == 'vanilla':
+        return F.binary_cross_entropy_with_logits(logits, target)
+    if gan_type == 'lsgan':
+        return F.mse_loss(logits, target)
+    raise ValueError(f'gan_type must be one of {GAN_TYPES}, got {gan_type!r} '
+                     '(model.gan_type in the config)')
+
+
+# ----------------------------------------------------------------- entropy (ADVENT)
+def self_information_map(probs: Tensor, eps: float = 1e-30) -> Tensor:
+    """ADVENT's weighted self-information map, -p * log2(p + eps) / log2(C).
+
+    Args:
+        probs: (N, C, ...) class probabilities, classes on dim 1.
+        eps: Keeps log2 finite where p = 0 (1e-30 as in ADVENT's code).
+    Returns:
+        Same shape as ``probs``; summed over classes it is the entropy normalised to [0, 1].
+    """
+    num_classes = probs.shape[1]
+    if num_classes < 2:
+        raise ValueError(f'self_information_map needs at least 2 classes on dim 1, got {probs.shape}')
+    return -probs * torch.log2(probs + eps) / math.log2(num_classes)
+
+
+def entropy_loss(probs: Tensor) -> Tensor:
+    """MinEnt, ADVENT's direct entropy minimisation: mean over pixels of the normalised entropy.
+
+    Args:
+        probs: (N, C, ...) class probabilities, classes on dim 1.
+    Returns:
+        Scalar in [0, 1]: the sum over classes of :func:`self_information_map`, averaged
+        over every other position.
+    """
+    return self_information_map(probs).sum(dim=1).mean()
+
+
+# ----------------------------------------------------------------- tube matching (VAT)
+def tube_dice_loss(probs: Tensor, labels: Tensor, ignore_index: int = 255,
+                   smooth: float = 1.0) -> Tensor:
+    """VAT's tube matching loss (seed Eq. 6-7): sum over classes of 1 - Dice, where the
+    Dice of class k pools every pixel of the clip's frames (the "tube" of class k).
+
+    Dice(p, q) = (2 sum(pq) + smooth) / (sum p^2 + sum q^2 + smooth), with q the one-hot
+    ground truth; pixels labelled ``ignore_index`` count in neither sum. ``smooth`` keeps
+    the ratio defined for a class absent from both prediction and label (the seed paper
+    has no such term; smooth = 0 is its Eq. 7 exactly).
+
+    Args:
+        probs: (N, T, C, H, W) softmax maps of the clip's frames.
+        labels: (N, T, H, W) int64 class ids.
+        ignore_index: Unlabelled value.
+        smooth: Additive smoothing of numerator and denominator.
+    Returns:
+        Scalar: Eq. 6 per clip, averaged over the N clips.
+    """
+    if probs.dim() != 5 or labels.shape != probs.shape[:2] + probs.shape[3:]:
+        raise ValueError('tube_dice_loss takes probs (N, T, C, H, W) and labels (N, T, H, W), '
+                         f'got {tuple(probs.shape)} and {tuple(labels.shape)}')
+    num_classes = probs.shape[2]
+    valid = (labels != ignore_index).unsqueeze(2).to(probs.dtype)  # (N, T, 1, H, W)
+    one_hot = F.one_hot(torch.where(valid[:, :, 0] > 0, labels, 0), num_classes)
+    one_hot = one_hot.permute(0, 1, 4, 2, 3).to(probs.dtype) * valid  # (N, T, C, H, W)
+    probs = probs * valid
+    dims = (1, 3, 4)  # the tube: time and space of each clip, per class
+    intersection = (probs * one_hot).sum(dims)
+    denominator = (probs * probs).sum(dims) + (one_hot * one_hot).sum(dims)
+    dice = (2 * intersection + smooth) / (denominator + smooth)  # (N, C)
+    return (1 - dice).sum(dim=1).mean()
+
+
+def frame_dice_loss(probs: Tensor, labels: Tensor, ignore_index: int = 255,
+                    smooth: float = 1.0) -> Tensor:
+    """The single-frame degradation of the tube loss (seed Table 3, model 3): the same class-wise
+    Dice computed on every frame on its own, averaged over frames and clips.
+
+    Args: as :func:`tube_dice_loss`. Returns: scalar.
+    """
+    return tube_dice_loss(probs.flatten(0, 1).unsqueeze(1), labels.flatten(0, 1).unsqueeze(1),
+                          ignore_index, smooth)
+
+
+# ----------------------------------------------------------------- self-training regularisers (CRST, IAST)
+def _regularizer_inputs(logits: Tensor, labels: Tensor, ignore_index: int, name: str):
+    """(log p (N, C, H, W), labelled mask (N, 1, H, W) float) with shape checks."""
+    if logits.dim() != 4 or labels.shape != logits.shape[:1] + logits.shape[2:]:
+        raise ValueError(f'{name} takes logits (N, C, H, W) and labels (N, H, W), got '
+                         f'{tuple(logits.shape)} and {tuple(labels.shape)}')
+    log_p = F.log_softmax(logits, dim=1)
+    return log_p, (labels != ignore_index).unsqueeze(1).to(log_p.dtype)
+
+
+def mrkld_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+    """CRST's model regulariser MR-KLD (Zou et al., ICCV 2019): KL(uniform || p) up to a constant,
+    -(1/C) sum_c log p_c, averaged over the pseudo-labelled pixels (CRST code: the sum over
+    labelled pixels divided by their number). CRST weighs it by alpha = 0.1 (mrkld.sh).
+
+    Args:
+        logits: (N, C, H, W) class scores.
+        labels: (N, H, W) pseudo labels, ``ignore_index`` where unlabelled.
+    Returns:
+        Scalar >= log C; 0 (attached to the graph) when no pixel is labelled.
+    """
+    log_p, labelled = _regularizer_inputs(logits, labels, ignore_index, 'mrkld_regularizer')
+    per_pixel = -log_p.mean(dim=1, keepdim=True)
+    return (per_pixel * labelled).sum() / labelled.sum().clamp(min=1)
+
+
+def lrent_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+    """The entropy regulariser of CRST-LRENT moved onto the network output: sum_c p_c log p_c
+    (the negative entropy), averaged over the pseudo-labelled pixels.
+
+    CRST's LR-ENT regularises the *pseudo labels* (alpha * sum_k y_k log y_k, giving the soft
+    labels of :func:`uda_toolbox.pseudo_labels.lrent_soft_labels`); with hard pseudo labels on
+    disk the same entropy term is applied to p instead (CRST's MR-ENT form), so minimising
+    ``loss + weight * lrent_regularizer`` keeps labelled predictions from collapsing to one-hot.
+    CRST's LR-ENT weight is alpha = 0.25 (lrent.sh). See docs/methods/crst.md.
+
+    Args: as :func:`mrkld_regularizer`. Returns: scalar in [-log C, 0]; 0 when nothing is labelled.
+    """
+    log_p, labelled = _regularizer_inputs(logits, labels, ignore_index, 'lrent_regularizer')
+    per_pixel = (log_p.exp() * log_p).sum(dim=1, keepdim=True)
+    return (per_pixel * labelled).sum() / labelled.sum().clamp(min=1)
+
+
+def ignored_entropy_loss(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+    """IAST's ignore-region entropy minimisation: the entropy -sum_c p_c log p_c summed over the
+    *unlabelled* pixels, divided by C x their number (as IAST's code normalises it).
+
+    Args: as :func:`mrkld_regularizer`. Returns: scalar; 0 when every pixel is labelled.
+    """
+    log_p, labelled = _regularizer_inputs(logits, labels, ignore_index, 'ignored_entropy_loss')
+    ignored = 1 - labelled
+    entropy = -(log_p.exp() * log_p).sum(dim=1, keepdim=True)
+    return (entropy * ignored).sum() / (ignored.sum() * log_p.shape[1]).clamp(min=1)
+
+
+def labelled_kld_loss(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+    """IAST's KLD regulariser on the labelled pixels: -(1/C) sum_c log p_c summed over them,
+    divided by C x their number (IAST's normalisation; = :func:`mrkld_regularizer` / C).
+
+    Args: as :func:`mrkld_regularizer`. Returns: scalar; 0 when no pixel is labelled.
+    """
+    return mrkld_regularizer(logits, labels, ignore_index) / logits.shape[1]
+
+
+def iast_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255,
+                     ent_weight: float = 3.0, kld_weight: float = 0.1) -> Tensor:
+    """IAST's self-training regulariser (seed Eq. 5 / Eq. 13 L_reg):
+    ``ent_weight * ignored_entropy_loss + kld_weight * labelled_kld_loss``.
+
+    Defaults are IAST's config values (LAMBDA_ENTROPY_WEIGHT 3.0, LAMBDA_KLDREG_WEIGHT 0.1).
+
+    Args: as :func:`mrkld_regularizer`, plus the two weights. Returns: scalar.
+    """
+    return (ent_weight * ignored_entropy_loss(logits, labels, ignore_index)
+            + kld_weight * labelled_kld_loss(logits, labels, ignore_index))

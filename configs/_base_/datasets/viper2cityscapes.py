@@ -8,12 +8,17 @@ cityscapes_sequence_root = 'data/cityscapes/leftImg8bit_sequence/val'
 # The seed paper trains on 2 consecutive frames (t - tau, t), tau = 1.
 tau = 1
 
-# VIPER class ids (classes.csv of the VIPER toolkit) -> the 15 common classes; anything
-# else is ignored. Pole comes from id 10 "infrastructure" (see docs/data.md).
-viper_label_map = {
-    3: 0, 4: 1, 9: 2, 11: 3, 10: 4, 13: 5, 14: 6, 7: 7, 8: 7, 6: 8, 2: 9, 20: 10, 24: 11,
-    27: 12, 26: 13, 23: 14
-}
+# Labels: the 15-class PNGs written once by tools/data/viper.py convert (VIPER ids of
+# classes.csv -> the 15 classes, pole from id 10 "infrastructure", ego vehicle ignored) and
+# tools/data/cityscapes_vps.py convert (Cityscapes trainIds -> the 15 classes); the
+# mapping tables are VIPER_TO_CLASS (uda_toolbox/datasets/viper.py) and cityscapes_label_map
+# (uda_toolbox/datasets/cityscapes_vps.py), documented in docs/data.md. labels='raw' reads
+# the release's files and maps them on the fly instead.
+# Day-only VIPER (seed paper: 42,455 "day" frames): the condition of each sequence comes
+# from data/viper/conditions.csv (no public file records it; docs/data.md), or list the
+# sequences explicitly with viper_sequences = ['001', ...].
+viper_condition = 'day'
+viper_sequences = None
 
 source_pipeline = [
     dict(type='LoadClipFrames'),
@@ -37,27 +42,33 @@ test_pipeline = [
     dict(type='PackFrameInputs'),
 ]
 source_train = dict(
-    type='ClipDataset',
+    type='VIPERDataset',
     data_root=viper_root,
-    data_prefix=dict(img_path='train/img', seg_map_path='train/cls'),
-    img_suffix='.jpg',
-    label_map=viper_label_map,
+    split='train',
+    labels='converted',
+    condition=viper_condition,
+    conditions_file='conditions.csv',
+    sequences=viper_sequences,
     mode='train',
     tau=tau,
-    prepare_hint='Prepare it as described in docs/data.md (tools/data/viper.py).',
+    # Pairs (t - tau, t) whose frame t has a label (all of them when every frame is labelled).
+    labelled_only=True,
     pipeline=source_pipeline)
 target_train = dict(
     type='CityscapesVPSDataset',
     data_root=cityscapes_vps_root,
     sequence_root=cityscapes_sequence_root,
     split='train',
+    labels='converted',
     mode='train',
     tau=tau,
+    with_labels=False,  # UDA: unlabelled target clips; the oracle sets True
     pipeline=target_pipeline)
 target_val = dict(
     type='CityscapesVPSDataset',
     data_root=cityscapes_vps_root,
     split='val',
+    labels='converted',
     mode='test',
     pipeline=test_pipeline)
 

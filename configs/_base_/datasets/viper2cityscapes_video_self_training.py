@@ -1,0 +1,18 @@
+# VIPER -> Cityscapes-VPS for video self-training (VST): as viper2cityscapes_self_training.py,
+# plus the target clips' optical flow for the rounds' aggregated predictions (seed Eq. 10) and
+# the online refinement (Eq. 12 / 14). Precompute it once as
+# <data_root>/train/flow/VVVV/VVVV_FFFFF_{bw,fw}.npy (FFFFF = position in the clip; see
+# CityscapesVPSDataset.flow_root and docs/data.md). The seed paper used FlowNet 2.0; the
+# toolbox's default estimator is OpenCV DIS (tools/data/compute_flow.py).
+_base_ = ['./viper2cityscapes_self_training.py']
+cityscapes_vps_flow_root = 'train/flow'  # relative to data_root
+target_pipeline = [
+    dict(type='LoadClipFrames'),
+    dict(type='LoadClipAnnotations'),
+    dict(type='LoadClipFlow'),
+    dict(type='ClipResize', scale=(1024, 512), keep_ratio=True),
+    dict(type='ClipRandomFlip', prob=0.5),
+    dict(type='PackClipInputs'),
+]
+train_dataloader = dict(
+    dataset=dict(target=dict(flow_root=cityscapes_vps_flow_root, pipeline=target_pipeline)))

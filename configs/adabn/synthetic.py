@@ -1,0 +1,17 @@
+# AdaBN (Li et al.) on the embedded pair: the source-only model with every BatchNorm layer's
+# statistics re-estimated on target train frames; no gradient step. docs/methods/adabn.md
+_base_ = [
+    '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'
+]
+model = dict(type='AdaBN')
+# The model to adapt: source-only's final checkpoint (train configs/source_only/synthetic.py
+# first; the benchmark passes its own run with depends='Source-only').
+load_from = 'work_dirs/source_only_synthetic/iter_600.pth'
+# 100 target batches (4 clips x 2 frames each) averaged with BatchNorm momentum=None; our
+# choice: AdaBN uses the whole target set, 800 frames estimate its statistics well here.
+max_iters = 100
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = []  # no optimizer step, nothing to schedule
+default_hooks = dict(checkpoint=dict(interval=max_iters),
+                     logger=dict(interval=20))

@@ -1,0 +1,13 @@
+# ADVENT (AdvEnt) on the embedded pair: adversarial alignment of weighted self-information
+# maps. docs/methods/advent.md
+_base_ = [
+    '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/synthetic_adversarial.py', '../_base_/default_runtime.py'
+]
+model = dict(
+    type='ADVENT',
+    # Half the papers' widths (64-128-256-512): the tiny segmentor has 64 channels, not 2048.
+    discriminator=dict(type='FCDiscriminator', widths=(32, 64, 128, 256)),
+    lambda_adv=0.001,  # ADVENT
+    lambda_ent=0.0,  # > 0 adds direct entropy minimisation to the adversarial objective
+    gan_type='vanilla')

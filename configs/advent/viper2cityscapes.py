@@ -1,0 +1,11 @@
+# ADVENT (AdvEnt) on VIPER -> Cityscapes-VPS (seed Table 1), DeepLabv2 / ResNet-50.
+_base_ = [
+    '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes.py',
+    '../_base_/schedules/viper2cityscapes_adversarial.py', '../_base_/default_runtime.py'
+]
+model = dict(
+    type='ADVENT',
+    discriminator=dict(type='FCDiscriminator', widths=(64, 128, 256, 512)),  # ADVENT
+    lambda_adv=0.001,  # ADVENT
+    lambda_ent=0.0,
+    gan_type='vanilla')

@@ -1,0 +1,25 @@
+# IAST (Mei et al., ECCV 2020) on the embedded pair (seed Table 1 "A+S"): adversarial warm-up
+# (the AdaptSegNet model), then self-training on instance-adaptive pseudo labels (seed Eq. 4) with
+# IAST's regulariser. docs/methods/iast.md
+_base_ = [
+    '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_self_training.py',
+    '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'
+]
+load_from = 'work_dirs/adaptsegnet_synthetic/iter_600.pth'
+model = dict(
+    type='IAST',
+    lambda_seg_s=0.0,  # IAST's self-training stage: SOURCE_LOSS_WEIGHT 0
+    lambda_seg_t=1.0,
+    lambda_reg=1.0,
+    ent_weight=3.0,  # IAST: LAMBDA_ENTROPY_WEIGHT
+    kld_weight=0.1)  # IAST: LAMBDA_KLDREG_WEIGHT
+custom_hooks = [
+    dict(
+        type='PseudoLabelHook',
+        # IAST's defaults (PSEUDO_PL_ALPHA 0.2, PSEUDO_PL_GAMMA 8.0, beta 0.9, theta_0 0.9).
+        policy=dict(type='InstanceAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0,
+                    init_threshold=0.9),
+        instance=1,  # each image (frame) is an instance (seed Sec. 3)
+        interval=200,
+        label_dataset={{_base_.target_train_labels}})
+]

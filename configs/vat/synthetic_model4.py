@@ -1,0 +1,3 @@
+# Seed Table 3, model (4): image discriminator + tube matching loss (Eq. 6-7).
+_base_ = ['./synthetic.py']
+model = dict(discriminator=dict(type='FCDiscriminator'), dice='tube')

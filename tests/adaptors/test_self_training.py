@@ -1,0 +1,110 @@
+"""CBST / CRST / IAST / VST losses on in-memory batches, and VST's online refinement by hand."""
+import pytest
+import torch
+
+IGNORE = 255
+
+
+@pytest.fixture
+def self_training_batch(clip_batch):
+    """Source and target both labelled (the target's labels stand for pseudo labels)."""
+    def make(seed=0):
+        target = clip_batch(seed=seed + 100, shift=-30)
+        for labels in target['gt_seg']:  # some ignored pixels, as a policy leaves
+            labels[:, :8] = IGNORE
+        return dict(source=clip_batch(seed=seed), target=target)
+    return make
+
+
+@pytest.mark.parametrize('config,terms', [
+    ('configs/cbst/synthetic.py', {'loss_seg_src', 'loss_seg_tgt'}),
+    ('configs/crst/synthetic.py', {'loss_seg_src', 'loss_seg_tgt', 'loss_mrkld'}),
+    ('configs/crst/synthetic_lrent.py', {'loss_seg_src', 'loss_seg_tgt', 'loss_lrent'}),
+    ('configs/iast/synthetic.py', {'loss_seg_tgt', 'loss_reg_ent', 'loss_reg_kld'}),
+])
+def test_losses_and_learning(adaptor_from_config, self_training_batch, assert_learns, config,
+                             terms):
+    model, optim = adaptor_from_config(config)
+    batches = [self_training_batch(0), self_training_batch(1)]
+    model.train()
+    logs = [model.train_step(batches[i % 2], optim) for i in range(16)]
+    assert {k for k in logs[0] if k.startswith('loss_')} == terms
+    assert 0 < float(logs[0]['tgt_labelled']) < 1
+    assert_learns(logs, key='loss_seg_tgt')
+
+
+def test_crst_regularizer_weight_and_choice(adaptor_from_config, self_training_batch):
+    with pytest.raises(ValueError, match='regularizer'):
+        adaptor_from_config('configs/crst/synthetic.py', regularizer='entropy')
+    model, _ = adaptor_from_config('configs/crst/synthetic.py', lambda_reg=0.0)
+    data = model.data_preprocessor(self_training_batch(), True)
+    assert 'loss_mrkld' not in model.loss(data['source'], data['target'])
+
+
+def _vst(adaptor_from_config, refine, both=True):
+    model, _ = adaptor_from_config('configs/vst/synthetic.py', refine=refine,
+                                   refine_both_frames=both)
+    return model
+
+
+def test_vst_cutout_by_hand(adaptor_from_config):
+    model = _vst(adaptor_from_config, 'cutout')
+    # One clip (t - 1, t) of 1 x 4 pixels; the scene moves one pixel right from t - 1 to t, so the
+    # flow from t to t - 1 is dx = -1 (pixel x of t shows what was at x - 1).
+    ref = torch.tensor([[1, 2, 3, IGNORE]])
+    cur = torch.tensor([[0, 1, 5, 3]])
+    flow = torch.zeros(1, 1, 2, 1, 4)
+    flow[:, :, 0] = -1.0
+    target = dict(gt_seg=torch.stack([ref, cur])[None], flows=flow,
+                  inputs=torch.zeros(1, 2, 3, 1, 4))
+    out = model.target_labels(target)[0]
+    # Frame t: x=0 has no source (out of bounds), x=1 agrees (1), x=2 disagrees (5 vs 2),
+    # x=3 agrees (3).
+    assert out[1].tolist() == [[IGNORE, 1, IGNORE, 3]]
+    # Frame t - 1 against t with the negated flow (dx = +1): x=0 -> cur[1]=1 agrees, x=1 -> 5
+    # no, x=2 -> 3 agrees, x=3 out of bounds.
+    assert out[0].tolist() == [[1, IGNORE, 3, IGNORE]]
+    only_current = _vst(adaptor_from_config, 'cutout', both=False).target_labels(target)[0]
+    assert only_current[0].tolist() == ref.tolist()
+
+
+def test_vst_fillin_by_hand(adaptor_from_config):
+    model = _vst(adaptor_from_config, 'fillin', both=False)
+    ref = torch.tensor([[1, 2, 3, 4]])
+    cur = torch.tensor([[IGNORE, 7, IGNORE, IGNORE]])
+    flow = torch.zeros(1, 1, 2, 1, 4)  # static scene, identical frames: nothing occluded
+    frames = model.data_preprocessor.mean.view(1, 1, 3, 1, 1).expand(1, 2, 3, 1, 4) * 0
+    target = dict(gt_seg=torch.stack([ref, cur])[None], flows=flow, inputs=frames.clone())
+    out = model.target_labels(target)[0]
+    assert out[1].tolist() == [[1, 7, 3, 4]]  # Eq. 14: labelled pixels kept, the rest filled in
+    # Where frame t looks different from frame t - 1 (occluded), nothing is filled in.
+    frames = frames.clone()
+    frames[0, 1, :, :, 2:] = 3.0  # normalised units: far from the reference frame's pixels
+    target['inputs'] = frames
+    assert model.target_labels(target)[0][1].tolist() == [[1, 7, IGNORE, IGNORE]]
+
+
+def test_vst_needs_flow_and_none_keeps_labels(adaptor_from_config):
+    labels = torch.randint(0, 3, (2, 2, 4, 4))
+    model = _vst(adaptor_from_config, 'cutout')
+    with pytest.raises(ValueError, match='LoadClipFlow'):
+        model.target_labels(dict(gt_seg=labels, inputs=torch.zeros(2, 2, 3, 4, 4)))
+    plain = _vst(adaptor_from_config, 'none')
+    assert torch.equal(plain.target_labels(dict(gt_seg=labels)), labels)
+    with pytest.raises(ValueError, match='refine'):
+        _vst(adaptor_from_config, 'smooth')
+
+
+def test_vst_trains_both_frames_without_source(adaptor_from_config, self_training_batch,
+                                                assert_learns):
+    model, optim = adaptor_from_config('configs/vst/synthetic.py')
+    batches = []
+    for seed in (0, 1):
+        batch = self_training_batch(seed)
+        batch['target']['flows'] = [torch.zeros(1, 2, 32, 64)] * 2  # static: cut-out keeps agreements
+        batches.append(batch)
+    model.train()
+    logs = [model.train_step(batches[i % 2], optim) for i in range(16)]
+    assert 'loss_seg_src' not in logs[0]  # Eq. 13: target terms only
+    assert {'loss_seg_tgt', 'loss_reg_ent', 'loss_reg_kld'} <= set(logs[0])
+    assert_learns(logs, key='loss_seg_tgt')

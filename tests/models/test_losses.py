@@ -1,0 +1,86 @@
+import math
+
+import pytest
+import torch
+
+from uda_toolbox.models.losses import (
+    entropy_loss,
+    frame_dice_loss,
+    gan_loss,
+    self_information_map,
+    tube_dice_loss,
+)
+
+
+def _two_frame_case():
+    """C = 2 classes, one clip of T = 2 frames of 1 x 2 pixels, both frames labelled [0, 1].
+    Frame 0 is predicted perfectly, frame 1 is 50/50 everywhere."""
+    labels = torch.tensor([[[[0, 1]], [[0, 1]]]])  # (N=1, T=2, H=1, W=2)
+    p0 = torch.tensor([[1.0, 0.0], [0.5, 0.5]])  # class-0 probability, frame x pixel
+    probs = torch.stack([p0, 1 - p0], dim=1).view(1, 2, 2, 1, 2)  # (N, T, C, H, W)
+    return probs, labels
+
+
+def test_tube_dice_is_zero_for_a_perfect_prediction():
+    labels = torch.tensor([[[[0, 1, 2, 2]], [[1, 1, 0, 255]]]])
+    probs = torch.nn.functional.one_hot(labels.clamp(max=2), 3).permute(0, 1, 4, 2, 3).float()
+    for smooth in (0.0, 1.0):
+        assert tube_dice_loss(probs, labels, smooth=smooth).item() == pytest.approx(0.0, abs=1e-6)
+    assert frame_dice_loss(probs, labels, smooth=1.0).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_tube_dice_and_single_frame_dice_by_hand():
+    probs, labels = _two_frame_case()
+    # Tube (Eq. 6-7), class 0: p = [1, 0, .5, .5], q = [1, 0, 1, 0]:
+    # 2 * 1.5 / (1.5 + 2) = 6/7, the same for class 1 -> 2 * (1 - 6/7) = 2/7.
+    assert tube_dice_loss(probs, labels, smooth=0.0).item() == pytest.approx(2 / 7, abs=1e-6)
+    # Single frame: frame 0 gives 0; frame 1, class 0: 2 * .5 / (.5 + 1) = 2/3, class 1 too
+    # -> 2/3; averaged over the two frames -> 1/3. Not the tube's value.
+    assert frame_dice_loss(probs, labels, smooth=0.0).item() == pytest.approx(1 / 3, abs=1e-6)
+
+
+def test_tube_dice_ignores_unlabelled_pixels():
+    probs, labels = _two_frame_case()
+    labels[0, 1, 0, 1] = 255
+    # Class 0: p = [1, 0, .5], q = [1, 0, 1] -> 3 / 3.25; class 1: p = [0, 1, .5], q = [0, 1, 0]
+    # -> 2 / 2.25.
+    expected = (1 - 3 / 3.25) + (1 - 2 / 2.25)
+    assert tube_dice_loss(probs, labels, smooth=0.0).item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_tube_dice_smoothing_keeps_absent_classes_finite_and_sums_over_classes():
+    labels = torch.zeros(2, 2, 4, 4, dtype=torch.long)  # only class 0 anywhere
+    probs = torch.full((2, 2, 3, 4, 4), 1 / 3, requires_grad=True)
+    loss = tube_dice_loss(probs, labels, smooth=1.0)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(probs.grad).all()
+    assert 0 < loss.item() < 3  # at most one per class (Eq. 6 sums over classes)
+    with pytest.raises(ValueError, match=r'\(N, T, C, H, W\)'):
+        tube_dice_loss(probs[0], labels[0])
+
+
+def test_self_information_map_by_hand():
+    probs = torch.tensor([0.5, 0.25, 0.25, 0.0]).view(1, 4, 1, 1)
+    # -p log2 p / log2 4: 0.5 * 1 / 2, 0.25 * 2 / 2, 0.25 * 2 / 2, 0 (p = 0 gives 0, not NaN).
+    expected = torch.tensor([0.25, 0.25, 0.25, 0.0]).view(1, 4, 1, 1)
+    assert torch.allclose(self_information_map(probs), expected, atol=1e-6)
+
+
+def test_entropy_loss_is_the_mean_over_pixels_of_the_class_sum():
+    peaked = torch.tensor([0.5, 0.25, 0.25, 0.0])  # normalised entropy 0.75
+    uniform = torch.full((4,), 0.25)  # normalised entropy 1
+    probs = torch.stack([peaked, uniform], dim=1).view(1, 4, 1, 2)
+    assert entropy_loss(probs).item() == pytest.approx((0.75 + 1.0) / 2, abs=1e-6)
+    one_hot = torch.eye(3).view(1, 3, 1, 3)
+    assert entropy_loss(one_hot).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_gan_losses():
+    zeros = torch.zeros(2, 1, 3, 3)
+    assert gan_loss(zeros, 0.0).item() == pytest.approx(math.log(2), abs=1e-6)
+    assert gan_loss(torch.full((4,), 20.0), 1.0).item() == pytest.approx(0.0, abs=1e-6)
+    assert gan_loss(torch.full((4,), 20.0), 0.0).item() == pytest.approx(20.0, abs=1e-4)
+    # Least squares on the raw output: ((0 - 1)^2 + (2 - 1)^2) / 2.
+    assert gan_loss(torch.tensor([0.0, 2.0]), 1.0, 'lsgan').item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='gan_type'):
+        gan_loss(zeros, 0.0, 'wgan')

@@ -1,0 +1,309 @@
+"""tools/data/viper.py and tools/data/cityscapes_vps.py on tiny trees, and the real-data configs
+end to end (tiny model swapped in): verify, bad inputs, convert + resume, train + evaluate."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fake_benchmark_data import (
+    listing,
+    load_tool,
+    make_viper_tree,
+    make_vps_tree,
+    truncate,
+    viper_ids,
+    vps_annotated_name,
+    vps_clip,
+    vps_train_ids,
+    write_viper_label,
+)
+from mmengine.config import Config
+from PIL import Image
+
+from uda_toolbox.datasets.cityscapes_vps import cityscapes_lookup_table
+from uda_toolbox.datasets.errors import DataFormatError
+from uda_toolbox.datasets.viper import VIPERDataset
+from uda_toolbox.registry import DATASETS
+
+REPO = Path(__file__).resolve().parents[2]
+# Every method's real-data config (each method folder's viper2cityscapes.py).
+METHODS_WITH_VIPER_CONFIG = sorted(p.parent.name for p in REPO.glob('configs/*/viper2cityscapes.py'))
+
+
+@pytest.fixture
+def viper_root(tmp_path):
+    return make_viper_tree(tmp_path / 'viper')
+
+
+@pytest.fixture
+def vps(tmp_path):
+    return make_vps_tree(tmp_path / 'cityscapes_vps', tmp_path / 'sequence' / 'val')
+
+
+def errors(report):
+    return [msg for level, msg in report.lines if level == 'ERROR']
+
+
+# ----------------------------------------------------------------------------- VIPER tool
+
+
+def test_viper_verify_good_tree(viper_root):
+    report = load_tool('viper').verify(str(viper_root))
+    assert report.ok, report.format()
+    text = report.format()
+    assert 'train: 3 sequences, 10 frames, 10 cls labels' in text
+    assert "frames per condition: {'day': 7, 'night': 3}" in text
+    assert 'the seed paper trains on 42455' in text
+
+
+def test_viper_verify_reports_each_bad_input(tmp_path, viper_root):
+    tool = load_tool('viper')
+    assert errors(tool.verify(str(tmp_path / 'missing')))[0].startswith(
+        f"VIPER root '{tmp_path / 'missing'}' does not exist")
+    train = viper_root / 'train'
+    for path in (train / 'cls/002').iterdir():  # frames but no labels
+        path.unlink()
+    bad = viper_ids('001', 0)
+    bad[0, 0] = 45  # a value outside VIPER's ids
+    write_viper_label(train / 'cls/001/001_00000.png', bad)
+    h, w = bad.shape
+    write_viper_label(train / 'cls/001/001_00001.png', np.zeros((h, w + 4), np.uint8))  # size
+    truncate(train / 'cls/003/003_00001.png')  # truncated label PNG
+    truncate(train / 'img/003/003_00002.jpg')  # truncated frame
+    (viper_root / 'val/img').mkdir(parents=True)  # empty split
+    found = errors(tool.verify(str(viper_root)))
+    expected = [
+        ("sequence 002 of 'train' has 3 frames", 'cls/002'),
+        ('001_00000.png', 'values [45] outside the class ids 0..31'),
+        ('001_00001.png', 'is (24, 36) (H, W) but its frame'),
+        ('003_00001.png', 'truncated'),
+        ('003_00002.jpg', 'truncated'),
+        ("split 'val' is empty", 'val/img'),
+    ]
+    for first, second in expected:
+        assert any(first in msg and second in msg for msg in found), (first, found)
+    assert len(found) == len(expected), found
+    assert tool.main(['verify', str(viper_root)]) == 1
+
+
+def test_viper_convert_interrupted_then_resumed_equals_uninterrupted(tmp_path, monkeypatch):
+    tool = load_tool('viper')
+    whole = make_viper_tree(tmp_path / 'whole')
+    resumed = make_viper_tree(tmp_path / 'resumed')
+    assert tool.convert(str(whole)).ok
+
+    real = tool.convert_viper_file
+    calls = []
+
+    def dies_after_four(task):
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # e.g. Ctrl-C half-way
+        calls.append(task)
+        return real(task)
+
+    monkeypatch.setattr(tool, 'convert_viper_file', dies_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        tool.convert(str(resumed))
+    monkeypatch.setattr(tool, 'convert_viper_file', real)
+    out = resumed / 'train/cls15'
+    assert len(list(out.rglob('*_0000*.png'))) == 4
+    (out / '001' / '.001_00003.png.x1y2.tmp.png').write_bytes(b'\x89PNG half')  # killed writer
+    report = tool.convert(str(resumed))
+    assert report.ok and 'converted 6 label(s), skipped 4 already converted' in report.format()
+    assert listing(out) == listing(whole / 'train/cls15')
+    assert (json.loads((resumed / 'train/index.json').read_text())
+            == json.loads((whole / 'train/index.json').read_text()))
+
+
+def test_viper_convert_settings_and_bad_label(viper_root):
+    tool = load_tool('viper')
+    assert tool.convert(str(viper_root)).ok
+    refused = tool.convert(str(viper_root), ignore_ego_vehicle=False)
+    assert 'converted with other settings' in errors(refused)[0] and 'ignore_ego_vehicle' in errors(
+        refused)[0]
+    bad = viper_ids('003', 2)
+    bad[1, 1] = 99
+    write_viper_label(viper_root / 'train/cls/003/003_00002.png', bad)
+    report = tool.convert(str(viper_root), overwrite=True)
+    assert len(errors(report)) == 1 and '003_00002.png' in errors(report)[0]
+    assert 'converted 9 label(s)' in report.format()
+
+
+def test_viper_conditions_template_needs_checking(viper_root):
+    tool = load_tool('viper')
+    out = tool.write_conditions_template(str(viper_root))
+    with open(out) as f:
+        rows = f.read().splitlines()
+    assert rows[0].startswith('split,sequence,condition,checked') and len(rows) == 4
+    assert all(',no,' in row for row in rows[1:])
+    shutil.copy(out, viper_root / 'conditions.csv')
+    with pytest.raises(DataFormatError, match='unchecked guess'):
+        VIPERDataset(data_root=str(viper_root), labels='raw')
+
+
+# ----------------------------------------------------------------------------- Cityscapes-VPS tool
+
+
+def test_vps_verify_good_tree_and_bad_inputs(tmp_path, vps):
+    tool = load_tool('cityscapes_vps')
+    root, seq_root = vps
+    report = tool.verify(str(root), str(seq_root))
+    assert report.ok, report.format()
+    assert 'train: 2 clips, 12 annotated frames, 12 labels, 0 missing' in report.format()
+    assert 'the Cityscapes-VPS train split has 400' in report.format()
+
+    assert 'does not exist' in errors(tool.verify(str(tmp_path / 'nope')))[0]
+    for k in range(1, 7):  # clip 0002: frames but no labels
+        (root / 'train/labelmap' / vps_annotated_name(2, k, suffix='label')).unlink()
+    Image.fromarray(np.full((16, 32), 40, np.uint8)).save(
+        root / 'train/labelmap' / vps_annotated_name(1, 1, suffix='label'))  # not trainIds
+    Image.fromarray(np.zeros((16, 30), np.uint8)).save(
+        root / 'train/labelmap' / vps_annotated_name(1, 2, suffix='label'))  # size
+    truncate(root / 'train/labelmap' / vps_annotated_name(1, 3, suffix='label'))
+    clip = vps_clip(1)
+    gone = f'{clip["city"]}_{clip["seq"]}_{clip["first"] + 2:06d}_leftImg8bit.png'
+    (seq_root / clip['city'] / gone).unlink()  # a missing unannotated frame
+    (root / 'val/img' / vps_annotated_name(5, 6)).unlink()  # a clip with 5 annotated frames
+    (tmp_path / 'cityscapes_vps/test/img').mkdir(parents=True)  # an empty split
+    found = errors(tool.verify(str(root), str(seq_root)))
+    expected = [
+        ("clip 0002 of 'train' has 6 annotated frames", 'no label'),
+        (vps_annotated_name(1, 1, suffix='label'), 'values [40] outside the Cityscapes trainIds'),
+        (vps_annotated_name(1, 2, suffix='label'), 'is (16, 30) (H, W) but its frame'),
+        (vps_annotated_name(1, 3, suffix='label'), 'truncated'),
+        (gone, 'frame 2 of clip 0001'),
+        ('clip 0005', 'expected 6 frames at positions [4, 9, 14, 19, 24, 29]'),
+        ("split 'test' is empty", 'test/img'),
+        ("split 'val' is empty", 'val/img'),  # its only clip is malformed
+    ]
+    for first, second in expected:
+        assert any(first in msg and second in msg for msg in found), (first, found)
+    assert len(found) == len(expected), found
+
+
+def test_vps_convert_resume_and_workers(tmp_path, vps, monkeypatch):
+    tool = load_tool('cityscapes_vps')
+    root, _ = vps
+    other = make_vps_tree(tmp_path / 'other', tmp_path / 'other_seq')[0]
+    real = tool.convert_vps_file
+    calls = []
+
+    def dies_after_five(task):
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        calls.append(task)
+        return real(task)
+
+    monkeypatch.setattr(tool, 'convert_vps_file', dies_after_five)
+    with pytest.raises(KeyboardInterrupt):
+        tool.convert(str(root))
+    monkeypatch.setattr(tool, 'convert_vps_file', real)
+    report = tool.convert(str(root))
+    assert report.ok and 'skipped 5 already converted' in report.format()
+    assert tool.convert(str(other), workers=2).ok  # spawned workers give the same bytes
+    assert listing(root / 'train/cls15') == listing(other / 'train/cls15')
+    assert listing(root / 'val/cls15') == listing(other / 'val/cls15')
+    index = json.loads((root / 'val/index.json').read_text())
+    assert index['clips']['0005']['annotated'][3] == [19, vps_annotated_name(5, 4)]
+
+
+def test_vps_convert_from_colour_cls(tmp_path):
+    tool = load_tool('cityscapes_vps')
+    root, _ = make_vps_tree(tmp_path / 'c', tmp_path / 's', splits={'val': (5,)}, colour_cls=True)
+    shutil.rmtree(root / 'val/labelmap')
+    assert tool.convert(str(root)).ok
+    name = vps_annotated_name(5, 2, suffix='label')
+    assert np.array_equal(np.array(Image.open(root / 'val/cls15' / name)),
+                          cityscapes_lookup_table()[vps_train_ids(5, 9)])
+
+
+# ----------------------------------------------------------------------------- configs end to end
+
+
+def _real_data_cfg(repo_root, method, viper_root, vps_root, seq_root):
+    cfg = Config.fromfile(str(repo_root / 'configs' / method / 'viper2cityscapes.py'))
+    src, tgt = cfg.train_dataloader.dataset.source, cfg.train_dataloader.dataset.target
+    src.data_root, tgt.data_root, tgt.sequence_root = str(viper_root), str(vps_root), str(seq_root)
+    cfg.val_dataloader.dataset.data_root = str(vps_root)
+    return cfg
+
+
+@pytest.mark.parametrize('method', METHODS_WITH_VIPER_CONFIG)
+def test_every_real_data_config_builds_its_datasets(repo_root, tmp_path, method):
+    viper_root = make_viper_tree(tmp_path / 'viper')
+    load_tool('viper').convert(str(viper_root))
+    vps_root, seq_root = make_vps_tree(tmp_path / 'vps', tmp_path / 'seq', flow=True)
+    load_tool('cityscapes_vps').convert(str(vps_root))
+    cfg = _real_data_cfg(repo_root, method, viper_root, vps_root, seq_root)
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    val = DATASETS.build(cfg.val_dataloader.dataset)
+    assert train.source.clip_ids() == ['001', '003']  # day only
+    # UDA: every pair (t - 1, t) of the 2 clips; oracle: pairs ending on the 12 labelled frames.
+    assert len(train.target) == (12 if method == 'oracle' else 2 * 29)
+    assert len(val) == 6
+    labelled = [p is not None for i in range(len(train.target))
+                for p in train.target.get_data_info(i)['seg_map_paths']]
+    assert any(labelled) == (method == 'oracle')
+    if cfg.train_dataloader.dataset.target.get('flow_root'):  # VST: the precomputed flow cache
+        assert train.target.get_data_info(0)['flow_paths'][0].endswith('0001/0001_00001_bw.npy')
+
+
+TINY_OVERRIDES = """
+_base_ = ['{config}']
+_tiny = {tiny}
+model = dict(segmentor=dict(_delete_=True, **_tiny))
+_train = [dict(type='LoadClipFrames'), dict(type='LoadClipAnnotations'),
+          dict(type='ClipRandomFlip', prob=0.5), dict(type='PackClipInputs')]
+_test = [dict(type='LoadClipFrames'), dict(type='LoadClipAnnotations'), dict(type='PackFrameInputs')]
+_loader = dict(num_workers=0, persistent_workers=False)
+train_dataloader = dict(batch_size=1, **_loader, dataset=dict(
+    source=dict(data_root='{viper}', pipeline=_train),
+    target=dict(data_root='{vps}', sequence_root='{seq}', pipeline=_train)))
+val_dataloader = dict(batch_size=2, **_loader, dataset=dict(data_root='{vps}', pipeline=_test))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=2, val_interval=2)
+default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
+"""
+
+
+@pytest.mark.parametrize('method', ['source_only', 'oracle'])
+def test_real_data_config_trains_two_iterations_and_evaluates(repo_root, tmp_path, method):
+    viper_root = make_viper_tree(tmp_path / 'viper')
+    load_tool('viper').convert(str(viper_root))
+    vps_root, seq_root = make_vps_tree(tmp_path / 'vps', tmp_path / 'seq')
+    load_tool('cityscapes_vps').convert(str(vps_root))
+    tiny = Config.fromfile(str(repo_root / 'configs/_base_/models/tiny_deeplabv2.py')).segmentor
+    cfg = tmp_path / f'{method}_tiny.py'
+    cfg.write_text(TINY_OVERRIDES.format(
+        config=repo_root / 'configs' / method / 'viper2cityscapes.py', tiny=repr(tiny.to_dict()),
+        viper=viper_root, vps=vps_root, seq=seq_root))
+    work = tmp_path / 'work'
+    proc = subprocess.run([sys.executable, 'tools/train.py', str(cfg), '--work-dir', str(work)],
+                          cwd=repo_root, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert (work / 'iter_2.pth').is_file()
+    assert 'Iter(train) [2/2]' in log and 'mIoU' in log and 'VPQ' in log
+
+
+def test_train_without_data_fails_at_once_naming_path_and_command(repo_root, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(repo_root / 'tools/train.py'),
+         str(repo_root / 'configs/source_only/viper2cityscapes.py'), '--work-dir',
+         str(tmp_path / 'w')], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    assert "'data/viper' does not exist" in proc.stderr
+    assert 'python tools/data/viper.py convert data/viper' in proc.stderr
+
+
+def test_tool_scripts_run_standalone(repo_root, vps):
+    root, seq_root = vps
+    proc = subprocess.run([sys.executable, 'tools/data/cityscapes_vps.py', 'verify', str(root),
+                           '--sequence-root', str(seq_root)], cwd=repo_root, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert '0 error(s)' in proc.stdout

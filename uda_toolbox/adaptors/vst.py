@@ -1,0 +1,121 @@
+"""VST, the seed paper's video self-training (Sec. 4.4, Eq. 10-14, Algorithm 1, Tables 4 and 6)."""
+from typing import Dict, Optional
+
+import torch
+from torch import Tensor
+
+from uda_toolbox.adaptors.base import Batch, SelfTrainingAdaptor
+from uda_toolbox.models.losses import ignored_entropy_loss, labelled_kld_loss
+from uda_toolbox.pseudo_labels.temporal import consensus_cutout, consensus_fillin
+from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.warp import DEFAULT_CONSISTENCY_ALPHA, DEFAULT_CONSISTENCY_THRESHOLD
+
+REFINEMENTS = ('none', 'cutout', 'fillin')
+
+
+@MODELS.register_module()
+class VST(SelfTrainingAdaptor):
+    """Video self-training on both frames of a target clip (seed Eq. 13).
+
+        L_VST = sum_{l = t, t - tau} L_seg(P_l, RF(y^_l)) + lambda_reg * L_reg(P_l, RF(y^_l))
+
+    The pseudo labels y^ come from ``PseudoLabelHook`` rounds: clip-adaptive thresholds (Eq. 11,
+    ``ClipAdaptivePolicy`` with ``instance='clip'``) on temporally aggregated predictions (Eq. 10,
+    the hook's ``aggregate``). Inside the step, RF refines them online with the target clip's
+    optical flow (``LoadClipFlow`` in the target pipeline):
+
+    * ``refine='cutout'`` (Eq. 12, the paper's VST): the label of frame t - tau is warped onto
+      frame t (nearest) and frame t keeps its label only where the two agree;
+    * ``refine='fillin'`` (Eq. 14, Table 6's alternative): pixels of frame t without a label take
+      the warped label of frame t - tau where the warp is not occluded (Eq. 10's test);
+    * ``refine='none'``: the labels as written (Table 4 rows without "Ref.", Table 6 "Base").
+
+    Frame t - tau is refined the same way against frame t when ``refine_both_frames`` (the sum
+    of Eq. 13 runs over both frames). Only the flow from t to t - tau is loaded, so the flow
+    from t - tau to t is approximated by its negation sampled at the same pixels (exact for a
+    locally constant flow; where it is wrong the labels mostly disagree and are cut out).
+
+    L_reg is IAST's regulariser (entropy on ignored pixels, KLD on labelled ones). The seed
+    paper's Eq. 13 has no source term, so ``lambda_seg_s`` defaults to 0.
+
+    Table 4 / Table 6 switches: the policy, ``instance`` and ``aggregate`` of the hook, and
+    ``lambda_reg`` (0 = no "Reg.") and ``refine`` here; see configs/vst/ and docs/methods/vst.md.
+
+    Args:
+        segmentor: Config of the mmseg segmentor.
+        refine: ``'cutout'``, ``'fillin'`` or ``'none'``.
+        refine_both_frames: Also refine frame t - tau (against frame t).
+        keep_out_of_bounds: Cut-out keeps the label of a pixel whose flow leaves the reference
+            frame (no consensus can be checked there); default: cut out too.
+        consistency_alpha, consistency_th: Occlusion test of the fill-in (Eq. 10's alpha, th).
+        lambda_seg_s: Weight of the source cross-entropy (0: Eq. 13).
+        lambda_seg_t: Weight of the pseudo-label cross-entropy.
+        lambda_reg: Weight of the IAST regulariser (0 switches it off).
+        ent_weight, kld_weight: IAST's weights of its two terms (3.0, 0.1).
+        data_preprocessor, init_cfg: As :class:`BaseAdaptor`.
+    """
+
+    def __init__(self, segmentor: dict, refine: str = 'cutout', refine_both_frames: bool = True,
+                 keep_out_of_bounds: bool = False,
+                 consistency_alpha: float = DEFAULT_CONSISTENCY_ALPHA,
+                 consistency_th: float = DEFAULT_CONSISTENCY_THRESHOLD,
+                 lambda_seg_s: float = 0.0, lambda_seg_t: float = 1.0, lambda_reg: float = 1.0,
+                 ent_weight: float = 3.0, kld_weight: float = 0.1,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
+        if refine not in REFINEMENTS:
+            raise ValueError(f'VST: refine must be one of {REFINEMENTS}, got {refine!r} '
+                             '(model.refine in the config)')
+        super().__init__(segmentor, lambda_seg_s=lambda_seg_s, lambda_seg_t=lambda_seg_t,
+                         lambda_reg=lambda_reg, data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.refine = refine
+        self.refine_both_frames = refine_both_frames
+        self.keep_out_of_bounds = keep_out_of_bounds
+        self.consistency_alpha = consistency_alpha
+        self.consistency_th = consistency_th
+        self.ent_weight = ent_weight
+        self.kld_weight = kld_weight
+
+    def regularizer(self, logits: Tensor, labels: Tensor) -> Dict[str, Tensor]:
+        return dict(
+            loss_reg_ent=self.ent_weight * ignored_entropy_loss(logits, labels, self.ignore_index),
+            loss_reg_kld=self.kld_weight * labelled_kld_loss(logits, labels, self.ignore_index))
+
+    @torch.no_grad()
+    def target_labels(self, target: Batch) -> Tensor:
+        """RF(y^) of every frame (Eq. 12 or 14), (N, T, H, W); frame k's reference is k - 1 and
+        frame 0's is frame 1 (with ``refine_both_frames``)."""
+        labels = target['gt_seg']
+        if self.refine == 'none' or labels.shape[1] < 2:
+            return labels
+        flows = target.get('flows')
+        if flows is None:
+            raise ValueError("VST(refine='cutout'/'fillin') needs the target clip's optical flow: "
+                             "add dict(type='LoadClipFlow') to the target pipeline (after "
+                             'LoadClipAnnotations) and set its data_prefix.flow_path.')
+        frames = self._unit_frames(target['inputs']) if self.refine == 'fillin' else None
+        refined = [labels[:, 0]]
+        for k in range(1, labels.shape[1]):
+            # flows[:, k - 1] is the flow from frame k to frame k - 1 (LoadClipFlow).
+            refined.append(self._refine(labels[:, k], labels[:, k - 1], flows[:, k - 1], frames, k,
+                                        k - 1))
+        if self.refine_both_frames:
+            # No flow from frame 0 to frame 1 is loaded: its negation stands in (class doc).
+            refined[0] = self._refine(labels[:, 0], labels[:, 1], -flows[:, 0], frames, 0, 1)
+        return torch.stack(refined, dim=1)
+
+    def _refine(self, label: Tensor, ref: Tensor, flow: Tensor, frames: Optional[Tensor],
+                k: int, r: int) -> Tensor:
+        if self.refine == 'cutout':
+            return consensus_cutout(label, ref, flow, self.ignore_index,
+                                    keep_out_of_bounds=self.keep_out_of_bounds)
+        return consensus_fillin(label, ref, flow, frames[:, k], frames[:, r],
+                                self.consistency_alpha, self.consistency_th, self.ignore_index)
+
+    def _unit_frames(self, inputs: Tensor) -> Tensor:
+        """Normalised (N, T, 3, H, W) frames back to [0, 1] for the occlusion test."""
+        pre = self.data_preprocessor
+        frames = inputs
+        if getattr(pre, '_enable_normalize', False):
+            frames = inputs * pre.std.view(1, 1, -1, 1, 1) + pre.mean.view(1, 1, -1, 1, 1)
+        return (frames / 255.0).clamp(0, 1)

@@ -1,0 +1,311 @@
+"""Pseudo-label threshold policies (registry ``PSEUDO_LABEL_POLICIES``).
+
+A policy turns softmax predictions into hard pseudo labels (255 = ignored). The pseudo-label
+generator drives it round by round::
+
+    policy.start_round(r)
+    if policy.two_pass:                  # statistics over the whole target set first
+        for probs in instances: policy.observe(probs)
+        policy.finish_observation()
+    for probs in instances: labels = policy.label(probs)
+
+``probs`` is one *instance*, (K, C, H, W): an image batch for IAST (its code uses 2 images), a
+whole clip for the clip-adaptive policy (seed Eq. 11). Equations, defaults and their sources are
+in docs/pseudo_labels.md.
+"""
+import math
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from uda_toolbox.registry import PSEUDO_LABEL_POLICIES
+
+IGNORE_INDEX = 255
+
+
+def _confidences(probs: Tensor) -> Tuple[np.ndarray, np.ndarray]:
+    """(max probability, argmax) over classes as numpy (K, H, W) float32 / int64."""
+    if probs.dim() != 4:
+        raise ValueError(f'a policy takes probs (K, C, H, W), got shape {tuple(probs.shape)}')
+    if probs.shape[1] >= IGNORE_INDEX:
+        raise ValueError(f'{probs.shape[1]} classes do not fit uint8 labels with ignore {IGNORE_INDEX}')
+    conf, pred = probs.detach().float().max(dim=1)
+    return conf.cpu().numpy(), pred.cpu().numpy()
+
+
+def _to_labels(pred: np.ndarray, keep: np.ndarray, device: torch.device) -> Tensor:
+    labels = np.where(keep, pred, IGNORE_INDEX).astype(np.uint8)
+    return torch.from_numpy(labels).to(device)
+
+
+class BasePolicy:
+    """Interface shared by the policies (see the module docstring for the call order)."""
+
+    two_pass: bool = False
+
+    def start_round(self, round_idx: int) -> None:
+        """Begin pseudo-label round ``round_idx`` (0-based)."""
+        self.round_idx = int(round_idx)
+
+    def observe(self, probs: Tensor) -> None:
+        """Collect statistics of one instance (two-pass policies only)."""
+
+    def finish_observation(self) -> None:
+        """Turn the collected statistics into thresholds (two-pass policies only)."""
+
+    def label(self, probs: Tensor) -> Tensor:
+        """Pseudo labels (K, H, W) uint8, 255 where ignored, of one instance (K, C, H, W)."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        raise NotImplementedError
+
+    def load_state_dict(self, state: dict) -> None:
+        raise NotImplementedError
+
+
+# ----------------------------------------------------------------- CBST / CRST
+@PSEUDO_LABEL_POLICIES.register_module()
+class ClassBalancedPolicy(BasePolicy):
+    """CBST's class-balanced thresholds (Zou et al., ECCV 2018), also CRST's label selection.
+
+    Over the whole target set, for each class c the max-probabilities of the pixels predicted as
+    c are sorted in descending order and k_c is the floor(n_c * p)-th of them (1-based; k_c = 1
+    when that count is 0). A pixel is labelled argmax_c p_c / k_c, ignored where
+    max_c p_c / k_c < 1. The portion p is ``portion + round_idx * portion_step``, at most
+    ``max_portion`` (CRST code: 0.2, +0.05 per round, 0.5).
+
+    Args:
+        portion: p of round 0.
+        portion_step: Increase of p per round.
+        max_portion: Cap on p.
+        max_samples_per_class: None (default) keeps every confidence, so k_c is exact. An
+            integer keeps a uniform random sample of at most that many confidences per class
+            (the quantile of the sample estimates k_c); set it for large target sets, where
+            storing every pixel's confidence does not fit in memory.
+        seed: Seed of that sampling (deterministic for a given observation order).
+    """
+
+    two_pass = True
+
+    def __init__(self, portion: float = 0.2, portion_step: float = 0.05, max_portion: float = 0.5,
+                 max_samples_per_class: Optional[int] = None, seed: int = 0) -> None:
+        if not 0 < portion <= 1 or not 0 < max_portion <= 1 or portion_step < 0:
+            raise ValueError('ClassBalancedPolicy needs 0 < portion <= 1, 0 < max_portion <= 1 and '
+                             f'portion_step >= 0, got {portion}, {max_portion}, {portion_step}')
+        if max_samples_per_class is not None and max_samples_per_class < 1:
+            raise ValueError(f'max_samples_per_class must be None or >= 1, got {max_samples_per_class}')
+        self.portion = portion
+        self.portion_step = portion_step
+        self.max_portion = max_portion
+        self.max_samples_per_class = max_samples_per_class
+        self.seed = seed
+        self.round_idx = 0
+        self.thresholds: Optional[np.ndarray] = None  # k_c of the current round, (C,)
+        self._reset_observation()
+
+    @property
+    def current_portion(self) -> float:
+        return min(self.portion + self.round_idx * self.portion_step, self.max_portion)
+
+    def start_round(self, round_idx: int) -> None:
+        super().start_round(round_idx)
+        self.thresholds = None
+        self._reset_observation()
+
+    def _reset_observation(self) -> None:
+        self._values: Dict[int, List[np.ndarray]] = {}
+        self._keys: Dict[int, List[np.ndarray]] = {}
+        self._num_classes: Optional[int] = None
+        self._rng = np.random.default_rng([self.seed, self.round_idx])
+
+    def observe(self, probs: Tensor) -> None:
+        conf, pred = _confidences(probs)
+        if self._num_classes not in (None, probs.shape[1]):
+            raise ValueError(f'observe: got {probs.shape[1]} classes after {self._num_classes}')
+        self._num_classes = probs.shape[1]
+        conf, pred = conf.ravel(), pred.ravel()
+        for c in np.unique(pred):
+            self._values.setdefault(int(c), []).append(conf[pred == c])
+            if self.max_samples_per_class is not None:
+                self._keys.setdefault(int(c), []).append(self._rng.random(int((pred == c).sum())))
+                self._subsample(int(c))
+
+    def _subsample(self, c: int) -> None:
+        """Keep the values with the smallest random keys: a uniform sample without replacement."""
+        values, keys = np.concatenate(self._values[c]), np.concatenate(self._keys[c])
+        if values.size > self.max_samples_per_class:
+            keep = np.argpartition(keys, self.max_samples_per_class - 1)[:self.max_samples_per_class]
+            values, keys = values[keep], keys[keep]
+        self._values[c], self._keys[c] = [values], [keys]
+
+    def finish_observation(self) -> None:
+        if self._num_classes is None:
+            raise RuntimeError('ClassBalancedPolicy.finish_observation: observe() saw no instance '
+                               'this round; observe the target set first')
+        portion = self.current_portion
+        thresholds = np.ones(self._num_classes, dtype=np.float64)
+        for c, chunks in self._values.items():
+            values = np.concatenate(chunks)
+            rank = math.floor(values.size * portion)  # 1-based rank in descending order
+            if rank > 0:
+                # The rank-th largest value is the (n - rank)-th smallest (0-based).
+                thresholds[c] = np.partition(values, values.size - rank)[values.size - rank]
+        self.thresholds = thresholds
+        self._reset_observation()
+
+    def label(self, probs: Tensor) -> Tensor:
+        if self.thresholds is None:
+            raise RuntimeError('ClassBalancedPolicy.label before finish_observation(): it is a '
+                               'two-pass policy, observe the whole target set first')
+        if probs.shape[1] != self.thresholds.size:
+            raise ValueError(f'label: {probs.shape[1]} classes, thresholds for {self.thresholds.size}')
+        k = torch.as_tensor(self.thresholds, dtype=torch.float64, device=probs.device)
+        weighted = probs.detach().double() / k.view(1, -1, 1, 1)
+        score, pred = weighted.max(dim=1)
+        labels = torch.where(score >= 1, pred, torch.full_like(pred, IGNORE_INDEX))
+        return labels.to(torch.uint8)
+
+    def state_dict(self) -> dict:
+        thresholds = None if self.thresholds is None else [float(v) for v in self.thresholds]
+        return dict(round_idx=self.round_idx, thresholds=thresholds)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.round_idx = int(state['round_idx'])
+        thresholds = state.get('thresholds')
+        self.thresholds = None if thresholds is None else np.asarray(thresholds, dtype=np.float64)
+        self._reset_observation()
+
+
+# ----------------------------------------------------------------- IAST / VST
+@PSEUDO_LABEL_POLICIES.register_module()
+class InstanceAdaptivePolicy(BasePolicy):
+    """IAST's instance-adaptive thresholds (Mei et al., ECCV 2020; seed Eq. 4).
+
+    For each instance and class k: the confidences (max probability) of the pixels predicted as
+    k, plus the previous theta_k itself, give Psi_k = their percentile at
+    100 * (1 - alpha * theta_k ** gamma) (numpy's linear interpolation, as IAST's code);
+    theta_k <- beta * theta_k + (1 - beta) * Psi_k, set to 0.999 where it reaches 1. The updated
+    theta labels the same instance: a pixel whose confidence is below theta of its argmax class
+    is ignored. A class absent from the instance keeps its theta.
+
+    Args:
+        alpha: Base portion of round 0 (0.2, IAST configs).
+        beta: EMA momentum (0.9, IAST default config).
+        gamma: Hardness exponent (8.0, IAST's GTA5/SYNTHIA configs).
+        init_threshold: theta_0 of every class (0.9, IAST code; seed Algorithm 1).
+        reset_each_round: True resets theta to ``init_threshold`` at every ``start_round`` (what
+            IAST's code does, since each self-training round is a new run); False (default)
+            carries theta over from the previous round's last instance.
+        alpha_step: Increase of alpha per round, alpha = min(alpha + round_idx * alpha_step,
+            max_alpha). 0 (default) keeps alpha fixed; IAST's configs raise it by 0.05 per
+            self-training round (0.2, 0.25, 0.3).
+        max_alpha: Cap on alpha (at most 1).
+        num_classes: Optional; otherwise taken from the first instance.
+    """
+
+    def __init__(self, alpha: float = 0.2, beta: float = 0.9, gamma: float = 8.0,
+                 init_threshold: float = 0.9, reset_each_round: bool = False,
+                 alpha_step: float = 0.0, max_alpha: float = 1.0,
+                 num_classes: Optional[int] = None) -> None:
+        if not 0 < alpha <= max_alpha <= 1 or alpha_step < 0:
+            raise ValueError(f'{type(self).__name__} needs 0 < alpha <= max_alpha <= 1 and '
+                             f'alpha_step >= 0, got {alpha}, {max_alpha}, {alpha_step}')
+        if not 0 <= beta <= 1 or not 0 < init_threshold < 1:
+            raise ValueError(f'{type(self).__name__} needs 0 <= beta <= 1 and 0 < init_threshold < 1, '
+                             f'got {beta}, {init_threshold}')
+        self.alpha = alpha
+        self.alpha_step = alpha_step
+        self.max_alpha = max_alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.init_threshold = init_threshold
+        self.reset_each_round = reset_each_round
+        self.round_idx = 0
+        self.theta: Optional[np.ndarray] = None
+        if num_classes is not None:
+            self.theta = np.full(num_classes, init_threshold, dtype=np.float64)
+
+    @property
+    def current_alpha(self) -> float:
+        return min(self.alpha + self.round_idx * self.alpha_step, self.max_alpha)
+
+    def start_round(self, round_idx: int) -> None:
+        super().start_round(round_idx)
+        if self.reset_each_round and self.theta is not None:
+            self.theta = np.full(self.theta.size, self.init_threshold, dtype=np.float64)
+
+    def update_thresholds(self, conf: np.ndarray, pred: np.ndarray) -> np.ndarray:
+        """Eq. 4 / Eq. 11 on one instance's confidences and argmax (any shape); returns theta."""
+        theta, alpha = self.theta, self.current_alpha
+        psi = np.empty_like(theta)
+        for k in range(theta.size):
+            # IAST's code appends the previous theta_k to the class's confidences.
+            values = np.concatenate(([theta[k]], conf[pred == k].astype(np.float64)))
+            psi[k] = np.percentile(values, 100 * (1 - alpha * theta[k] ** self.gamma))
+        theta = self.beta * theta + (1 - self.beta) * psi
+        theta[theta >= 1] = 0.999
+        self.theta = theta
+        return theta
+
+    def label(self, probs: Tensor) -> Tensor:
+        conf, pred = _confidences(probs)
+        if self.theta is None:
+            self.theta = np.full(probs.shape[1], self.init_threshold, dtype=np.float64)
+        if probs.shape[1] != self.theta.size:
+            raise ValueError(f'label: {probs.shape[1]} classes, thresholds for {self.theta.size}')
+        theta = self.update_thresholds(conf, pred)
+        return _to_labels(pred, conf >= theta[pred], probs.device)
+
+    def state_dict(self) -> dict:
+        theta = None if self.theta is None else [float(v) for v in self.theta]
+        return dict(round_idx=self.round_idx, theta=theta)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.round_idx = int(state['round_idx'])
+        theta = state.get('theta')
+        self.theta = None if theta is None else np.asarray(theta, dtype=np.float64)
+
+
+@PSEUDO_LABEL_POLICIES.register_module()
+class ClipAdaptivePolicy(InstanceAdaptivePolicy):
+    """The seed paper's clip-adaptive thresholds (Eq. 11, Algorithm 1).
+
+    IAST's rule with one instance = one clip: pass all frames of a clip (their temporally
+    aggregated predictions, Eq. 10) as ``probs`` (K = clip length); the clip's confidences per
+    class give Psi, and the same updated theta labels every frame of the clip. Arguments and
+    defaults as :class:`InstanceAdaptivePolicy` (the seed paper gives theta_0 = 0.9 and names
+    alpha, beta without values; IAST's are used).
+    """
+
+
+# ----------------------------------------------------------------- CRST label regularisation
+def lrent_soft_labels(probs: Tensor, class_thresholds: Tensor, alpha: float = 0.25
+                      ) -> Tuple[Tensor, Tensor]:
+    """CRST-LRENT's closed-form pseudo labels (Zou et al., ICCV 2019, label regularisation).
+
+    With the label-entropy regulariser alpha * sum_k y_k log y_k, the optimal soft label is
+    y_k = (p_k / k_k) ** (1 / alpha) / sum_j (p_j / k_j) ** (1 / alpha), and a pixel is selected
+    where sum_k y_k * (-log p_k + alpha * log y_k) < sum_k y_k * (-log k_k) (CRST code's
+    ``reg_score < sel_score``). Useful only to a generator that stores soft labels; the toolbox
+    stores hard PNG labels (see docs/methods/crst.md).
+
+    Args:
+        probs: (K, C, H, W) softmax.
+        class_thresholds: (C,) CBST's k_c (:attr:`ClassBalancedPolicy.thresholds`).
+        alpha: LR-ENT weight (0.25, CRST's lrent.sh).
+    Returns:
+        (soft labels (K, C, H, W), hard labels (K, H, W) uint8 with 255 where not selected).
+    """
+    eps = 1e-32  # as CRST's code, inside every log
+    k = torch.as_tensor(class_thresholds, dtype=torch.float64, device=probs.device).view(1, -1, 1, 1)
+    p = probs.detach().double()
+    log_ratio = (torch.log(p + eps) - torch.log(k)) / alpha
+    soft = torch.softmax(log_ratio, dim=1)  # = normalised (p / k) ** (1 / alpha), overflow-safe
+    reg_score = (soft * (-torch.log(p + eps) + alpha * torch.log(soft + eps))).sum(dim=1)
+    sel_score = (soft * -torch.log(k + eps)).sum(dim=1)
+    pred = soft.argmax(dim=1)
+    labels = torch.where(reg_score < sel_score, pred, torch.full_like(pred, IGNORE_INDEX))
+    return soft.to(probs.dtype), labels.to(torch.uint8)
