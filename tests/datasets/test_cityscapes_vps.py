@@ -126,6 +126,16 @@ def test_missing_root_sequence_root_and_frame(tmp_path, tree):
     assert len(build(tree, split='train', mode='test')) == 12  # test mode needs annotated only
 
 
+def test_missing_flow_cache_names_the_compute_flow_command(tree):
+    root, seq_root = tree
+    with pytest.raises(DataNotFoundError, match='flow directory') as err:
+        build(tree, split='train', flow_root='train/flow')
+    assert (f'python tools/data/compute_flow.py {root}/train --sequence-root {seq_root}'
+            in str(err.value))
+    with pytest.raises(DataNotFoundError, match=f'--out {root}/cache/flow'):
+        build(tree, split='train', flow_root='cache/flow')
+
+
 def test_malformed_clips_and_labels(tmp_path, tree):
     root, _ = tree
     # A clip with frames but no labels.

@@ -1,14 +1,15 @@
-"""tools/data/viper.py and tools/data/cityscapes_vps.py on tiny trees, and the real-data configs
-end to end (tiny model swapped in): verify, bad inputs, convert + resume, train + evaluate."""
+"""tools/data/viper.py, cityscapes_vps.py and compute_flow.py on tiny trees in the official
+layouts: verify, each bad input, convert + resume, index, flow; and tools/train.py without data.
+Every real-data config end to end: tests/tools/test_real_data_configs.py."""
 import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from fake_benchmark_data import (
+    VPS_SIZE,
     listing,
     load_tool,
     make_viper_tree,
@@ -20,17 +21,11 @@ from fake_benchmark_data import (
     vps_train_ids,
     write_viper_label,
 )
-from mmengine.config import Config
 from PIL import Image
 
-from uda_toolbox.datasets.cityscapes_vps import cityscapes_lookup_table
+from uda_toolbox.datasets.cityscapes_vps import CityscapesVPSDataset, cityscapes_lookup_table
 from uda_toolbox.datasets.errors import DataFormatError
 from uda_toolbox.datasets.viper import VIPERDataset
-from uda_toolbox.registry import DATASETS
-
-REPO = Path(__file__).resolve().parents[2]
-# Every method's real-data config (each method folder's viper2cityscapes.py).
-METHODS_WITH_VIPER_CONFIG = sorted(p.parent.name for p in REPO.glob('configs/*/viper2cityscapes.py'))
 
 
 @pytest.fixture
@@ -220,79 +215,54 @@ def test_vps_convert_from_colour_cls(tmp_path):
                           cityscapes_lookup_table()[vps_train_ids(5, 9)])
 
 
-# ----------------------------------------------------------------------------- configs end to end
+# ----------------------------------------------------------------------------- optical flow
 
 
-def _real_data_cfg(repo_root, method, viper_root, vps_root, seq_root):
-    cfg = Config.fromfile(str(repo_root / 'configs' / method / 'viper2cityscapes.py'))
-    src, tgt = cfg.train_dataloader.dataset.source, cfg.train_dataloader.dataset.target
-    src.data_root, tgt.data_root, tgt.sequence_root = str(viper_root), str(vps_root), str(seq_root)
-    cfg.val_dataloader.dataset.data_root = str(vps_root)
-    return cfg
+def test_compute_flow_on_the_flat_cityscapes_vps_layout(vps, capsys):
+    root, seq_root = vps
+    tool = load_tool('compute_flow')
+    # Auto-detected from the flat img/ names; the unannotated train frames come from the
+    # Cityscapes sequences, so without --sequence-root it stops naming what to pass.
+    with pytest.raises(SystemExit, match='sequence_root'):
+        tool.main([str(root / 'train'), '--no-progress'])
+    assert tool.main([str(root / 'train'), '--sequence-root', str(seq_root), '--preset',
+                      'ultrafast', '--no-progress']) == 0
+    assert 'wrote 116 flow files, kept 0' in capsys.readouterr().out  # 2 clips x 2 x 29
+    flow = root / 'train/flow/0002'
+    names = sorted(p.name for p in flow.iterdir())
+    assert len(names) == 58 and names[0] == '0002_00000_fw.npy' and names[-1] == '0002_00029_bw.npy'
+    assert np.load(flow / '0002_00007_bw.npy').shape == (*VPS_SIZE, 2)
+    # val has img_all/: no sequence root needed; frame indices are positions in the clip.
+    assert tool.main([str(root / 'val'), '--no-progress']) == 0
+    assert (root / 'val/flow/0005/0005_00029_bw.npy').is_file()
+    assert 'wrote 58 flow files' in capsys.readouterr().out
+    # The dataset pairs frame t with the _bw flow of its position.
+    ds = CityscapesVPSDataset(data_root=str(root), sequence_root=str(seq_root), split='train',
+                              flow_root='train/flow')
+    info = ds.get_data_info(8)  # clip 0001, pair (8, 9)
+    assert info['frame_ids'] == [8, 9]
+    assert info['flow_paths'] == [str(root / 'train/flow/0001/0001_00009_bw.npy')]
 
 
-@pytest.mark.parametrize('method', METHODS_WITH_VIPER_CONFIG)
-def test_every_real_data_config_builds_its_datasets(repo_root, tmp_path, method):
-    viper_root = make_viper_tree(tmp_path / 'viper')
-    load_tool('viper').convert(str(viper_root))
-    vps_root, seq_root = make_vps_tree(tmp_path / 'vps', tmp_path / 'seq', flow=True)
-    load_tool('cityscapes_vps').convert(str(vps_root))
-    cfg = _real_data_cfg(repo_root, method, viper_root, vps_root, seq_root)
-    train = DATASETS.build(cfg.train_dataloader.dataset)
-    val = DATASETS.build(cfg.val_dataloader.dataset)
-    assert train.source.clip_ids() == ['001', '003']  # day only
-    # UDA: every pair (t - 1, t) of the 2 clips; oracle: pairs ending on the 12 labelled frames.
-    assert len(train.target) == (12 if method == 'oracle' else 2 * 29)
-    assert len(val) == 6
-    labelled = [p is not None for i in range(len(train.target))
-                for p in train.target.get_data_info(i)['seg_map_paths']]
-    assert any(labelled) == (method == 'oracle')
-    if cfg.train_dataloader.dataset.target.get('flow_root'):  # VST: the precomputed flow cache
-        assert train.target.get_data_info(0)['flow_paths'][0].endswith('0001/0001_00001_bw.npy')
+def test_compute_flow_on_the_viper_layout(viper_root, capsys):
+    tool = load_tool('compute_flow')
+    assert tool.main([str(viper_root / 'train'), '--layout', 'viper', '--preset', 'ultrafast',
+                      '--no-progress']) == 0
+    # Every sequence (night included): 3 + 2 + 2 pairs, both directions.
+    assert 'wrote 14 flow files, kept 0' in capsys.readouterr().out
+    assert sorted(p.name for p in (viper_root / 'train/flow/003').iterdir()) == [
+        '003_00000_fw.npy', '003_00001_bw.npy', '003_00001_fw.npy', '003_00002_bw.npy']
+    ds = VIPERDataset(data_root=str(viper_root), labels='raw', flow_root='train/flow')
+    assert ds.get_data_info(0)['flow_paths'] == [str(viper_root / 'train/flow/001/001_00001_bw.npy')]
 
 
-TINY_OVERRIDES = """
-_base_ = ['{config}']
-_tiny = {tiny}
-model = dict(segmentor=dict(_delete_=True, **_tiny))
-_train = [dict(type='LoadClipFrames'), dict(type='LoadClipAnnotations'),
-          dict(type='ClipRandomFlip', prob=0.5), dict(type='PackClipInputs')]
-_test = [dict(type='LoadClipFrames'), dict(type='LoadClipAnnotations'), dict(type='PackFrameInputs')]
-_loader = dict(num_workers=0, persistent_workers=False)
-train_dataloader = dict(batch_size=1, **_loader, dataset=dict(
-    source=dict(data_root='{viper}', pipeline=_train),
-    target=dict(data_root='{vps}', sequence_root='{seq}', pipeline=_train)))
-val_dataloader = dict(batch_size=2, **_loader, dataset=dict(data_root='{vps}', pipeline=_test))
-test_dataloader = val_dataloader
-train_cfg = dict(max_iters=2, val_interval=2)
-default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
-"""
-
-
-@pytest.mark.parametrize('method', ['source_only', 'oracle'])
-def test_real_data_config_trains_two_iterations_and_evaluates(repo_root, tmp_path, method):
-    viper_root = make_viper_tree(tmp_path / 'viper')
-    load_tool('viper').convert(str(viper_root))
-    vps_root, seq_root = make_vps_tree(tmp_path / 'vps', tmp_path / 'seq')
-    load_tool('cityscapes_vps').convert(str(vps_root))
-    tiny = Config.fromfile(str(repo_root / 'configs/_base_/models/tiny_deeplabv2.py')).segmentor
-    cfg = tmp_path / f'{method}_tiny.py'
-    cfg.write_text(TINY_OVERRIDES.format(
-        config=repo_root / 'configs' / method / 'viper2cityscapes.py', tiny=repr(tiny.to_dict()),
-        viper=viper_root, vps=vps_root, seq=seq_root))
-    work = tmp_path / 'work'
-    proc = subprocess.run([sys.executable, 'tools/train.py', str(cfg), '--work-dir', str(work)],
-                          cwd=repo_root, capture_output=True, text=True)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-4000:]
-    assert (work / 'iter_2.pth').is_file()
-    assert 'Iter(train) [2/2]' in log and 'mIoU' in log and 'VPQ' in log
+# ----------------------------------------------------------------------------- train without data
 
 
 def test_train_without_data_fails_at_once_naming_path_and_command(repo_root, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(repo_root / 'tools/train.py'),
-         str(repo_root / 'configs/source_only/viper2cityscapes.py'), '--work-dir',
+         str(repo_root / 'configs/vat/viper2cityscapes.py'), '--work-dir',
          str(tmp_path / 'w')], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr

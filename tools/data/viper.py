@@ -6,19 +6,17 @@ From the repository root, in this order::
     python tools/data/viper.py conditions data/viper                 # template of sequence conditions
     #   check it, save it as data/viper/conditions.csv (every row checked=yes)
     python tools/data/viper.py convert data/viper [--workers 8]      # cls -> cls15 (15 classes) + index
+    python tools/data/viper.py index data/viper                      # after adding/removing files
 
 ``convert`` skips labels already converted with the same settings, writes every file through a
 temporary file (an interrupted run is resumed by running it again) and ends by writing
 ``<split>/index.json``; ``index`` rewrites only the index. Exit status 1 when a problem is found.
 """
-import argparse
 import csv
-import json
-import os
 import os.path as osp
 import sys
 import warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -34,11 +32,14 @@ from uda_toolbox.datasets.classes import VIDEO_UDA_CLASSES  # noqa: E402
 from uda_toolbox.datasets.errors import DataError  # noqa: E402
 from uda_toolbox.datasets.preparation import (  # noqa: E402
     Report,
+    collect_checks,
+    convert_split,
     existing_splits,
-    file_complete,
-    remove_stale_temporaries,
+    print_report,
     run_tasks,
-    write_json_atomic,
+    splits_to_process,
+    tool_parser,
+    write_indexes,
 )
 from uda_toolbox.datasets.viper import (  # noqa: E402
     CONVERTED_LABEL_DIR,
@@ -89,15 +90,14 @@ def verify(root: str, splits: Optional[Sequence[str]] = None, workers: int = 1,
         every: Check every n-th frame of a sequence (1 = all).
     """
     report = Report()
-    if not osp.isdir(root):
-        report.error(f'VIPER root {root!r} does not exist. Download VIPER (playing-for-benchmarks'
+    splits = splits_to_process(
+        report, root, splits, SPLITS, 'img',
+        missing_root=f'VIPER root {root!r} does not exist. Download VIPER (playing-for-benchmarks'
                      '.org) and extract the train and val img and cls archives into it '
-                     '(docs/data.md).')
-        return report
-    splits = list(splits or existing_splits(root, SPLITS, 'img'))
+                     '(docs/data.md).',
+        no_split=f'{root!r} holds no split: expected {root}/train/img/SSS/SSS_FFFFF.jpg. '
+                 'Extract the VIPER img and cls archives there (docs/data.md).')
     if not splits:
-        report.error(f'{root!r} holds no split: expected {root}/train/img/SSS/SSS_FFFFF.jpg. '
-                     'Extract the VIPER img and cls archives there (docs/data.md).')
         return report
     conditions = None
     conditions_path = osp.join(root, 'conditions.csv')
@@ -153,20 +153,8 @@ def verify(root: str, splits: Optional[Sequence[str]] = None, workers: int = 1,
                               osp.join(root, split, RAW_LABEL_DIR, seq, stem + '.png')
                               if idx in labelled else None))
         results = run_tasks(check_viper_frame, tasks, workers, desc=f'verify VIPER {split}')
-        sizes: Counter = Counter()
-        seq_sizes = defaultdict(set)
-        ids_present = set()
-        for result in results:
-            for problem in result['problems']:
-                report.error(problem)
-            if result['size'] is not None:
-                sizes[tuple(result['size'])] += 1
-                seq_sizes[osp.basename(osp.dirname(result['img']))].add(tuple(result['size']))
-            ids_present.update(result['ids'] or ())
-        for seq, found in sorted(seq_sizes.items()):
-            if len(found) > 1:
-                report.error(f'frames of sequence {seq} of {split!r} differ in size {sorted(found)}; '
-                             'every frame of a clip must have one size. Re-extract the sequence.')
+        sizes, ids_present = collect_checks(report, results, split,
+                                            lambda img: osp.basename(osp.dirname(img)), 'sequence')
         n_raw = sum(len(v) for v in raw.values())
         n_conv = sum(len(v) for v in converted.values())
         report.info(f'{split}: {len(seqs)} sequences, {n_frames} frames, {n_raw} cls labels, '
@@ -210,68 +198,34 @@ def convert(root: str, splits: Optional[Sequence[str]] = None, workers: int = 1,
     interrupted run leaves no partial label and a rerun gives the same result.
     """
     report = Report()
-    if not osp.isdir(root):
-        report.error(f'VIPER root {root!r} does not exist (docs/data.md).')
-        return report
-    splits = list(splits or existing_splits(root, SPLITS, RAW_LABEL_DIR))
-    if not splits:
-        report.error(f'{root!r} has no {RAW_LABEL_DIR}/ directory in any split: expected '
-                     f'{root}/train/{RAW_LABEL_DIR}/SSS/SSS_FFFFF.png. Extract the cls archives.')
-        return report
+    splits = splits_to_process(
+        report, root, splits, SPLITS, RAW_LABEL_DIR,
+        missing_root=f'VIPER root {root!r} does not exist (docs/data.md).',
+        no_split=f'{root!r} has no {RAW_LABEL_DIR}/ directory in any split: expected '
+                 f'{root}/train/{RAW_LABEL_DIR}/SSS/SSS_FFFFF.png. Extract the cls archives.')
     settings = conversion_settings(pole_from_infrastructure, ignore_ego_vehicle)
     for split in splits:
         src_root = osp.join(root, split, RAW_LABEL_DIR)
         out_root = osp.join(root, split, CONVERTED_LABEL_DIR)
-        settings_path = osp.join(out_root, 'conversion.json')
         if not osp.isdir(src_root):
             report.error(f'{src_root!r} does not exist; extract the VIPER {split} cls archive.')
             continue
-        if osp.isfile(settings_path) and not overwrite:
-            with open(settings_path) as f:
-                old = json.load(f)
-            if old != settings:
-                changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
-                report.error(f'{out_root!r} was converted with other settings (differing: {changed}); '
-                             'rerun with the same options, or pass --overwrite to convert again.')
-                continue
-        os.makedirs(out_root, exist_ok=True)
-        remove_stale_temporaries(out_root)
-        write_json_atomic(settings_path, settings)  # first, so a resumed run knows the settings
         listing = _scan(root, split, report)
         if listing is None:
             continue
-        tasks, skipped = [], 0
-        for seq, frames in listing['labels'].get(RAW_LABEL_DIR, {}).items():
-            for idx in frames:
-                name = f'{seq}_{idx:05d}.png'
-                dst = osp.join(out_root, seq, name)
-                if not overwrite and file_complete(dst):
-                    skipped += 1
-                    continue
-                tasks.append((osp.join(src_root, seq, name), dst, pole_from_infrastructure,
-                              ignore_ego_vehicle))
-        results = run_tasks(convert_viper_file, tasks, workers, desc=f'convert VIPER {split}')
-        failed = [(dst, err) for dst, err in results if err is not None]
-        for _, err in failed:
-            report.error(f'{err} The other labels were converted; fix this file and run convert '
-                         'again (converted labels are skipped).')
-        report.info(f'{split}: converted {len(tasks) - len(failed)} label(s), skipped {skipped} '
-                    f'already converted, {len(failed)} failed; output {out_root!r}.')
-        write_json_atomic(osp.join(root, split, INDEX_NAME), scan_viper_split(root, split))
+        pairs = [(osp.join(src_root, seq, f'{seq}_{idx:05d}.png'),
+                  osp.join(out_root, seq, f'{seq}_{idx:05d}.png'))
+                 for seq, frames in listing['labels'].get(RAW_LABEL_DIR, {}).items() for idx in frames]
+        if convert_split(report, split, pairs, out_root, settings, convert_viper_file,
+                         (pole_from_infrastructure, ignore_ego_vehicle), workers, overwrite,
+                         desc=f'convert VIPER {split}'):
+            write_indexes(root, [split], SPLITS, scan_viper_split, INDEX_NAME, 'VIPER', report)
     return report
 
 
 def write_index(root: str, splits: Optional[Sequence[str]] = None) -> List[str]:
     """Write ``<split>/index.json`` (frames, cls and cls15 labels per sequence) for each split."""
-    splits = list(splits or existing_splits(root, SPLITS, 'img'))
-    if not splits:
-        raise SystemExit(f'error: {root!r} holds no VIPER split (expected {root}/train/img/).')
-    paths = []
-    for split in splits:
-        path = osp.join(root, split, INDEX_NAME)
-        write_json_atomic(path, scan_viper_split(root, split))
-        paths.append(path)
-    return paths
+    return write_indexes(root, splits, SPLITS, scan_viper_split, INDEX_NAME, 'VIPER')
 
 
 def sequence_statistics(paths: Sequence[str]) -> dict:
@@ -348,46 +302,34 @@ def write_conditions_template(root: str, out: Optional[str] = None,
     return out
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    sub = parser.add_subparsers(dest='command', required=True)
-    for name, text in (('verify', 'check the tree and print a report'),
-                       ('convert', 'convert cls labels to 15-class cls15 labels, then index'),
-                       ('index', 'write <split>/index.json'),
-                       ('conditions', 'write a conditions template (guesses, to be checked)')):
-        p = sub.add_parser(name, help=text)
-        p.add_argument('root', help='VIPER root (holding train/, val/)')
-        p.add_argument('--splits', nargs='+', help='default: every split present')
-        if name in ('verify', 'convert'):
-            p.add_argument('--workers', type=int, default=1, help='processes (default: 1)')
-        if name == 'verify':
-            p.add_argument('--every', type=int, default=1,
-                           help='check every n-th frame of a sequence (default: 1, all)')
-        if name == 'convert':
-            p.add_argument('--no-pole', action='store_true',
-                           help='map id 10 "infrastructure" to 255 instead of pole')
-            p.add_argument('--keep-ego-vehicle', action='store_true',
-                           help='keep the ego vehicle labelled as car (default: ignored)')
-            p.add_argument('--overwrite', action='store_true',
-                           help='convert every label again (also with changed settings)')
-        if name == 'conditions':
-            p.add_argument('--out', help='default: ROOT/conditions_template.csv')
-            p.add_argument('--frames-per-sequence', type=int, default=3)
+def parse_args(argv=None):
+    parser, subs = tool_parser(
+        __doc__.split('\n')[0],
+        dict(verify='check the tree and print a report',
+             convert='convert cls labels to 15-class cls15 labels, then index',
+             index='write <split>/index.json',
+             conditions='write a conditions template (guesses, to be checked)'),
+        root_help='VIPER root (holding train/, val/)')
+    subs['verify'].add_argument('--every', type=int, default=1,
+                                help='check every n-th frame of a sequence (default: 1, all)')
+    subs['convert'].add_argument('--no-pole', action='store_true',
+                                 help='map id 10 "infrastructure" to 255 instead of pole')
+    subs['convert'].add_argument('--keep-ego-vehicle', action='store_true',
+                                 help='keep the ego vehicle labelled as car (default: ignored)')
+    subs['conditions'].add_argument('--out', help='default: ROOT/conditions_template.csv')
+    subs['conditions'].add_argument('--frames-per-sequence', type=int, default=3)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.command in ('verify', 'convert'):
-        if args.command == 'verify':
-            report = verify(args.root, args.splits, args.workers, args.every)
-        else:
-            report = convert(args.root, args.splits, args.workers,
-                             pole_from_infrastructure=not args.no_pole,
-                             ignore_ego_vehicle=not args.keep_ego_vehicle,
-                             overwrite=args.overwrite)
-        print(report.format())
-        return 0 if report.ok else 1
+    if args.command == 'verify':
+        return print_report(verify(args.root, args.splits, args.workers, args.every))
+    if args.command == 'convert':
+        return print_report(convert(args.root, args.splits, args.workers,
+                                    pole_from_infrastructure=not args.no_pole,
+                                    ignore_ego_vehicle=not args.keep_ego_vehicle,
+                                    overwrite=args.overwrite))
     if args.command == 'index':
         for path in write_index(args.root, args.splits):
             print(f'wrote {path}')

@@ -3,7 +3,8 @@
 Cityscapes-VPS is made from the Cityscapes **val** sequences: 500 clips of 30 frames (400
 train, 50 val, 50 test), each the window F20-19 .. F20+10 around a gtFine frame F20, with 6
 annotated frames at 0-based positions 4, 9, 14, 19, 24, 29 (every 5th; F20 is position 19).
-Layout after the release's own preparation steps (its ``prepare_data/`` scripts; docs/data.md)::
+Layout after the release's own preparation steps (the ``prepare_city_vps/`` scripts of VPSNet,
+github.com/mcahny/vps; docs/data.md)::
 
     <data_root>/<split>/img/VVVV_FFFF_<city>_<seq>_<frame>_newImg8bit.png    annotated frames
     <data_root>/<split>/img/VVVV_FFFF_<city>_<seq>_<frame>_leftImg8bit.png   (F20 keeps its name)
@@ -24,8 +25,6 @@ Clip ids are ``VVVV``; frame indices are positions 0..29 in the clip, so annotat
 (cityscapesScripts ``labels.py``) to the 15 classes by name; wall, rider, train and bicycle
 are ignored (255).
 """
-import io
-import json
 import os
 import os.path as osp
 import re
@@ -33,15 +32,20 @@ import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
-from PIL import Image
 
 from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 from uda_toolbox.datasets.clip_dataset import ClipDataset, _find_flow, make_frame
-from uda_toolbox.datasets.errors import DataError, DataFormatError, DataNotFoundError
-from uda_toolbox.datasets.preparation import image_size
-from uda_toolbox.datasets.transforms import check_not_truncated, read_bytes
+from uda_toolbox.datasets.errors import DataFormatError, DataNotFoundError
+from uda_toolbox.datasets.preparation import (
+    check_frame_and_label,
+    colours_to_ids,
+    convert_label_file,
+    decode_label,
+    flow_command,
+    load_listing,
+    values_outside,
+)
 from uda_toolbox.registry import DATASETS
-from uda_toolbox.utils.io import write_png_atomic
 
 # Cityscapes trainIds 0..18 and their colours (cityscapesScripts helpers/labels.py).
 CITYSCAPES_TRAIN_ID_CLASSES = (
@@ -183,27 +187,6 @@ def scan_vps_split(data_root: str, split: str, label_dirs=(RAW_LABEL_DIR, CONVER
                 clip_length=clip_length, annotation_interval=interval, clips=clips, labels=labels)
 
 
-def read_index(path: str, split: str, clip_length: int, interval: int) -> Optional[dict]:
-    """Load a Cityscapes-VPS index of ``split`` with these clip settings, else None."""
-    if not osp.isfile(path):
-        return None
-    try:
-        with open(path) as f:
-            index = json.load(f)
-    except (OSError, ValueError) as exc:
-        warnings.warn(f'Cityscapes-VPS: ignoring unreadable index {path!r} ({exc}); rewrite it '
-                      'with tools/data/cityscapes_vps.py index.', stacklevel=2)
-        return None
-    if (index.get('format') != INDEX_FORMAT or index.get('version') != INDEX_VERSION
-            or index.get('split') != split or index.get('clip_length') != clip_length
-            or index.get('annotation_interval') != interval):
-        warnings.warn(f'Cityscapes-VPS: ignoring {path!r}: not a version-{INDEX_VERSION} index '
-                      f'of split {split!r} with these clip settings; rewrite it with '
-                      'tools/data/cityscapes_vps.py index.', stacklevel=2)
-        return None
-    return index
-
-
 @DATASETS.register_module()
 class CityscapesVPSDataset(ClipDataset):
     """Cityscapes-VPS clips (module docstring; docs/data.md).
@@ -264,10 +247,11 @@ class CityscapesVPSDataset(ClipDataset):
         root = data_root or ''
         self.label_dir = CONVERTED_LABEL_DIR if labels == 'converted' else RAW_LABEL_DIR
         if prepare_hint is None:
+            seq_root = sequence_root or 'data/cityscapes/leftImg8bit_sequence/val'
             prepare_hint = ('Prepare Cityscapes-VPS as in docs/data.md ("VIPER and Cityscapes-VPS"): '
                             f'python tools/data/cityscapes_vps.py verify {root} --sequence-root '
-                            f'{sequence_root or "data/cityscapes/leftImg8bit_sequence/val"} && '
-                            f'python tools/data/cityscapes_vps.py convert {root}')
+                            f'{seq_root} && python tools/data/cityscapes_vps.py convert {root}'
+                            + flow_command(root, split, flow_root, f'--sequence-root {seq_root}'))
         data_prefix = dict(
             img_path=osp.join(split, 'img'),
             seg_map_path=osp.join(split, self.label_dir) if self.with_labels else None,
@@ -281,18 +265,16 @@ class CityscapesVPSDataset(ClipDataset):
         return f' {self.prepare_hint}' if self.prepare_hint else ''
 
     def _load_listing(self) -> dict:
+        """The split's index file when it is valid and knows the label dir, else a fresh scan."""
         root = self._data_root_given or ''
-        if self.index_file:
-            path = osp.join(root, self.split, self.index_file)
-            index = read_index(path, self.split, self.clip_length, self.annotation_interval)
-            if index is not None:
-                if not self.with_labels or self.label_dir in index.get('labels', {}):
-                    return index
-                warnings.warn(f'Cityscapes-VPS: index {path!r} lists no {self.label_dir}/ labels; '
-                              'scanning instead. Rewrite it with python '
-                              f'tools/data/cityscapes_vps.py index {root}', stacklevel=2)
-        return scan_vps_split(root, self.split, (self.label_dir,) if self.with_labels else (),
-                              self.clip_length, self.annotation_interval)
+        expected = dict(format=INDEX_FORMAT, version=INDEX_VERSION, split=self.split,
+                        clip_length=self.clip_length, annotation_interval=self.annotation_interval)
+        label_dir = self.label_dir if self.with_labels else None
+        return load_listing(
+            self.index_file and osp.join(root, self.split, self.index_file), expected, label_dir,
+            lambda: scan_vps_split(root, self.split, (label_dir,) if label_dir else (),
+                                   self.clip_length, self.annotation_interval),
+            'Cityscapes-VPS', f'python tools/data/cityscapes_vps.py index {root}')
 
     def _unlabelled_source(self) -> Tuple[str, bool]:
         """(directory, per_city) holding the unannotated frames: ``img_all`` or ``sequence_root``."""
@@ -339,7 +321,7 @@ class CityscapesVPSDataset(ClipDataset):
                         f'{img_root!r} but no label in {seg_root!r} (e.g. {missing[0]!r}). '
                         + (f'Convert the labels: python tools/data/cityscapes_vps.py convert '
                            f'{self._data_root_given}' if self.labels == 'converted' else
-                           'Create labelmap/ with the release\'s prepare_data scripts.'))
+                           'Create labelmap/ with the release\'s prepare_city_vps scripts.'))
                 if missing:
                     raise DataNotFoundError(f'Cityscapes-VPS: labels {missing} of clip {video} are '
                                             f'missing from {seg_root!r}.' + self._hint())
@@ -374,100 +356,58 @@ class CityscapesVPSDataset(ClipDataset):
         return clips
 
 
-
 # ----------------------------------------------------------------------------- preparation workers
 
 
 def read_vps_label(path: str, source: str = RAW_LABEL_DIR) -> np.ndarray:
-    """Read a Cityscapes-VPS label as (H, W) uint8 Cityscapes trainIds (255 void).
+    """Read a Cityscapes-VPS label as (H, W) uint8 ids.
 
     Args:
-        path: A ``labelmap/`` PNG (trainIds 0..18 or 255; anything else is an error) or, with
-            ``source='cls'``, a ``cls/`` colour PNG (``gtFine_color`` colours; colours of
-            classes without a trainId become 255).
-        source: ``'labelmap'`` or ``'cls'``.
+        path: The label PNG.
+        source: ``'labelmap'``: a ``labelmap/`` PNG of Cityscapes trainIds (0..18, 255 void;
+            anything else is an error); ``'cls'``: a ``cls/`` colour PNG (``gtFine_color``
+            colours, trainIds out; colours of classes without a trainId become 255);
+            ``'cls15'``: a label converted by ``tools/data/cityscapes_vps.py`` (15 train ids, 255).
     """
-    try:
-        data = read_bytes(path, 'Cityscapes-VPS label')
-        check_not_truncated(data, path, 'Cityscapes-VPS label')
-        with Image.open(io.BytesIO(data)) as pil:
-            pil.load()
-            array = np.asarray(pil)
-    except DataError:
-        raise
-    except Exception as exc:  # missing, truncated or undecodable
-        raise DataFormatError(f'Cityscapes-VPS label {path!r} cannot be read ({exc}); re-create it '
-                              "with the release's prepare_data scripts.") from exc
+    array = decode_label(path, 'Cityscapes-VPS label',
+                         "Re-create it with the release's prepare_city_vps scripts."
+                         if source != CONVERTED_LABEL_DIR else 'Delete it and run convert again.')
     if source == 'cls':
         if array.ndim != 3:
             raise DataFormatError(f'Cityscapes-VPS colour label {path!r} has shape {array.shape}; '
                                   'expected an RGB gtFine_color-style image.')
-        codes = ((array[..., 0].astype(np.int64) << 16) | (array[..., 1].astype(np.int64) << 8)
-                 | array[..., 2])
-        ids = np.full(codes.shape, IGNORE_INDEX, np.uint8)
-        for train_id, (r, g, b) in enumerate(CITYSCAPES_TRAIN_ID_COLORS):
-            ids[codes == ((r << 16) | (g << 8) | b)] = train_id
-        return ids
+        return colours_to_ids(array, CITYSCAPES_TRAIN_ID_COLORS)[0]
     if array.ndim != 2:
-        raise DataFormatError(f'Cityscapes-VPS label {path!r} has shape {array.shape}; labelmap/ '
-                              'files are single-channel trainId maps (use --from cls for the '
-                              'colour files).')
-    invalid = (array >= len(CITYSCAPES_TRAIN_ID_CLASSES)) & (array != IGNORE_INDEX)
-    if invalid.any() or (array < 0).any():
-        bad = np.unique(array[invalid | (array < 0)])[:10].tolist()
+        raise DataFormatError(f'Cityscapes-VPS label {path!r} has shape {array.shape}; {source}/ '
+                              'files are single-channel id maps (use --from cls for the colour '
+                              'files).')
+    if source == CONVERTED_LABEL_DIR:
+        bad = values_outside(array, len(VIDEO_UDA_CLASSES), (IGNORE_INDEX,))
+        if bad:
+            raise DataFormatError(f'converted label {path!r} has values {bad}: it is not a '
+                                  '15-class map; delete it and run convert again.')
+        return array.astype(np.uint8)
+    bad = values_outside(array, len(CITYSCAPES_TRAIN_ID_CLASSES), (IGNORE_INDEX,))
+    if bad:
         raise DataFormatError(
             f'Cityscapes-VPS label {path!r} has values {bad} outside the Cityscapes trainIds 0..18 '
             "and 255: it is not a labelmap/ file (labelIds instead of trainIds?). Re-create it "
-            "with the release's prepare_data/create_panoptic_labels.py.")
+            "with the release's prepare_city_vps/create_panoptic_labels.py.")
     return array.astype(np.uint8)
 
 
 def check_vps_frame(task: Tuple[str, Optional[str], str]) -> dict:
-    """Verify worker: frame header and end marker; label decode, values and size.
-
-    Args:
-        task: ``(image path, label path or None, label source 'labelmap' | 'cls' | 'cls15')``.
-
-    Returns:
-        ``dict(img, size=(H, W) | None, problems=[str], ids=[present trainIds] | None)``.
-    """
+    """Verify worker: ``(image path, label path or None, label source 'labelmap' | 'cls' |
+    'cls15')`` -> :func:`~uda_toolbox.datasets.preparation.check_frame_and_label`'s result."""
     img_path, label_path, source = task
-    out = dict(img=img_path, size=None, problems=[], ids=None)
-    try:
-        out['size'] = image_size(img_path, 'Cityscapes-VPS frame')
-    except DataError as exc:
-        out['problems'].append(f'{exc} Copy it again from Cityscapes leftImg8bit_sequence.')
-    if label_path is not None:
-        try:
-            if source == CONVERTED_LABEL_DIR:
-                ids = np.asarray(Image.open(label_path))
-                if ids.ndim != 2 or ((ids >= len(VIDEO_UDA_CLASSES)) & (ids != IGNORE_INDEX)).any():
-                    raise DataFormatError(f'converted label {label_path!r} is not a 15-class map; '
-                                          'delete it and run convert again.')
-            else:
-                ids = read_vps_label(label_path, source)
-            out['ids'] = np.flatnonzero(np.bincount(ids.ravel(), minlength=256)).tolist()
-            if out['size'] is not None and tuple(ids.shape) != tuple(out['size']):
-                out['problems'].append(
-                    f'Cityscapes-VPS label {label_path!r} is {tuple(ids.shape)} (H, W) but its '
-                    f'frame {img_path!r} is {tuple(out["size"])}; labels must have the size of '
-                    'their frame. Re-create the label or re-copy the frame.')
-        except DataError as exc:
-            out['problems'].append(str(exc))
-        except OSError as exc:
-            out['problems'].append(f'label {label_path!r} cannot be read ({exc}).')
-    return out
+    return check_frame_and_label(img_path, label_path,
+                                 lambda path: read_vps_label(path, source), 'Cityscapes-VPS',
+                                 'Copy it again from Cityscapes leftImg8bit_sequence.')
 
 
 def convert_vps_file(task: Tuple[str, str, str]) -> Tuple[str, Optional[str]]:
-    """Convert worker: ``(src, dst, source)`` -> write the 15-class label atomically.
-
-    Returns ``(dst, None)`` or ``(dst, error message)``; errors are reported, not raised, so
-    that one bad file does not stop the others.
-    """
+    """Convert worker: ``(src, dst, source)`` -> the 15-class label written atomically;
+    returns ``(dst, None)`` or ``(dst, error message)``."""
     src, dst, source = task
-    try:
-        write_png_atomic(dst, cityscapes_lookup_table()[read_vps_label(src, source)])
-    except DataError as exc:
-        return dst, str(exc)
-    return dst, None
+    return convert_label_file(src, dst,
+                              lambda path: cityscapes_lookup_table()[read_vps_label(path, source)])

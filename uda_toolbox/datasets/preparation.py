@@ -1,20 +1,30 @@
-"""Shared pieces of the dataset preparation tools (``tools/data/viper.py``, ``cityscapes_vps.py``).
+"""Shared pieces of the dataset loaders and preparation tools (VIPER, Cityscapes-VPS).
 
-A problem report, cheap file checks (image header and end marker, without decoding), atomic JSON
-writes and a process pool with a progress bar. The per-file work functions live next to each
-dataset (``viper.py``, ``cityscapes_vps.py``) so that spawned workers can import them.
+For the datasets (``viper.py``, ``cityscapes_vps.py``): reading a label PNG with clear errors,
+colour-to-id mapping, the per-file verify and convert workers, and index files. For the tools
+(``tools/data/viper.py``, ``cityscapes_vps.py``): a problem report, cheap file checks (image header
+and end marker, without decoding), atomic JSON writes, a process pool with a progress bar, the
+resumable convert loop and the shared command line. The dataset-specific work functions live next
+to each dataset so that spawned workers can import them.
 """
+import argparse
+import io
 import json
 import multiprocessing
 import os
 import os.path as osp
 import sys
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+import warnings
+from collections import Counter, defaultdict
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+import cv2
+import numpy as np
 from PIL import Image
 
-from uda_toolbox.datasets.errors import DataFormatError, DataNotFoundError
-from uda_toolbox.utils.io import atomic_write
+from uda_toolbox.datasets.errors import DataError, DataFormatError, DataNotFoundError
+from uda_toolbox.datasets.transforms import check_not_truncated, read_bytes
+from uda_toolbox.utils.io import atomic_write, write_png_atomic
 
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 _PNG_END = b'IEND\xaeB`\x82'
@@ -163,6 +173,310 @@ class _ProgressBar:
             self.stream.flush()
 
 
-def existing_splits(root: str, candidates: Iterable[str], required: Optional[str] = None) -> List[str]:
-    """The split directories of ``candidates`` that exist under ``root``."""
-    return [s for s in candidates if osp.isdir(osp.join(root, s, required or ''))]
+def existing_splits(root: str, candidates: Iterable[str],
+                    required: Union[str, Sequence[str], None] = None) -> List[str]:
+    """The split directories of ``candidates`` under ``root`` that hold ``required`` (a directory,
+    or any one of several)."""
+    options = [required or ''] if isinstance(required, str) or required is None else list(required)
+    return [s for s in candidates if any(osp.isdir(osp.join(root, s, r)) for r in options)]
+
+
+# ----------------------------------------------------------------------------- labels (datasets)
+
+
+def decode_label(path: str, what: str, fix: str) -> np.ndarray:
+    """Read a label image: (H, W) values of an indexed or grey PNG, (H, W, 3) RGB of a colour one.
+
+    Indexed ('P') PNGs give their palette indices, which are the class ids (OpenCV would expand
+    the palette to colours), so PIL is tried first and OpenCV only for what PIL cannot decode.
+    A missing, empty, truncated or undecodable file raises a :class:`DataError` that names
+    ``path`` and ends with ``fix`` (what to do about it).
+    """
+    try:
+        data = read_bytes(path, what)
+        check_not_truncated(data, path, what)
+    except FileNotFoundError as exc:
+        raise DataNotFoundError(f'{exc} {fix}') from None
+    except OSError as exc:  # empty or truncated
+        raise DataFormatError(f'{exc} {fix}') from None
+    try:
+        with Image.open(io.BytesIO(data)) as pil:
+            pil.load()
+            array = np.asarray(pil)
+    except Exception:  # PIL raises several types for files it cannot decode
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if decoded is None:
+            raise DataFormatError(f'{what} {path!r} cannot be decoded (neither PIL nor OpenCV '
+                                  f'reads it). {fix}') from None
+        array = decoded[..., 2::-1] if decoded.ndim == 3 else decoded  # BGR(A) -> RGB
+    if array.ndim == 2:
+        return array
+    if array.ndim != 3 or array.shape[2] < 3:
+        raise DataFormatError(f'{what} {path!r} has shape {array.shape}: neither a single-channel '
+                              f'(indexed or grey) nor an RGB(A) colour image. {fix}')
+    return array[..., :3]
+
+
+def colours_to_ids(rgb: np.ndarray, palette: Sequence[Tuple[int, int, int]],
+                   fill: int = 255) -> Tuple[np.ndarray, np.ndarray]:
+    """Map an (H, W, 3) RGB label to the index of each pixel's colour in ``palette``.
+
+    Where the palette repeats a colour the lowest index wins; colours it lacks get ``fill``.
+
+    Returns:
+        ``(ids, known)``: (H, W) uint8 ids and the bool mask of pixels whose colour is listed.
+    """
+    codes = (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
+    ids = np.full(codes.shape, fill, np.uint8)
+    known = np.zeros(codes.shape, bool)
+    for index, (r, g, b) in reversed(list(enumerate(palette))):
+        mask = codes == ((r << 16) | (g << 8) | b)
+        ids[mask] = index
+        known |= mask
+    return ids, known
+
+
+def values_outside(ids: np.ndarray, num_ids: int, allowed: Iterable[int] = ()) -> List[int]:
+    """Up to 10 distinct values of ``ids`` that are neither in ``0..num_ids - 1`` nor ``allowed``."""
+    invalid = (ids < 0) | (ids >= num_ids)
+    for value in allowed:
+        invalid &= ids != value
+    return np.unique(ids[invalid])[:10].tolist() if invalid.any() else []
+
+
+# ----------------------------------------------------------------------------- workers
+
+
+def check_frame_and_label(img_path: str, label_path: Optional[str],
+                          read_label: Callable[[str], np.ndarray], dataset: str,
+                          frame_fix: str) -> dict:
+    """The verify tools' per-file check: frame header and end marker; label decode, values
+    (whatever ``read_label`` checks) and size.
+
+    Args:
+        img_path: The frame.
+        label_path: Its label, or None.
+        read_label: Reads a label to an (H, W) id map, raising :class:`DataError` if it is bad.
+        dataset: Name used in messages (``'VIPER'``).
+        frame_fix: What to do about a bad frame (appended to its message).
+
+    Returns:
+        ``dict(img, size=(H, W) | None, problems=[str], ids=[values present] | None)``.
+    """
+    out = dict(img=img_path, size=None, problems=[], ids=None)
+    try:
+        out['size'] = image_size(img_path, f'{dataset} frame')
+    except DataError as exc:
+        out['problems'].append(f'{exc} {frame_fix}')
+    if label_path is None:
+        return out
+    try:
+        ids = read_label(label_path)
+    except DataError as exc:
+        out['problems'].append(str(exc))
+        return out
+    out['ids'] = np.flatnonzero(np.bincount(ids.ravel().astype(np.int64), minlength=256)).tolist()
+    if out['size'] is not None and tuple(ids.shape) != tuple(out['size']):
+        out['problems'].append(
+            f'{dataset} label {label_path!r} is {tuple(ids.shape)} (H, W) but its frame '
+            f'{img_path!r} is {tuple(out["size"])}; a label must have the size of its frame. '
+            'Re-extract (or re-create) both from the release.')
+    return out
+
+
+def convert_label_file(src: str, dst: str,
+                       convert: Callable[[str], np.ndarray]) -> Tuple[str, Optional[str]]:
+    """The convert tools' per-file work: write ``convert(src)`` to ``dst`` atomically.
+
+    Returns ``(dst, None)`` or ``(dst, error message)``: errors are reported, not raised, so that
+    one bad file does not stop the others.
+    """
+    try:
+        write_png_atomic(dst, convert(src))
+    except DataError as exc:
+        return dst, str(exc)
+    return dst, None
+
+
+def flow_command(root: str, split: str, flow_root: Optional[str], options: str) -> str:
+    """`` && python tools/data/compute_flow.py ...`` writing a dataset's flow cache ``flow_root``
+    (relative to ``root`` unless absolute), for preparation hints; '' without a flow cache."""
+    if not flow_root:
+        return ''
+    out = '' if flow_root == osp.join(split, 'flow') else f' --out {osp.join(root, flow_root)}'
+    return f' && python tools/data/compute_flow.py {osp.join(root, split)} {options}{out}'
+
+
+# ----------------------------------------------------------------------------- index files
+
+
+def read_index_file(path: str, expected: Dict[str, Any], dataset: str,
+                    command: str) -> Optional[dict]:
+    """Load an index JSON if every key of ``expected`` has that value in it, else None.
+
+    A missing file gives None silently; an unreadable or mismatching one (another dataset, split,
+    version or clip geometry) gives None with a warning that says to rewrite it with ``command``.
+    """
+    if not osp.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            index = json.load(f)
+    except (OSError, ValueError) as exc:
+        warnings.warn(f'{dataset}: ignoring unreadable index {path!r} ({exc}); rewrite it with '
+                      f'{command}.', stacklevel=3)
+        return None
+    differ = sorted(key for key, value in expected.items()
+                    if not isinstance(index, dict) or index.get(key) != value)
+    if differ:
+        warnings.warn(f'{dataset}: ignoring {path!r}: its {differ} differ from this dataset\'s '
+                      f'({ {k: expected[k] for k in differ} }); rewrite it with {command}.',
+                      stacklevel=3)
+        return None
+    return index
+
+
+def load_listing(index_path: Optional[str], expected: Dict[str, Any], label_dir: Optional[str],
+                 scan: Callable[[], dict], dataset: str, command: str) -> dict:
+    """A dataset's listing: the index at ``index_path`` when it is valid and lists
+    ``label_dir``'s labels (``label_dir=None``: no labels needed), else ``scan()``."""
+    if index_path:
+        index = read_index_file(index_path, expected, dataset, command)
+        if index is not None:
+            if label_dir is None or label_dir in index.get('labels', {}):
+                return index
+            warnings.warn(f'{dataset}: index {index_path!r} lists no {label_dir}/ labels (written '
+                          f'before conversion?); scanning instead. Rewrite it with {command}',
+                          stacklevel=3)
+    return scan()
+
+
+# ----------------------------------------------------------------------------- tools
+
+
+def splits_to_process(report: Report, root: str, splits: Optional[Sequence[str]],
+                      candidates: Iterable[str], required: Union[str, Sequence[str]],
+                      missing_root: str, no_split: str) -> List[str]:
+    """``splits``, or those of ``candidates`` with a ``required`` directory; an error line (and
+    no split) when ``root`` does not exist (``missing_root``) or holds none (``no_split``)."""
+    if not osp.isdir(root):
+        report.error(missing_root)
+        return []
+    found = list(splits or existing_splits(root, candidates, required))
+    if not found:
+        report.error(no_split)
+    return found
+
+
+def convert_split(report: Report, split: str, pairs: Sequence[Tuple[str, str]], out_root: str,
+                  settings: dict, worker: Callable, task_args: Tuple = (), workers: int = 1,
+                  overwrite: bool = False, desc: str = '') -> bool:
+    """The convert tools' loop over one split: resumable, atomic, settings-checked.
+
+    The settings are written first to ``<out_root>/conversion.json``; a rerun with other
+    settings is refused (an error line, False) unless ``overwrite``. Stale temporaries of an
+    interrupted run are removed, outputs that are already complete PNGs are skipped, and
+    ``worker((src, dst, *task_args))`` converts the rest in ``workers`` processes; each worker
+    writes atomically, so an interrupted run rerun gives the result of an uninterrupted one.
+
+    Args:
+        pairs: ``(source label, output label)`` paths.
+        worker: Module-level function (spawned workers import it) returning ``(dst, error)``.
+    """
+    settings_path = osp.join(out_root, 'conversion.json')
+    if osp.isfile(settings_path) and not overwrite:
+        with open(settings_path) as f:
+            old = json.load(f)
+        if old != settings:
+            changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+            report.error(f'{out_root!r} was converted with other settings (differing: {changed}); '
+                         'rerun with the same options, or pass --overwrite to convert again.')
+            return False
+    os.makedirs(out_root, exist_ok=True)
+    remove_stale_temporaries(out_root)
+    write_json_atomic(settings_path, settings)  # first, so a resumed run knows the settings
+    tasks, skipped = [], 0
+    for src, dst in pairs:
+        if not overwrite and file_complete(dst):
+            skipped += 1
+            continue
+        tasks.append((src, dst, *task_args))
+    results = run_tasks(worker, tasks, workers, desc=desc)
+    failed = [err for _, err in results if err is not None]
+    for err in failed:
+        report.error(f'{err} The other labels were converted; fix this file and run convert '
+                     'again (converted labels are skipped).')
+    report.info(f'{split}: converted {len(tasks) - len(failed)} label(s), skipped {skipped} '
+                f'already converted, {len(failed)} failed; output {out_root!r}.')
+    return True
+
+
+def write_indexes(root: str, splits: Optional[Sequence[str]], candidates: Iterable[str],
+                  scan: Callable[[str, str], dict], index_name: str, dataset: str,
+                  report: Optional[Report] = None) -> List[str]:
+    """Write ``<split>/<index_name>`` = ``scan(root, split)`` for each split (default: those with
+    ``img/``). A :class:`DataError` becomes an error line of ``report``, or without one exits with
+    its message. Returns the paths written."""
+    splits = list(splits or existing_splits(root, candidates, 'img'))
+    if not splits:
+        raise SystemExit(f'error: {root!r} holds no {dataset} split (expected {root}/train/img/).')
+    paths = []
+    for split in splits:
+        path = osp.join(root, split, index_name)
+        try:
+            write_json_atomic(path, scan(root, split))
+        except DataError as exc:
+            if report is None:
+                raise SystemExit(f'error: {exc}') from None
+            report.error(f'index of {split!r} not written: {exc}')
+            continue
+        paths.append(path)
+    return paths
+
+
+def collect_checks(report: Report, results: Iterable[dict], split: str,
+                   group_of: Callable[[str], Any], unit: str) -> Tuple[Counter, set]:
+    """Report the problems of :func:`check_frame_and_label` results and the groups (clips) whose
+    frames differ in size. Returns (frame count per (H, W), values present in the labels)."""
+    sizes: Counter = Counter()
+    group_sizes = defaultdict(set)
+    present = set()
+    for result in results:
+        for problem in result['problems']:
+            report.error(problem)
+        if result['size'] is not None:
+            sizes[tuple(result['size'])] += 1
+            group_sizes[group_of(result['img'])].add(tuple(result['size']))
+        present.update(result['ids'] or ())
+    for group, found in sorted(group_sizes.items(), key=lambda kv: str(kv[0])):
+        if len(found) > 1:
+            report.error(f'frames of {unit} {group} of {split!r} differ in size {sorted(found)}; '
+                         'every frame of a clip must have one size. Re-extract (or re-copy) them.')
+    return sizes, present
+
+
+def tool_parser(description: str, commands: Dict[str, str],
+                root_help: str) -> Tuple[argparse.ArgumentParser, Dict[str, argparse.ArgumentParser]]:
+    """The preparation tools' command line: one sub-command per entry of ``commands`` (name ->
+    help), each with ``root`` and ``--splits``; ``verify`` and ``convert`` also get
+    ``--workers``, ``convert`` ``--overwrite``. Returns the parser and the sub-parsers by name."""
+    parser = argparse.ArgumentParser(description=description)
+    sub = parser.add_subparsers(dest='command', required=True)
+    subs = {}
+    for name, text in commands.items():
+        p = sub.add_parser(name, help=text)
+        p.add_argument('root', help=root_help)
+        p.add_argument('--splits', nargs='+', help='default: every split present')
+        if name in ('verify', 'convert'):
+            p.add_argument('--workers', type=int, default=1, help='processes (default: 1)')
+        if name == 'convert':
+            p.add_argument('--overwrite', action='store_true',
+                           help='convert every label again (also with changed settings)')
+        subs[name] = p
+    return parser, subs
+
+
+def print_report(report: Report) -> int:
+    """Print a report; the exit status: 1 if it has an error, else 0."""
+    print(report.format())
+    return 0 if report.ok else 1

@@ -29,8 +29,6 @@ toolkit contains a file that records which; see :func:`read_conditions` for the 
 dataset reads instead, or list the sequences in the config (``sequences=[...]``).
 """
 import csv
-import io
-import json
 import os
 import os.path as osp
 import re
@@ -39,15 +37,20 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 from uda_toolbox.datasets.clip_dataset import ClipDataset, _find_flow, make_frame, natural_key
-from uda_toolbox.datasets.errors import DataError, DataFormatError, DataNotFoundError
-from uda_toolbox.datasets.preparation import image_size
-from uda_toolbox.datasets.transforms import check_not_truncated, read_bytes
+from uda_toolbox.datasets.errors import DataFormatError, DataNotFoundError
+from uda_toolbox.datasets.preparation import (
+    check_frame_and_label,
+    colours_to_ids,
+    convert_label_file,
+    decode_label,
+    flow_command,
+    load_listing,
+    values_outside,
+)
 from uda_toolbox.registry import DATASETS
-from uda_toolbox.utils.io import write_png_atomic
 
 # classes.csv of the VIPER toolkit: id -> (name, RGB colour).
 VIPER_CLASSES = (
@@ -108,13 +111,7 @@ def _colours_to_ids(rgb: np.ndarray, path: str) -> np.ndarray:
     van (25) and train (29) share one colour; it becomes van, and both are ignored by the
     15-class mapping, so the ambiguity never changes a train id.
     """
-    codes = (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
-    ids = np.full(codes.shape, 255, np.uint8)
-    known = np.zeros(codes.shape, bool)
-    for viper_id, (r, g, b) in reversed(list(enumerate(VIPER_PALETTE))):
-        mask = codes == ((r << 16) | (g << 8) | b)
-        ids[mask] = viper_id
-        known |= mask
+    ids, known = colours_to_ids(rgb, VIPER_PALETTE)
     if not known.all():
         bad = np.unique(rgb[~known].reshape(-1, 3), axis=0)[:5].tolist()
         raise DataFormatError(
@@ -125,9 +122,8 @@ def _colours_to_ids(rgb: np.ndarray, path: str) -> np.ndarray:
 
 def check_viper_ids(ids: np.ndarray, path: str) -> None:
     """Raise :class:`DataFormatError` naming ``path`` if a value is not a VIPER id 0..31."""
-    invalid = (ids < 0) | (ids >= VIPER_NUM_IDS)
-    if invalid.any():
-        bad = np.unique(ids[invalid])[:10].tolist()
+    bad = values_outside(ids, VIPER_NUM_IDS)
+    if bad:
         raise DataFormatError(
             f'VIPER label {path!r} has values {bad} outside the class ids 0..{VIPER_NUM_IDS - 1} '
             "of VIPER's classes.csv: it is not a VIPER cls label (wrong folder, or already "
@@ -137,33 +133,12 @@ def check_viper_ids(ids: np.ndarray, path: str) -> None:
 def read_viper_label(path: str) -> np.ndarray:
     """Read a VIPER ``cls`` PNG as (H, W) uint8 class ids 0..31.
 
-    The official files are indexed (palette) PNGs: PIL returns the indices, which are the ids
-    (cv2 would expand the palette to colours). Colour PNGs (a palette expanded by another tool)
-    are mapped back through classes.csv; a file PIL cannot decode is retried with OpenCV.
+    The official files are indexed (palette) PNGs whose indices are the ids; colour PNGs (a
+    palette expanded by another tool) are mapped back through classes.csv.
     """
-    try:
-        data = read_bytes(path, 'VIPER label')
-        check_not_truncated(data, path, 'VIPER label')
-    except OSError as exc:  # FileNotFoundError included
-        raise DataFormatError(f'{exc} Re-extract the VIPER cls archive.') from exc
-    ids = None
-    try:
-        with Image.open(io.BytesIO(data)) as pil:
-            pil.load()
-            if pil.mode in ('RGB', 'RGBA'):
-                ids = _colours_to_ids(np.asarray(pil)[..., :3], path)
-            else:  # 'P' gives palette indices; 'L' / 'I' give the values themselves
-                ids = np.asarray(pil)
-    except DataFormatError:
-        raise
-    except Exception:  # PIL could not decode it: try OpenCV before giving up
-        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-        if decoded is None:
-            raise DataFormatError(f'VIPER label {path!r} cannot be decoded (neither PIL nor '
-                                  'OpenCV reads it); re-extract it from the cls archive.') from None
-        ids = (_colours_to_ids(decoded[..., 2::-1], path) if decoded.ndim == 3 else decoded)
-    if ids.ndim != 2:
-        raise DataFormatError(f'VIPER label {path!r} has shape {ids.shape}; expected one channel.')
+    ids = decode_label(path, 'VIPER label', 'Re-extract it from the VIPER cls archive.')
+    if ids.ndim == 3:
+        ids = _colours_to_ids(ids, path)
     check_viper_ids(ids, path)
     return np.ascontiguousarray(ids, dtype=np.uint8)
 
@@ -305,25 +280,6 @@ def scan_viper_split(data_root: str, split: str,
                 img_suffixes=list(img_suffixes), sequences=sequences, labels=labels)
 
 
-def read_index(path: str, split: str) -> Optional[dict]:
-    """Load ``<split>/index.json`` if it is a VIPER index of ``split``, else None (with a warning)."""
-    if not osp.isfile(path):
-        return None
-    try:
-        with open(path) as f:
-            index = json.load(f)
-    except (OSError, ValueError) as exc:
-        warnings.warn(f'VIPER: ignoring unreadable index {path!r} ({exc}); rewrite it with '
-                      'tools/data/viper.py index.', stacklevel=2)
-        return None
-    if (index.get('format') != INDEX_FORMAT or index.get('version') != INDEX_VERSION
-            or index.get('split') != split):
-        warnings.warn(f'VIPER: ignoring {path!r}: not a version-{INDEX_VERSION} VIPER index of '
-                      f'split {split!r}; rewrite it with tools/data/viper.py index.', stacklevel=2)
-        return None
-    return index
-
-
 def frame_suffix(entry: dict, idx: int) -> str:
     """Image suffix of frame ``idx`` of a sequence entry of the index."""
     suffix = entry['img_suffix']
@@ -396,7 +352,8 @@ class VIPERDataset(ClipDataset):
         if prepare_hint is None:
             prepare_hint = (f'Prepare VIPER as in docs/data.md ("VIPER and Cityscapes-VPS"): '
                             f'python tools/data/viper.py verify {root} && '
-                            f'python tools/data/viper.py convert {root}')
+                            f'python tools/data/viper.py convert {root}'
+                            + flow_command(root, split, flow_root, '--layout viper'))
         data_prefix = dict(img_path=osp.join(split, 'img'),
                            seg_map_path=osp.join(split, self.label_dir) if self.label_dir else None,
                            flow_path=flow_root)
@@ -413,17 +370,12 @@ class VIPERDataset(ClipDataset):
     def _load_listing(self) -> dict:
         """The split's index file when it is valid and knows the label dir, else a fresh scan."""
         root = self._data_root_given or ''
-        if self.index_file:
-            path = osp.join(root, self.split, self.index_file)
-            index = read_index(path, self.split)
-            if index is not None:
-                if self.label_dir is None or self.label_dir in index.get('labels', {}):
-                    return index
-                warnings.warn(f'VIPER: index {path!r} lists no {self.label_dir}/ labels (written '
-                              'before conversion?); scanning instead. Rewrite it with '
-                              f'python tools/data/viper.py index {root}', stacklevel=2)
-        return scan_viper_split(root, self.split, self.img_suffixes,
-                                (self.label_dir,) if self.label_dir else ())
+        return load_listing(
+            self.index_file and osp.join(root, self.split, self.index_file),
+            dict(format=INDEX_FORMAT, version=INDEX_VERSION, split=self.split), self.label_dir,
+            lambda: scan_viper_split(root, self.split, self.img_suffixes,
+                                     (self.label_dir,) if self.label_dir else ()),
+            'VIPER', f'python tools/data/viper.py index {root}')
 
     def select_sequences(self, available: Sequence[str]) -> List[str]:
         """Sequences to use: ``sequences`` if given, else those of ``condition`` (all if None)."""
@@ -498,47 +450,20 @@ class VIPERDataset(ClipDataset):
         return clips
 
 
-
 # ----------------------------------------------------------------------------- preparation workers
 
 
 def check_viper_frame(task: Tuple[str, Optional[str]]) -> dict:
-    """Verify worker: frame header and end marker; label decode, ids and size.
-
-    Args:
-        task: ``(frame path, raw cls label path or None)``.
-
-    Returns:
-        ``dict(img, size=(H, W) | None, problems=[str], ids=[VIPER ids present] | None)``.
-    """
+    """Verify worker: ``(frame path, raw cls label path or None)`` ->
+    :func:`~uda_toolbox.datasets.preparation.check_frame_and_label`'s result."""
     img_path, label_path = task
-    out = dict(img=img_path, size=None, problems=[], ids=None)
-    try:
-        out['size'] = image_size(img_path, 'VIPER frame')
-    except DataError as exc:
-        out['problems'].append(f'{exc} Re-extract it from the VIPER img archive.')
-    if label_path is not None:
-        try:
-            ids = read_viper_label(label_path)
-            out['ids'] = np.flatnonzero(np.bincount(ids.ravel(), minlength=VIPER_NUM_IDS)).tolist()
-            if out['size'] is not None and tuple(ids.shape) != tuple(out['size']):
-                out['problems'].append(
-                    f'VIPER label {label_path!r} is {tuple(ids.shape)} (H, W) but its frame '
-                    f'{img_path!r} is {tuple(out["size"])}; re-extract both from the release.')
-        except DataError as exc:
-            out['problems'].append(str(exc))
-    return out
+    return check_frame_and_label(img_path, label_path, read_viper_label, 'VIPER',
+                                 'Re-extract it from the VIPER img archive.')
 
 
 def convert_viper_file(task: Tuple[str, str, bool, bool]) -> Tuple[str, Optional[str]]:
-    """Convert worker: ``(src, dst, pole_from_infrastructure, ignore_ego_vehicle)``.
-
-    Writes the 15-class label atomically. Returns ``(dst, None)`` or ``(dst, error message)``;
-    errors are reported, not raised, so that one bad file does not stop the others.
-    """
+    """Convert worker: ``(src, dst, pole_from_infrastructure, ignore_ego_vehicle)`` -> the
+    15-class label written atomically; returns ``(dst, None)`` or ``(dst, error message)``."""
     src, dst, pole, ego = task
-    try:
-        write_png_atomic(dst, convert_viper_ids(read_viper_label(src), pole, ego))
-    except DataError as exc:
-        return dst, str(exc)
-    return dst, None
+    return convert_label_file(src, dst, lambda path: convert_viper_ids(read_viper_label(path),
+                                                                         pole, ego))
