@@ -14,6 +14,7 @@ from mmseg.registry import HOOKS as MMSEG_HOOKS
 from mmseg.registry import LOG_PROCESSORS as MMSEG_LOG_PROCESSORS
 from mmseg.registry import LOOPS as MMSEG_LOOPS
 from mmseg.registry import METRICS as MMSEG_METRICS
+from mmseg.registry import MODEL_WRAPPERS as MMSEG_MODEL_WRAPPERS
 from mmseg.registry import MODELS as MMSEG_MODELS
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMSEG_OPTIM_WRAPPER_CONSTRUCTORS
 from mmseg.registry import OPTIM_WRAPPERS as MMSEG_OPTIM_WRAPPERS
@@ -36,7 +37,7 @@ TRANSFORMS = Registry('transform', parent=MMSEG_TRANSFORMS, scope=SCOPE,
 METRICS = Registry('metric', parent=MMSEG_METRICS, scope=SCOPE,
                    locations=['mmseg.evaluation', 'uda_toolbox.evaluation'])
 HOOKS = Registry('hook', parent=MMSEG_HOOKS, scope=SCOPE,
-                 locations=['mmseg.engine.hooks', 'uda_toolbox.engine'])
+                 locations=['mmseg.engine.hooks', 'uda_toolbox.engine', 'uda_toolbox.evaluation'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS, scope=SCOPE,
                          locations=['uda_toolbox.datasets'])
 LOOPS = Registry('loop', parent=MMSEG_LOOPS, scope=SCOPE, locations=['uda_toolbox.engine'])
@@ -44,7 +45,12 @@ OPTIMIZERS = Registry('optimizer', parent=MMSEG_OPTIMIZERS, scope=SCOPE)
 OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMSEG_OPTIM_WRAPPERS, scope=SCOPE)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry('optimizer wrapper constructor',
                                       parent=MMSEG_OPTIM_WRAPPER_CONSTRUCTORS, scope=SCOPE,
-                                      locations=['mmseg.engine.optimizers'])
+                                      locations=['mmseg.engine.optimizers', 'uda_toolbox.engine'])
+# The runner finds model wrappers by name in mmengine's root registry, where
+# AdaptorDistributedDataParallel is registered; this node only gives the 'uda_toolbox' scope a
+# place in the tree (without it mmengine warns on every distributed run).
+MODEL_WRAPPERS = Registry('model_wrapper', parent=MMSEG_MODEL_WRAPPERS, scope=SCOPE,
+                          locations=['uda_toolbox.engine'])
 PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMSEG_PARAM_SCHEDULERS, scope=SCOPE)
 WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMSEG_WEIGHT_INITIALIZERS, scope=SCOPE)
 VISUALIZERS = Registry('visualizer', parent=MMSEG_VISUALIZERS, scope=SCOPE,

@@ -88,3 +88,26 @@ def test_corrupt_files_raise_clear_errors(tmp_path, flow):
     (tmp_path / 'x.pfm').write_bytes(b'')
     with pytest.raises(ValueError, match='x.pfm.*extension'):
         read_flow(tmp_path / 'x.pfm')
+
+
+@pytest.mark.parametrize('suffix,dtype', [('.npy', np.float32), ('.npy', np.float16), ('.flo', np.float32)])
+@pytest.mark.parametrize('unknown', [None, np.nan, np.inf, -np.inf, 2e9])
+def test_read_flow_zeroes_unknown_pixels_only(tmp_path, flow, suffix, dtype, unknown):
+    # Bit for bit what read_flow always returned, np.where(valid, flow, 0), whether or not it
+    # has unknown pixels to clear (it skips that pass when every pixel is known).
+    flow[0, 0, 1] = -0.0  # the sign of a zero survives
+    if unknown is not None:
+        flow[2, 3, 0] = flow[4, 6, 1] = unknown
+    path = tmp_path / f'f{suffix}'
+    write_flow(path, flow.astype(dtype))
+    stored = flow.astype(dtype).astype(np.float32)  # 2e9 overflows float16 to inf
+    expected_valid = np.isfinite(stored).all(-1)
+    if suffix == '.flo':  # Middlebury's unknown marker; a large .npy value is just large
+        expected_valid &= (np.abs(stored) < 1e9).all(-1)
+    back, valid = read_flow(path, return_valid=True)
+    assert np.array_equal(valid, expected_valid)
+    assert valid.all() == (unknown is None or (unknown == 2e9 and dtype == np.float32
+                                               and suffix == '.npy'))
+    expected = np.where(expected_valid[..., None], stored, 0).astype(np.float32)
+    assert back.dtype == np.float32 and back.flags.writeable
+    assert np.array_equal(back.view(np.uint32), expected.view(np.uint32))

@@ -2,7 +2,7 @@
 from .adabn import AdaBN
 from .adaptsegnet import AdaptSegNet
 from .advent import ADVENT
-from .base import AdversarialAdaptor, BaseAdaptor, MultiOptimWrapperConstructor, SelfTrainingAdaptor
+from .base import AdversarialAdaptor, BaseAdaptor, SelfTrainingAdaptor
 from .cbst import CBST
 from .crst import CRST
 from .iast import IAST
@@ -14,6 +14,5 @@ from .vst import VST
 
 __all__ = [
     'ADVENT', 'VAT', 'AdaBN', 'AdaptSegNet', 'AdversarialAdaptor', 'BaseAdaptor', 'MinEnt',
-    'MultiOptimWrapperConstructor', 'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'VST',
-    'SelfTrainingAdaptor'
+    'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'VST', 'SelfTrainingAdaptor'
 ]

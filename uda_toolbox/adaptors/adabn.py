@@ -2,8 +2,10 @@
 from typing import Dict, Union
 
 import torch
+from mmengine.dist import all_reduce, is_distributed
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
+from torch.nn import SyncBatchNorm
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from uda_toolbox.adaptors.base import BaseAdaptor, Batch
@@ -20,6 +22,10 @@ class AdaBN(BaseAdaptor):
     are the cumulative average of the n batch statistics (AdaBN's target-domain estimate).
     They are reset at the first iteration (a persistent ``bn_restarted`` flag survives
     checkpoints, so ``--resume`` keeps averaging instead of starting over).
+
+    Under DDP every process forwards its own batches; after each iteration the running
+    statistics are averaged over the processes (SyncBN layers already agree), which is the
+    cumulative average over every process's batches, as if one process had seen them all.
 
     Start it from a trained model: ``load_from`` in the config (``configs/adabn/``), or the
     benchmark's ``depends='Source-only'``. ``SourceOnly(target_bn=True)`` is a different
@@ -46,6 +52,11 @@ class AdaBN(BaseAdaptor):
             self.bn_restarted.fill_(True)
         with torch.no_grad():
             self.loss(data['source'], data['target'])
+            if is_distributed():
+                for module in batch_norms:
+                    if not isinstance(module, SyncBatchNorm):
+                        all_reduce(module.running_mean, op='mean')
+                        all_reduce(module.running_var, op='mean')
         return dict(bn_batches=batch_norms[0].num_batches_tracked.float())
 
     def loss(self, source: Batch, target: Batch) -> Dict[str, Tensor]:

@@ -5,15 +5,16 @@ import warnings
 from abc import ABCMeta, abstractmethod
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
+import torch
 import torch.nn as nn
-from mmengine.model import BaseModel, is_model_wrapper
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper, OptimWrapperDict
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmseg.models.utils import resize
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from uda_toolbox.models.losses import GAN_TYPES, gan_loss, masked_cross_entropy
-from uda_toolbox.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from uda_toolbox.registry import MODELS
 
 Batch = Dict[str, Tensor]
 
@@ -40,6 +41,51 @@ def _drop_missing_pretrained(segmentor_cfg: dict) -> dict:
     return segmentor_cfg
 
 
+def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) -> Dict[str, Tensor]:
+    """Class scores of every frame of a clip batch at input resolution.
+
+    Args:
+        segmentor: An mmseg ``EncoderDecoder``.
+        frames: (N, T, 3, H, W) normalised frames.
+        aux: Also score with the auxiliary classifier on an earlier backbone stage
+            (multi-level AdaptSegNet / ADVENT), when the segmentor has one.
+    Returns:
+        ``{'main': logits}`` plus ``'aux'`` when asked for and present; each (N, T, C, H, W),
+        bilinearly upsampled as AdaptSegNet/ADVENT do before their losses.
+    """
+    n, t = frames.shape[:2]
+    flat = frames.flatten(0, 1)
+    feats = segmentor.extract_feat(flat)
+    heads = dict(main=segmentor.decode_head)
+    if aux and segmentor.with_auxiliary_head:
+        if isinstance(segmentor.auxiliary_head, nn.ModuleList):
+            raise ValueError('segment_levels supports one auxiliary head (a dict in '
+                             'model.segmentor.auxiliary_head), got a list')
+        heads['aux'] = segmentor.auxiliary_head
+    return {
+        level: resize(head(feats), size=flat.shape[-2:], mode='bilinear',
+                      align_corners=segmentor.align_corners).unflatten(0, (n, t))
+        for level, head in heads.items()
+    }
+
+
+class SegmentorForward(nn.Module):
+    """:func:`segmentor_logits` as a module's ``forward``: what DistributedDataParallel wraps.
+
+    DDP synchronises gradients only for what runs through its own ``forward``, and no mode of
+    an mmseg segmentor's forward returns the per-frame main and auxiliary logits the adaptors
+    need; this module is that forward. It owns no parameters besides the segmentor's and is not
+    a child of the adaptor (its state dict stays the segmentor's). docs/distributed.md.
+    """
+
+    def __init__(self, segmentor: nn.Module):
+        super().__init__()
+        self.segmentor = segmentor
+
+    def forward(self, frames: Tensor, aux: bool = False) -> Dict[str, Tensor]:
+        return segmentor_logits(self.segmentor, frames, aux)
+
+
 class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     """An mmengine model that owns an mmseg segmentor and adapts it to a target domain.
 
@@ -50,6 +96,13 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
 
     Inference (val/test) is the segmentor's own ``predict``, so every method costs the
     same at test time (the seed paper: no inference overhead).
+
+    Data parallel (docs/distributed.md): ``AdaptorDistributedDataParallel`` wraps each module of
+    :meth:`ddp_modules` in its own DDP and hands the wrappers back through :meth:`attach_ddp`.
+    Every training forward that updates parameters goes through :meth:`segment_levels` (and,
+    for the discriminators, :meth:`AdversarialAdaptor.train_discriminator`), which use those
+    wrappers when gradients are on; attribute access, inference and no-grad forwards use the
+    plain modules, so the adaptor reads the same in one process and under DDP.
 
     Args:
         segmentor: Config of an mmseg segmentor (e.g. ``EncoderDecoder``).
@@ -63,6 +116,21 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
         self.segmentor = MODELS.build(_drop_missing_pretrained(segmentor))
         self.num_classes: int = self.segmentor.decode_head.num_classes
         self.ignore_index: int = self.segmentor.decode_head.ignore_index
+        # DDP wrappers by name (see ddp_modules); a plain dict, so not part of the state dict.
+        self._ddp: Dict[str, nn.Module] = {}
+
+    # ------------------------------------------------------------------ data parallel
+    def ddp_modules(self) -> Dict[str, nn.Module]:
+        """The modules to wrap in DistributedDataParallel, one wrapper each, by name.
+
+        Each one's ``forward`` is a training forward of this adaptor; together they hold every
+        trainable parameter. Base: the segmentor's (:class:`SegmentorForward`).
+        """
+        return dict(segmentor=SegmentorForward(self.segmentor))
+
+    def attach_ddp(self, wrapped: Dict[str, nn.Module]) -> None:
+        """Use these DDP wrappers of :meth:`ddp_modules` for the training forwards."""
+        self._ddp = dict(wrapped)
 
     # ------------------------------------------------------------------ training
     def train_step(self, data: dict, optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
@@ -70,7 +138,8 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
         """One UDA iteration for single-optimizer methods: loss, backward, step."""
         data = self.data_preprocessor(data, True)
         wrapper = self.segmentor_optim_wrapper(optim_wrapper)
-        with wrapper.optim_context(self):
+        # The DDP wrapper, when there is one, so gradient accumulation skips needless syncs.
+        with wrapper.optim_context(self._ddp.get('segmentor', self)):
             losses = self.loss(data['source'], data['target'])
         parsed, log_vars = self.parse_losses(losses)
         wrapper.update_params(parsed)
@@ -107,37 +176,26 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
             Logits (N, T, C, H, W), bilinearly upsampled as AdaptSegNet/ADVENT do before
             their losses.
         """
-        n, t = frames.shape[:2]
-        flat = frames.flatten(0, 1)
-        logits = self.segmentor.decode_head(self.segmentor.extract_feat(flat))
-        logits = resize(logits, size=flat.shape[-2:], mode='bilinear',
-                        align_corners=self.segmentor.align_corners)
-        return logits.unflatten(0, (n, t))
+        return self.segment_levels(frames, aux=False)['main']
 
-    def segment_levels(self, frames: Tensor) -> Dict[str, Tensor]:
+    def segment_levels(self, frames: Tensor, aux: bool = True) -> Dict[str, Tensor]:
         """Like :meth:`segment`, for the main classifier and, when the segmentor has one, the
         auxiliary classifier on an earlier backbone stage (multi-level AdaptSegNet / ADVENT).
 
+        With gradients on and a DDP wrapper attached, the forward runs through it (gradient
+        synchronisation); otherwise through the plain segmentor (same values).
+
         Args:
             frames: (N, T, 3, H, W) normalised frames.
+            aux: Include the auxiliary classifier's scores (when the segmentor has one).
         Returns:
             ``{'main': logits}`` plus ``'aux'`` when ``segmentor.auxiliary_head`` is set;
             each (N, T, C, H, W) at input resolution.
         """
-        n, t = frames.shape[:2]
-        flat = frames.flatten(0, 1)
-        feats = self.segmentor.extract_feat(flat)
-        heads = dict(main=self.segmentor.decode_head)
-        if self.segmentor.with_auxiliary_head:
-            if isinstance(self.segmentor.auxiliary_head, nn.ModuleList):
-                raise ValueError('segment_levels supports one auxiliary head (a dict in '
-                                 'model.segmentor.auxiliary_head), got a list')
-            heads['aux'] = self.segmentor.auxiliary_head
-        return {
-            level: resize(head(feats), size=flat.shape[-2:], mode='bilinear',
-                          align_corners=self.segmentor.align_corners).unflatten(0, (n, t))
-            for level, head in heads.items()
-        }
+        ddp = self._ddp.get('segmentor') if torch.is_grad_enabled() else None
+        if ddp is not None:
+            return ddp(frames, aux)
+        return segmentor_logits(self.segmentor, frames, aux)
 
     def seg_loss(self, logits: Tensor, labels: Tensor) -> Tensor:
         """Per-frame cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels."""
@@ -152,7 +210,10 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
         if mode == 'tensor':
             return self.segmentor._forward(inputs, data_samples)
         raise ValueError(f'{type(self).__name__}.forward got mode={mode!r}: adaptors train '
-                         'through train_step(); use mode "predict" or "tensor" for inference')
+                         'through train_step(); use mode "predict" or "tensor" for inference. '
+                         'Under DDP, model_wrapper_cfg must be '
+                         "dict(type='AdaptorDistributedDataParallel') (the default of "
+                         'configs/_base_/default_runtime.py), not MMDistributedDataParallel.')
 
 
 # ----------------------------------------------------------------------- adversarial methods
@@ -230,8 +291,19 @@ class AdversarialAdaptor(BaseAdaptor):
         """The segmentor's loss terms of one iteration (discriminators as they are)."""
         return self.segmentor_losses(source, target)[0]
 
+    def ddp_modules(self) -> Dict[str, nn.Module]:
+        """The segmentor's forward and every discriminator, each its own DDP wrapper: the two
+        steps update disjoint parameters, and each step runs only its own wrappers."""
+        modules = super().ddp_modules()
+        modules.update({f'discriminator.{name}': disc for name, disc in self.discriminator.items()})
+        return modules
+
     def fool_discriminator(self, name: str, target_maps: Tensor) -> Tensor:
-        """Adversarial term of the segmentor: target maps scored against the source label."""
+        """Adversarial term of the segmentor: target maps scored against the source label.
+
+        The plain discriminator, never its DDP wrapper: it is frozen in the segmentor step, so
+        it has no gradient to synchronise (its wrapper would wait for one).
+        """
         return gan_loss(self.discriminator[name](target_maps), SOURCE_LABEL, self.gan_type)
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
@@ -266,7 +338,8 @@ class AdversarialAdaptor(BaseAdaptor):
         with optim_wrapper.optim_context(self.discriminator):
             losses = {}
             for name, (source_maps, target_maps) in disc_inputs.items():
-                disc = self.discriminator[name]
+                # Through its DDP wrapper when there is one: this step trains it.
+                disc = self._ddp.get(f'discriminator.{name}', self.discriminator[name])
                 losses[f'loss_disc_{name}_src'] = gan_loss(
                     disc(source_maps.detach()), SOURCE_LABEL, self.gan_type) / 2
                 losses[f'loss_disc_{name}_tgt'] = gan_loss(
@@ -275,57 +348,6 @@ class AdversarialAdaptor(BaseAdaptor):
         optim_wrapper.update_params(parsed)
         log_vars['loss_disc'] = log_vars.pop('loss')  # 'loss' stays the segmentor's total
         return _detached(log_vars)
-
-
-@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
-class MultiOptimWrapperConstructor:
-    """One optimizer wrapper per named child of the model, gathered in an ``OptimWrapperDict``
-    (mmengine 0.10 ships none; mmagic has its own, this one is the toolbox's).
-
-    Config: ``optim_wrapper = dict(constructor='MultiOptimWrapperConstructor',
-    segmentor=dict(type='OptimWrapper', optimizer=...), discriminator=dict(...))``; each entry
-    is an ordinary optimizer wrapper config (``paramwise_cfg`` allowed) built on
-    ``model.<name>`` by mmengine's ``DefaultOptimWrapperConstructor``. Top-level ``type``,
-    ``loss_scale`` and ``dtype`` (what ``tools/train.py --amp`` sets) apply to every entry.
-    Parameter schedulers go in ``param_scheduler = dict(segmentor=[...], discriminator=[...])``.
-
-    Args:
-        optim_wrapper_cfg: ``{child name: optimizer wrapper config}``.
-        paramwise_cfg: Must be None: give it per entry.
-    """
-
-    SHARED_KEYS = ('type', 'loss_scale', 'dtype')
-
-    def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None):
-        if paramwise_cfg is not None:
-            raise ValueError('MultiOptimWrapperConstructor: put paramwise_cfg inside each entry '
-                             '(optim_wrapper.segmentor.paramwise_cfg, ...), not at the top level')
-        cfg = copy.deepcopy(dict(optim_wrapper_cfg))
-        shared = {key: cfg.pop(key) for key in self.SHARED_KEYS if key in cfg}
-        if not cfg:
-            raise ValueError('MultiOptimWrapperConstructor: optim_wrapper names no child module '
-                             '(e.g. segmentor=dict(...), discriminator=dict(...))')
-        self.entries = {name: dict(entry, **shared) for name, entry in cfg.items()}
-
-    def __call__(self, model: nn.Module) -> OptimWrapperDict:
-        model = model.module if is_model_wrapper(model) else model
-        wrappers = {}
-        for name, entry in self.entries.items():
-            child = getattr(model, name, None)
-            if not isinstance(child, nn.Module):
-                children = [n for n, _ in model.named_children()]
-                raise KeyError(f'optim_wrapper.{name}: {type(model).__name__} has no child module '
-                               f'{name!r}; its children are {children}')
-            entry = copy.deepcopy(entry)
-            paramwise = entry.pop('paramwise_cfg', None)
-            wrappers[name] = DefaultOptimWrapperConstructor(entry, paramwise)(child)
-        covered = {id(p) for name in wrappers for p in getattr(model, name).parameters()}
-        missed = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in covered]
-        if missed:
-            warnings.warn(f'MultiOptimWrapperConstructor: {len(missed)} trainable parameters are in '
-                          f'no optimizer (first: {missed[0]}); name their module in optim_wrapper',
-                          stacklevel=2)
-        return OptimWrapperDict(**wrappers)
 
 
 # ----------------------------------------------------------------------- self-training methods

@@ -53,7 +53,8 @@ def read_flow(path: PathLike, return_valid: bool = False
     else:
         raise ValueError(f'{path}: unknown flow file extension {suffix!r}; '
                          f'expected one of {FLOW_EXTENSIONS}')
-    flow = np.where(valid[..., None], flow, 0).astype(np.float32)
+    if not valid.all():  # known flow is the usual case: skip a pass over the array
+        flow = np.where(valid[..., None], flow, 0).astype(np.float32)
     return (flow, valid) if return_valid else flow
 
 

@@ -31,7 +31,14 @@ import torch
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
-from uda_toolbox.pseudo_labels.temporal import aggregate_predictions
+from uda_toolbox.pseudo_labels.sharding import (
+    all_reduce_array,
+    broadcast_object,
+    dist_info,
+    gather_objects,
+    run_everywhere,
+    shard_ranges,
+)
 from uda_toolbox.utils.pseudo_label_files import (
     TMP_SUFFIX,
     label_relpath,
@@ -39,7 +46,13 @@ from uda_toolbox.utils.pseudo_label_files import (
     read_current,
     round_name,
 )
-from uda_toolbox.utils.warp import DEFAULT_CONSISTENCY_ALPHA, DEFAULT_CONSISTENCY_THRESHOLD
+from uda_toolbox.utils.warp import (
+    DEFAULT_CONSISTENCY_ALPHA,
+    DEFAULT_CONSISTENCY_THRESHOLD,
+    photometric_consistency,
+    sample,
+    sampling_grid,
+)
 
 IGNORE_INDEX = 255
 
@@ -160,24 +173,22 @@ def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: 
         return probs.clone()
     device = probs.device
     x = torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(0, 3, 1, 2).float() / 255.0
-    to_prev, to_next = to_prev.to(device), to_next.to(device)
-    out = torch.empty_like(probs)
-    for start in range(0, k, chunk):
-        idx = torch.arange(start, min(start + chunk, k), device=device)
-        # Frames with a previous neighbour, with a next one, with both: three groups of calls
-        # so every call gets complete neighbour lists.
-        has_prev, has_next = idx >= 1, idx <= k - 2
-        for group in (has_prev & has_next, has_prev & ~has_next, ~has_prev & has_next):
-            i = idx[group]
-            if len(i) == 0:
-                continue
-            neighbours = []
-            if bool(has_prev[group].all()):
-                neighbours.append((probs[i - 1], to_prev[i - 1], x[i], x[i - 1]))
-            if bool(has_next[group].all()):
-                neighbours.append((probs[i + 1], to_next[i], x[i], x[i + 1]))
-            out[i] = aggregate_predictions(probs[i], neighbours, alpha=alpha, th=th)
-    return out
+    total = probs.clone()
+    count = torch.ones_like(probs[:, :1])
+    # All previous neighbours first, then all next ones: each frame's sum is P_i + prev + next,
+    # the order of aggregate_predictions (tests/pseudo_labels/test_aggregate_equivalence.py).
+    # Slices instead of gathered frame groups, and one sampling grid for both warps.
+    for offset, flows in ((1, to_prev.to(device)), (0, to_next.to(device))):
+        for start in range(0, k - 1, chunk):
+            stop = min(start + chunk, k - 1)
+            dst, src = slice(start + offset, stop + offset), slice(start + 1 - offset, stop + 1 - offset)
+            grid, in_bounds = sampling_grid(flows[start:stop])
+            warped = sample(probs[src], grid)
+            visible = ((photometric_consistency(x[dst], sample(x[src], grid), alpha) > th)
+                       & in_bounds).to(probs.dtype)
+            total[dst] += visible * warped
+            count[dst] += visible
+    return total / count
 
 
 def clip_predictions(model_fn: ModelFn, records: Sequence[dict], *,
@@ -231,10 +242,20 @@ def instance_slices(num_frames: int, instance: Instance) -> List[slice]:
     return [slice(s, min(s + instance, num_frames)) for s in range(0, num_frames, instance)]
 
 
-def observe_clip(policy: Any, probs: Tensor, instance: Instance) -> None:
-    """Pass 1 of a two-pass policy: let it see every instance of one clip."""
-    for part in instance_slices(probs.shape[0], instance):
-        policy.observe(probs[part])
+def observe_clip(policy: Any, probs: Tensor, instance: Instance,
+                 first_index: Optional[int] = None) -> int:
+    """Pass 1 of a two-pass policy: let it see every instance of one clip.
+
+    Args:
+        first_index: Position of the clip's first instance in the round's order (None: after
+            the last observed); see ``BasePolicy.observe``.
+    Returns:
+        The number of instances observed.
+    """
+    parts = instance_slices(probs.shape[0], instance)
+    for k, part in enumerate(parts):
+        policy.observe(probs[part], index=None if first_index is None else first_index + k)
+    return len(parts)
 
 
 def label_clip(policy: Any, probs: Tensor, instance: Instance) -> np.ndarray:
@@ -317,6 +338,20 @@ class RoundStats:
         return out
 
 
+    @classmethod
+    def combine(cls, parts: Sequence[Optional['RoundStats']], num_classes: int = 0) -> 'RoundStats':
+        """The statistics of several shards of a round (None: a shard without frames)."""
+        parts = [p for p in parts if p is not None]
+        out = cls(parts[0].num_classes if parts else num_classes,
+                  parts[0].ignore_index if parts else IGNORE_INDEX)
+        for part in parts:
+            for key in ('pixels', 'labelled', 'frames', 'gt_frames', 'gt_pixels', 'gt_labelled'):
+                setattr(out, key, getattr(out, key) + getattr(part, key))
+            out.class_pixels += part.class_pixels
+            out.confusion += part.confusion
+        return out
+
+
 # ----------------------------------------------------------------------------- a round
 def generate_round(model_fn: ModelFn, clips: Sequence[Clip], policy: Any, out_dir: str,
                    round_idx: int, *, instance: Instance = 'clip',
@@ -324,7 +359,8 @@ def generate_round(model_fn: ModelFn, clips: Sequence[Clip], policy: Any, out_di
                    scale: Optional[Sequence[int]] = None, keep_ratio: bool = True,
                    batch_size: int = 8, num_classes: Optional[int] = None,
                    load_gt: Optional[GtFn] = None, cache_limit_mb: float = 1024.0,
-                   progress: bool = True, publish: bool = True) -> Dict[str, Any]:
+                   progress: bool = True, publish: bool = True,
+                   distributed: bool = False) -> Dict[str, Any]:
     """Write the pseudo labels of round ``round_idx`` for every frame of ``clips``.
 
     Files go to ``<out_dir>/round_<r>.tmp/<clip>/<frame stem>.png`` (8-bit, original frame
@@ -332,9 +368,18 @@ def generate_round(model_fn: ModelFn, clips: Sequence[Clip], policy: Any, out_di
     complete and ``<out_dir>/CURRENT`` is then replaced atomically (``publish``). A crash leaves
     at most a ``.tmp`` directory, which nothing reads and the next attempt removes.
 
-    Two-pass policies (``policy.two_pass``) observe every instance first; the predictions of
-    pass 1 are kept in memory as float16 while they fit in ``cache_limit_mb``, the rest are
-    recomputed in pass 2 (same model, same frames: the same values up to float16 rounding).
+    Two-pass policies (``policy.two_pass``) observe every instance first; pass 2 labels from the
+    float16-rounded predictions, kept in memory while they fit in ``cache_limit_mb`` and
+    recomputed beyond (the same model on the same frames: the same values).
+
+    ``distributed``: every process of the default process group calls this with the same
+    arguments, predicts a contiguous share of the clips (about equal frame counts) and writes
+    its labels; the statistics that decide thresholds are combined exactly (two-pass policies:
+    ``finish_observation(all_reduce)``; sequential ones, IAST's EMA: ``advance`` in the
+    single-process order, one process after the other), so the label files are byte for byte
+    those of one process, given deterministic inference. Rank 0 publishes the round once every
+    file exists, and every process returns after it is published. ``pseudo_label_dir`` must be
+    on a filesystem every process sees. docs/pseudo_labels.md, "Sharded rounds".
 
     Args:
         model_fn: See :data:`ModelFn` (the model in eval mode).
@@ -349,82 +394,247 @@ def generate_round(model_fn: ModelFn, clips: Sequence[Clip], policy: Any, out_di
         batch_size: Frames per model call.
         num_classes: Classes for the statistics (default: the model's output channels).
         load_gt: Ground truth of a frame for P-mIoU (analysis only), or None.
-        cache_limit_mb: Memory for pass-1 predictions of two-pass policies.
-        progress: Show a progress bar per pass.
+        cache_limit_mb: Memory (per process) for predictions kept between passes.
+        progress: Show a progress bar per pass (rank 0's share when distributed).
         publish: Write the round and point CURRENT at it; False writes nothing and only
             returns the statistics (pseudo-label analyses, Table 7).
+        distributed: Shard the round over the processes (see above); a no-op in one process.
     Returns:
-        The round's statistics (:meth:`RoundStats.summary` plus ``round``, ``seconds`` and the
-        time spent reading, in the model, on flow and aggregation, labelling and writing).
+        The round's statistics over every clip (:meth:`RoundStats.summary` plus ``round``,
+        ``seconds`` and the time spent reading, in the model, on flow and aggregation,
+        labelling and writing; distributed: each the slowest process's, and ``world_size``),
+        in every process.
     """
+    rank, world = dist_info() if distributed else (0, 1)
     name = round_name(round_idx)
     final_dir = osp.join(out_dir, name)
     tmp_dir = final_dir + TMP_SUFFIX
     if publish:
-        os.makedirs(out_dir, exist_ok=True)
-        if osp.isdir(final_dir) and read_current(out_dir) == name:
-            raise RuntimeError(f'{final_dir} is the CURRENT round being trained on; point CURRENT '
-                               'elsewhere before regenerating it.')
-        shutil.rmtree(tmp_dir, ignore_errors=True)  # left by a crash: never read, start over
-        os.makedirs(tmp_dir)
+        run_everywhere(lambda: _prepare_round_dir(out_dir, name) if rank == 0 else None,
+                       f'preparing {tmp_dir}')
     start = time.perf_counter()
     timings: Dict[str, float] = {}
-    predict = dict(scale=scale, keep_ratio=keep_ratio, batch_size=batch_size,
-                   aggregate=aggregate, flow_fn=flow_fn, timings=timings)
+
+    def predict(records: Sequence[dict]) -> Tuple[Tensor, Tuple[int, int]]:
+        return clip_predictions(model_fn, records, scale=scale, keep_ratio=keep_ratio,
+                                batch_size=batch_size, aggregate=aggregate, flow_fn=flow_fn,
+                                timings=timings)
+
+    first, last = shard_ranges([len(records) for _, records in clips], world)[rank]
+    shard = _Shard(clips[first:last], instance,
+                   sum(len(instance_slices(len(r), instance)) for _, r in clips[:first]))
+    writer = _LabelWriter(tmp_dir if publish else None, num_classes, load_gt, timings)
+    ctx = dict(policy=policy, shard=shard, predict=predict, writer=writer,
+               budget=cache_limit_mb * 2 ** 20, progress=progress and rank == 0,
+               round_idx=round_idx)
     policy.start_round(round_idx)
-
-    cache: Dict[str, Tuple[Tensor, Tuple[int, int]]] = {}
     if getattr(policy, 'two_pass', False):
-        budget = cache_limit_mb * 2 ** 20
-        bar = _bar(len(clips), progress, f'pseudo labels round {round_idx}: statistics')
-        for clip_id, records in clips:
-            probs, original = clip_predictions(model_fn, records, **predict)
-            tic = time.perf_counter()
-            observe_clip(policy, probs, instance)
-            _tick(timings, 'policy', tic)
-            if budget >= probs.numel() * 2:
-                cache[clip_id] = (probs.half(), original)
-                budget -= probs.numel() * 2
-            _update(bar)
-        policy.finish_observation()
-        _done(bar)
+        _two_pass_round(**ctx)
+    elif getattr(policy, 'sequential', False) and world > 1:
+        _sequential_sharded_round(rank=rank, world=world, **ctx)
+    else:
+        run_everywhere(lambda: _label_shard(**ctx), f'pseudo-label round {round_idx}')
 
-    stats = None
-    bar = _bar(len(clips), progress, f'pseudo labels round {round_idx}: labels')
-    for clip_id, records in clips:
-        if clip_id in cache:
-            probs, original = cache.pop(clip_id)
-            probs = probs.float()
-        else:
-            probs, original = clip_predictions(model_fn, records, **predict)
-        if stats is None:
-            stats = RoundStats(num_classes or probs.shape[1])
+    stats = RoundStats.combine(gather_objects(writer.stats), num_classes or 0)
+    summary = dict(round=round_idx, name=name, **stats.summary())
+    summary['seconds'] = time.perf_counter() - start
+    all_timings = gather_objects(timings)
+    summary['timings'] = {k: round(max(t.get(k, 0.0) for t in all_timings), 4)
+                          for k in sorted(set().union(*all_timings))}
+    if world > 1:
+        summary['world_size'] = world
+    if publish:
+        files = [osp.join(tmp_dir, label_relpath(clip_id, r['img_path']))
+                 for clip_id, records in clips for r in records]
+        run_everywhere(lambda: _publish_round(out_dir, name, files, summary) if rank == 0 else None,
+                       f'publishing {final_dir}')
+    return summary
+
+
+def _prepare_round_dir(out_dir: str, name: str) -> None:
+    final_dir = osp.join(out_dir, name)
+    tmp_dir = final_dir + TMP_SUFFIX
+    os.makedirs(out_dir, exist_ok=True)
+    if osp.isdir(final_dir) and read_current(out_dir) == name:
+        raise RuntimeError(f'{final_dir} is the CURRENT round being trained on; point CURRENT '
+                           'elsewhere before regenerating it.')
+    shutil.rmtree(tmp_dir, ignore_errors=True)  # left by a crash: never read, start over
+    os.makedirs(tmp_dir)
+
+
+def _publish_round(out_dir: str, name: str, files: Sequence[str], summary: Dict[str, Any]) -> None:
+    """Rename the complete ``.tmp`` directory to the round and point CURRENT at it."""
+    final_dir = osp.join(out_dir, name)
+    tmp_dir = final_dir + TMP_SUFFIX
+    missing = [f for f in files if not osp.isfile(f)]
+    if missing:
+        raise RuntimeError(f'pseudo-label round {name}: {len(missing)} label files are missing '
+                           f'(first: {missing[0]!r}). In a distributed run, pseudo_label_dir must '
+                           'be on a filesystem that every process (every node) sees.')
+    with open(osp.join(tmp_dir, 'stats.json'), 'w') as f:
+        json.dump(summary, f, indent=1)
+    if osp.isdir(final_dir):  # a complete round of an abandoned run, not CURRENT (checked before)
+        shutil.rmtree(final_dir)
+    os.rename(tmp_dir, final_dir)  # the round appears complete or not at all
+    publish_current(out_dir, name)
+
+
+class _Shard:
+    """The clips one process labels, and the round-wide index of its first instance."""
+
+    def __init__(self, clips: Sequence[Clip], instance: Instance, first_instance: int):
+        self.clips = list(clips)
+        self.instance = instance
+        self.first_instance = first_instance
+
+
+class _LabelWriter:
+    """Writes a clip's labels at the frames' size and counts them in the round's statistics."""
+
+    def __init__(self, tmp_dir: Optional[str], num_classes: Optional[int],
+                 load_gt: Optional[GtFn], timings: Dict[str, float]):
+        self.tmp_dir = tmp_dir
+        self.num_classes = num_classes
+        self.load_gt = load_gt
+        self.timings = timings
+        self.stats: Optional[RoundStats] = None
+
+    def write(self, clip_id: str, records: Sequence[dict], labels: np.ndarray,
+              original: Tuple[int, int], num_classes: int) -> None:
+        if self.stats is None:
+            self.stats = RoundStats(self.num_classes or num_classes)
         tic = time.perf_counter()
-        labels = label_clip(policy, probs, instance)
-        tic = _tick(timings, 'policy', tic)
         for record, label in zip(records, labels):
             label = resize_label(label, original)
-            if publish:
-                path = osp.join(tmp_dir, label_relpath(clip_id, record['img_path']))
+            if self.tmp_dir is not None:
+                path = osp.join(self.tmp_dir, label_relpath(clip_id, record['img_path']))
                 os.makedirs(osp.dirname(path), exist_ok=True)
                 if not cv2.imwrite(path, label):
                     raise OSError(f'cannot write pseudo label {path!r}')
-            stats.add(label, load_gt(record) if load_gt is not None else None)
-        _tick(timings, 'write', tic)
+            self.stats.add(label, self.load_gt(record) if self.load_gt is not None else None)
+        _tick(self.timings, 'write', tic)
+
+
+def _label_shard(policy: Any, shard: _Shard, predict: Callable, writer: _LabelWriter,
+                 progress: bool, round_idx: int, probs_of: Optional[Callable] = None,
+                 **_) -> None:
+    """Predict (or take ``probs_of(i, records)``) and label every clip of the shard in order."""
+    bar = _bar(len(shard.clips), progress, f'pseudo labels round {round_idx}: labels')
+    for i, (clip_id, records) in enumerate(shard.clips):
+        probs, original = probs_of(i, records) if probs_of is not None else predict(records)
+        tic = time.perf_counter()
+        labels = label_clip(policy, probs, shard.instance)
+        _tick(writer.timings, 'policy', tic)
+        writer.write(clip_id, records, labels, original, probs.shape[1])
         _update(bar)
     _done(bar)
 
-    summary = dict(round=round_idx, name=name, **(stats or RoundStats(num_classes or 0)).summary())
-    summary['seconds'] = time.perf_counter() - start
-    summary['timings'] = {k: round(v, 4) for k, v in timings.items()}
-    if publish:
-        with open(osp.join(tmp_dir, 'stats.json'), 'w') as f:
-            json.dump(summary, f, indent=1)
-        if osp.isdir(final_dir):  # a complete round of an abandoned run, not CURRENT (checked above)
-            shutil.rmtree(final_dir)
-        os.rename(tmp_dir, final_dir)  # the round appears complete or not at all
-        publish_current(out_dir, name)
-    return summary
+
+def _two_pass_round(policy: Any, shard: _Shard, predict: Callable, writer: _LabelWriter,
+                    budget: float, progress: bool, round_idx: int, **_) -> None:
+    """Observe every instance of the shard, combine the statistics of every process, label.
+
+    Pass 2 labels from float16-rounded predictions whether they were kept or are recomputed, so
+    a clip's labels do not depend on which process held it or on the memory budget.
+    """
+    cache: Dict[int, Tuple[Tensor, Tuple[int, int]]] = {}
+
+    def observe() -> None:
+        nonlocal budget
+        bar = _bar(len(shard.clips), progress, f'pseudo labels round {round_idx}: statistics')
+        index = shard.first_instance
+        for i, (_, records) in enumerate(shard.clips):
+            probs, original = predict(records)
+            tic = time.perf_counter()
+            index += observe_clip(policy, probs, shard.instance, first_index=index)
+            _tick(writer.timings, 'policy', tic)
+            if budget >= probs.numel() * 2:
+                cache[i] = (probs.half(), original)
+                budget -= probs.numel() * 2
+            _update(bar)
+        _done(bar)
+
+    def probs_of(i: int, records: Sequence[dict]) -> Tuple[Tensor, Tuple[int, int]]:
+        probs, original = cache.pop(i) if i in cache else predict(records)
+        return probs.half().float(), original
+
+    run_everywhere(observe, f'pseudo-label round {round_idx} (statistics)')
+    policy.finish_observation(all_reduce=all_reduce_array)
+    run_everywhere(lambda: _label_shard(policy, shard, predict, writer, progress, round_idx,
+                                        probs_of=probs_of),
+                   f'pseudo-label round {round_idx} (labels)')
+
+
+def _sequential_sharded_round(policy: Any, shard: _Shard, predict: Callable, writer: _LabelWriter,
+                              budget: float, progress: bool, round_idx: int, rank: int,
+                              world: int, **_) -> None:
+    """A sequential policy (IAST / clip-adaptive EMA) over sharded clips, in the single-process
+    order: every process summarises its clips in parallel; then, rank by rank, each advances the
+    policy over its instances from the state the previous rank handed on; then every process
+    labels its instances with the thresholds it recorded."""
+    summaries: Dict[int, Optional[Tuple[list, Tuple[int, int]]]] = {}
+    thresholds: Dict[int, list] = {}
+
+    def summarize(probs: Tensor) -> list:
+        return [policy.summarize(probs[part])
+                for part in instance_slices(probs.shape[0], shard.instance)]
+
+    def summarize_shard() -> None:
+        nonlocal budget
+        bar = _bar(len(shard.clips), progress, f'pseudo labels round {round_idx}: predictions')
+        for i, (_, records) in enumerate(shard.clips):
+            probs, original = predict(records)
+            clip_summaries = summarize(probs)
+            size = sum(s['conf'].nbytes + s['pred'].nbytes for s in clip_summaries)
+            summaries[i] = (clip_summaries, original) if budget >= size else None
+            budget -= size if budget >= size else 0
+            _update(bar)
+        _done(bar)
+
+    def advance_shard() -> None:
+        for i, (clip_id, records) in enumerate(shard.clips):
+            kept = summaries[i]
+            if kept is None:  # beyond the memory budget: predict again, label right away
+                probs, original = predict(records)
+                clip_summaries = summarize(probs)
+                _write_summaries(policy, writer, clip_id, records, clip_summaries, original,
+                                 [policy.advance(s) for s in clip_summaries])
+            else:
+                thresholds[i] = [policy.advance(s) for s in kept[0]]
+
+    def label_shard() -> None:
+        for i, (clip_id, records) in enumerate(shard.clips):
+            if i in thresholds:
+                clip_summaries, original = summaries[i]
+                _write_summaries(policy, writer, clip_id, records, clip_summaries, original,
+                                 thresholds.pop(i))
+
+    run_everywhere(summarize_shard, f'pseudo-label round {round_idx} (predictions)')
+    for turn in range(world):
+        state, error = None, None
+        if rank == turn:
+            try:
+                advance_shard()
+                state = policy.state_dict()
+            except Exception as exc:  # the others wait for this turn's state: tell them
+                error = exc
+        state, failed = broadcast_object((state, error is not None), src=turn)
+        if error is not None:
+            raise error
+        if failed:
+            raise RuntimeError(f'pseudo-label round {round_idx} failed on rank {turn}; see the '
+                               'log of that process for the error.')
+        policy.load_state_dict(state)
+    run_everywhere(label_shard, f'pseudo-label round {round_idx} (labels)')
+
+
+def _write_summaries(policy: Any, writer: _LabelWriter, clip_id: str, records: Sequence[dict],
+                     clip_summaries: list, original: Tuple[int, int], thresholds: list) -> None:
+    tic = time.perf_counter()
+    labels = torch.cat([torch.as_tensor(policy.label_with(s, t))
+                        for s, t in zip(clip_summaries, thresholds)]).cpu().numpy().astype(np.uint8)
+    _tick(writer.timings, 'policy', tic)
+    writer.write(clip_id, records, labels, original, clip_summaries[0]['num_classes'])
 
 
 def _bar(total: int, enabled: bool, title: str) -> Optional[ProgressBar]:

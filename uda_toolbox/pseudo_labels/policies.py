@@ -12,9 +12,14 @@ generator drives it round by round::
 ``probs`` is one *instance*, (K, C, H, W): an image batch for IAST (its code uses 2 images), a
 whole clip for the clip-adaptive policy (seed Eq. 11). Equations, defaults and their sources are
 in docs/pseudo_labels.md.
+
+Rounds sharded over processes (docs/pseudo_labels.md, "Sharded rounds") use two more hooks: a
+two-pass policy's ``finish_observation(all_reduce)`` combines the statistics of every process
+exactly, and a *sequential* policy (the labels of an instance depend on the instances before it,
+IAST's EMA) splits ``label`` into ``summarize`` (parallel), ``advance`` (in the single-process
+order, one process after another) and ``label_with`` (parallel).
 """
-import math
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -23,6 +28,14 @@ from torch import Tensor
 from uda_toolbox.registry import PSEUDO_LABEL_POLICIES
 
 IGNORE_INDEX = 255
+
+#: ``all_reduce(array, op)``: the element-wise ``op`` ('sum' or 'max') of an integer array over
+#: every process of a sharded round (the identity in one process).
+AllReduce = Callable[[np.ndarray, str], np.ndarray]
+
+
+def _local_reduce(array: np.ndarray, op: str) -> np.ndarray:
+    return array
 
 
 def _confidences(probs: Tensor) -> Tuple[np.ndarray, np.ndarray]:
@@ -40,20 +53,69 @@ def _to_labels(pred: np.ndarray, keep: np.ndarray, device: torch.device) -> Tens
     return torch.from_numpy(labels).to(device)
 
 
+_BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+
+
+def kth_largest(sorted_values: List[np.ndarray], ranks: np.ndarray,
+                all_reduce: Optional[AllReduce] = None) -> np.ndarray:
+    """For each set c, its ``ranks[c]``-th largest value (1-based) over every process, exactly.
+
+    The values are non-negative floats (confidences, random keys), whose bit patterns sort as the
+    values do; a bisection over the bit patterns finds the largest t with at least ``ranks[c]``
+    values >= t, which is that value. Each step sums one count per set over the processes, so no
+    process needs another's values (a sharded round's exact equivalent of sorting them all).
+
+    Args:
+        sorted_values: Per set, this process's values sorted ascending (float32 or float64, one
+            dtype for all sets).
+        ranks: (S,) int, the wanted rank per set (summed over processes) >= 1; 0 gives NaN.
+        all_reduce: See :data:`AllReduce`; None for one process.
+    Returns:
+        (S,) values of the sets' dtype (NaN where the rank is 0).
+    """
+    all_reduce = all_reduce or _local_reduce
+    dtype = sorted_values[0].dtype if sorted_values else np.dtype(np.float32)
+    bits = _BITS[dtype]
+    ranks = np.asarray(ranks, np.int64)
+    # Invariant: at least ranks[c] values >= float(lo[c]), fewer than that >= float(hi[c]).
+    lo = np.zeros(len(ranks), np.int64)
+    hi = np.full(len(ranks), int(np.array(np.inf, dtype).view(bits)), np.int64)
+    while (hi - lo > 1).any():  # the same steps in every process: lo, hi come from global sums
+        mid = lo + (hi - lo) // 2
+        thresholds = mid.astype(bits).view(dtype)
+        counts = np.array([v.size - np.searchsorted(v, t, side='left')
+                           for v, t in zip(sorted_values, thresholds)], np.int64)
+        enough = all_reduce(counts, 'sum') >= ranks
+        lo = np.where(enough, mid, lo)
+        hi = np.where(enough, hi, mid)
+    out = lo.astype(bits).view(dtype).astype(dtype)
+    out[ranks < 1] = np.nan
+    return out
+
+
 class BasePolicy:
     """Interface shared by the policies (see the module docstring for the call order)."""
 
     two_pass: bool = False
+    #: The labels of an instance depend on the instances labelled before it (in order).
+    sequential: bool = False
 
     def start_round(self, round_idx: int) -> None:
         """Begin pseudo-label round ``round_idx`` (0-based)."""
         self.round_idx = int(round_idx)
 
-    def observe(self, probs: Tensor) -> None:
-        """Collect statistics of one instance (two-pass policies only)."""
+    def observe(self, probs: Tensor, index: Optional[int] = None) -> None:
+        """Collect statistics of one instance (two-pass policies only).
 
-    def finish_observation(self) -> None:
-        """Turn the collected statistics into thresholds (two-pass policies only)."""
+        Args:
+            probs: The instance, (K, C, H, W).
+            index: Its position in the round's instance order (None: the one after the last
+                observed), so that a process observing a shard draws what one process would.
+        """
+
+    def finish_observation(self, all_reduce: Optional[AllReduce] = None) -> None:
+        """Turn the collected statistics into thresholds (two-pass policies only); with
+        ``all_reduce``, those of every process of a sharded round."""
 
     def label(self, probs: Tensor) -> Tensor:
         """Pseudo labels (K, H, W) uint8, 255 where ignored, of one instance (K, C, H, W)."""
@@ -119,18 +181,25 @@ class ClassBalancedPolicy(BasePolicy):
         self._values: Dict[int, List[np.ndarray]] = {}
         self._keys: Dict[int, List[np.ndarray]] = {}
         self._num_classes: Optional[int] = None
-        self._rng = np.random.default_rng([self.seed, self.round_idx])
+        self._next_index = 0
 
-    def observe(self, probs: Tensor) -> None:
+    def observe(self, probs: Tensor, index: Optional[int] = None) -> None:
         conf, pred = _confidences(probs)
         if self._num_classes not in (None, probs.shape[1]):
             raise ValueError(f'observe: got {probs.shape[1]} classes after {self._num_classes}')
         self._num_classes = probs.shape[1]
+        index = self._next_index if index is None else int(index)
+        self._next_index = index + 1
         conf, pred = conf.ravel(), pred.ravel()
+        # Random keys of the sampling drawn per instance: the same whichever process observes it.
+        rng = None if self.max_samples_per_class is None else \
+            np.random.default_rng([self.seed, self.round_idx, index])
+        keys = None if rng is None else rng.random(conf.size)
         for c in np.unique(pred):
-            self._values.setdefault(int(c), []).append(conf[pred == c])
-            if self.max_samples_per_class is not None:
-                self._keys.setdefault(int(c), []).append(self._rng.random(int((pred == c).sum())))
+            selected = pred == c
+            self._values.setdefault(int(c), []).append(conf[selected])
+            if keys is not None:
+                self._keys.setdefault(int(c), []).append(keys[selected])
                 self._subsample(int(c))
 
     def _subsample(self, c: int) -> None:
@@ -141,20 +210,39 @@ class ClassBalancedPolicy(BasePolicy):
             values, keys = values[keep], keys[keep]
         self._values[c], self._keys[c] = [values], [keys]
 
-    def finish_observation(self) -> None:
-        if self._num_classes is None:
+    def finish_observation(self, all_reduce: Optional[AllReduce] = None) -> None:
+        all_reduce = all_reduce or _local_reduce
+        num_classes = int(all_reduce(np.array([self._num_classes or 0]), 'max')[0])
+        if num_classes == 0:
             raise RuntimeError('ClassBalancedPolicy.finish_observation: observe() saw no instance '
                                'this round; observe the target set first')
-        portion = self.current_portion
-        thresholds = np.ones(self._num_classes, dtype=np.float64)
-        for c, chunks in self._values.items():
-            values = np.concatenate(chunks)
-            rank = math.floor(values.size * portion)  # 1-based rank in descending order
-            if rank > 0:
-                # The rank-th largest value is the (n - rank)-th smallest (0-based).
-                thresholds[c] = np.partition(values, values.size - rank)[values.size - rank]
-        self.thresholds = thresholds
+        if self.max_samples_per_class is None:
+            values = [np.sort(np.concatenate(self._values[c])) if c in self._values
+                      else np.zeros(0, np.float32) for c in range(num_classes)]
+        else:
+            values = self._global_sample(num_classes, all_reduce)
+        counts = all_reduce(np.array([v.size for v in values], np.int64), 'sum')
+        # 1-based rank in descending order; k_c = 1 where it is 0.
+        ranks = np.floor(counts * self.current_portion).astype(np.int64)
+        thresholds = kth_largest(values, ranks, all_reduce).astype(np.float64)
+        self.thresholds = np.where(ranks > 0, thresholds, 1.0)
         self._reset_observation()
+
+    def _global_sample(self, num_classes: int, all_reduce: AllReduce) -> List[np.ndarray]:
+        """The values of the ``max_samples_per_class`` smallest keys of every process's samples
+        (each process kept its own smallest ones): one process's sample of the whole set."""
+        empty = np.zeros(0, np.float64)
+        keys = [np.concatenate(self._keys[c]) if c in self._keys else empty
+                for c in range(num_classes)]
+        values = [np.concatenate(self._values[c]) if c in self._values else np.zeros(0, np.float32)
+                  for c in range(num_classes)]
+        counts = all_reduce(np.array([k.size for k in keys], np.int64), 'sum')
+        cap = self.max_samples_per_class
+        # The cap-th smallest key is the (n - cap + 1)-th largest.
+        last_key = kth_largest([np.sort(k) for k in keys], np.maximum(counts - cap + 1, 0),
+                               all_reduce)
+        return [np.sort(v[k <= last]) if n > cap else np.sort(v)
+                for v, k, last, n in zip(values, keys, last_key, counts)]
 
     def label(self, probs: Tensor) -> Tensor:
         if self.thresholds is None:
@@ -250,14 +338,33 @@ class InstanceAdaptivePolicy(BasePolicy):
         self.theta = theta
         return theta
 
+    sequential = True  # theta is an EMA over the instances in order
+
     def label(self, probs: Tensor) -> Tensor:
+        summary = self.summarize(probs)
+        return self.label_with(summary, self.advance(summary))
+
+    def summarize(self, probs: Tensor) -> Dict[str, Any]:
+        """What labelling an instance needs of its probabilities: confidence and argmax maps
+        (K, H, W) and the number of classes. Independent of theta, so any process computes it."""
         conf, pred = _confidences(probs)
+        return dict(conf=conf, pred=pred.astype(np.uint8), num_classes=probs.shape[1],
+                    device=probs.device)
+
+    def advance(self, summary: Dict[str, Any]) -> np.ndarray:
+        """Eq. 4 / Eq. 11 on the next instance (in order): update theta, return a copy of it."""
         if self.theta is None:
-            self.theta = np.full(probs.shape[1], self.init_threshold, dtype=np.float64)
-        if probs.shape[1] != self.theta.size:
-            raise ValueError(f'label: {probs.shape[1]} classes, thresholds for {self.theta.size}')
-        theta = self.update_thresholds(conf, pred)
-        return _to_labels(pred, conf >= theta[pred], probs.device)
+            self.theta = np.full(summary['num_classes'], self.init_threshold, dtype=np.float64)
+        if summary['num_classes'] != self.theta.size:
+            raise ValueError(f'label: {summary["num_classes"]} classes, thresholds for '
+                             f'{self.theta.size}')
+        return self.update_thresholds(summary['conf'], summary['pred']).copy()
+
+    def label_with(self, summary: Dict[str, Any], theta: np.ndarray) -> Tensor:
+        """Labels (K, H, W) uint8 of a summarised instance under its updated ``theta``: ignored
+        where the confidence is below theta of the argmax class."""
+        pred = summary['pred'].astype(np.int64)
+        return _to_labels(pred, summary['conf'] >= theta[pred], summary['device'])
 
     def state_dict(self) -> dict:
         theta = None if self.theta is None else [float(v) for v in self.theta]

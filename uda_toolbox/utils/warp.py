@@ -53,9 +53,20 @@ def warp(x: Tensor, flow: Tensor, mode: str = 'bilinear') -> Tuple[Tensor, Tenso
         meaningless, so callers must mask them.
     """
     _check_pair(x, flow, 'warp')
-    if mode not in WARP_MODES:
-        raise ValueError(f'warp mode must be one of {WARP_MODES}, got {mode!r}')
-    n, _, h, w = x.shape
+    grid, in_bounds = sampling_grid(flow)
+    return sample(x, grid, mode), in_bounds
+
+
+def sampling_grid(flow: Tensor) -> Tuple[Tensor, Tensor]:
+    """The ``grid_sample`` grid of :func:`warp` for ``flow``, to reuse for several inputs.
+
+    Args:
+        flow: (N, 2, H, W) flow (dx, dy) in pixels.
+    Returns:
+        (grid (N, H, W, 2) float32 for ``align_corners=True``, in_bounds (N, 1, H, W) bool; see
+        :func:`warp`).
+    """
+    _, _, h, w = flow.shape
     flow = flow.to(torch.float32)
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=flow.device),
                             torch.arange(w, dtype=torch.float32, device=flow.device), indexing='ij')
@@ -65,12 +76,19 @@ def warp(x: Tensor, flow: Tensor, mode: str = 'bilinear') -> Tuple[Tensor, Tenso
                  & (pos_y >= -_BOUNDS_EPS) & (pos_y <= h - 1 + _BOUNDS_EPS)).unsqueeze(1)
     # align_corners=True: -1 and 1 are the centres of the first and last pixels.
     grid = torch.stack((2 * pos_x / max(w - 1, 1) - 1, 2 * pos_y / max(h - 1, 1) - 1), dim=-1)
+    return grid, in_bounds
+
+
+def sample(x: Tensor, grid: Tensor, mode: str = 'bilinear') -> Tensor:
+    """``x`` (N, C, H, W) sampled at a :func:`sampling_grid` grid, as :func:`warp` does."""
+    if mode not in WARP_MODES:
+        raise ValueError(f'warp mode must be one of {WARP_MODES}, got {mode!r}')
     src = x if x.is_floating_point() else x.to(torch.float32)
     warped = F.grid_sample(src, grid.to(src.dtype), mode=mode, padding_mode='border',
                            align_corners=True)
     if not x.is_floating_point():
         warped = warped.round().to(x.dtype)
-    return warped, in_bounds
+    return warped
 
 
 def photometric_consistency(frame_i: Tensor, warped_j: Tensor,

@@ -6,6 +6,11 @@ asks a policy (``PSEUDO_LABEL_POLICIES``) for the labels and publishes them as a
 round named in ``<pseudo_label_dir>/CURRENT`` for every item (dataloader workers are separate
 processes, so files and a pointer are how a round reaches them). docs/pseudo_labels.md.
 
+Distributed runs: every process takes rank 0's weights and BatchNorm statistics, predicts its
+share of the clips and writes its labels; the threshold statistics are combined so the files are
+those of one process, and rank 0 publishes the round once all are written (``generate_round``
+with ``distributed=True``; docs/pseudo_labels.md, "Sharded rounds").
+
 Resume: the number of finished rounds and the policy state (e.g. IAST's EMA thresholds) are saved
 in every checkpoint. A resumed run points CURRENT back at the last round its checkpoint knew,
 deletes later or half-written rounds (they belong to the interrupted future) and regenerates them
@@ -22,13 +27,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 import torch
-from mmengine.dist import barrier, is_main_process
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmseg.models.utils import resize
 from torch import Tensor
 
 from uda_toolbox.datasets.transforms import apply_label_map, load_label
+from uda_toolbox.engine.dist import broadcast_model_state
 from uda_toolbox.flow import read_flow
 from uda_toolbox.pseudo_labels.generator import generate_round
 from uda_toolbox.registry import DATASETS, FLOW_ESTIMATORS, HOOKS, PSEUDO_LABEL_POLICIES
@@ -301,28 +307,27 @@ class PseudoLabelHook(Hook):
                 estimator_flow_fn(FLOW_ESTIMATORS.build(copy.deepcopy(self.flow)))
 
     def _run_round(self, runner, iteration: int) -> None:
-        """Generate round ``rounds_done`` after ``iteration`` training iterations (on rank 0;
-        the other ranks wait) and log its figures."""
+        """Generate round ``rounds_done`` after ``iteration`` training iterations (sharded over the
+        processes of a distributed run; every process returns once it is published) and log its
+        figures."""
         round_idx = self.rounds_done
         policy_before = copy.deepcopy(self.policy.state_dict())
-        summary = None
-        if is_main_process():
-            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-            was_training = model.training
-            model.eval()
-            try:
-                summary = generate_round(
-                    model_prob_fn(model), self._clips, self.policy, self.pseudo_label_dir,
-                    round_idx, instance=self.instance, aggregate=self.aggregate,
-                    flow_fn=self._flow_fn, scale=self.scale, keep_ratio=self.keep_ratio,
-                    batch_size=self.batch_size, load_gt=self._load_gt,
-                    cache_limit_mb=self.cache_limit_mb, progress=self.progress)
-            finally:
-                model.train(was_training)
-        barrier()
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        # Every process predicts with the weights rank 0's checkpoints hold.
+        broadcast_model_state(model)
+        was_training = model.training
+        model.eval()
+        try:
+            summary = generate_round(
+                model_prob_fn(model), self._clips, self.policy, self.pseudo_label_dir,
+                round_idx, instance=self.instance, aggregate=self.aggregate,
+                flow_fn=self._flow_fn, scale=self.scale, keep_ratio=self.keep_ratio,
+                batch_size=self.batch_size, load_gt=self._load_gt,
+                cache_limit_mb=self.cache_limit_mb, progress=self.progress and is_main_process(),
+                distributed=True)
+        finally:
+            model.train(was_training)
         self.rounds_done = round_idx + 1
-        if summary is None:
-            return
         # The policy state each round started from: a resumed run must start its rounds from the
         # state the interrupted one would have used (checked by the tests).
         self.history.append(dict({k: summary.get(k) for k in (
@@ -332,6 +337,8 @@ class PseudoLabelHook(Hook):
         msg = (f'Pseudo-label round {round_idx} after {iteration} iterations: '
                f'{summary["proportion"]:.1%} of {summary["pixels"]} pixels labelled, '
                f'{summary["seconds"]:.1f} s')
+        if summary.get('world_size'):
+            msg += f' on {summary["world_size"]} processes'
         runner.message_hub.update_scalar('train/pl_proportion', summary['proportion'])
         if summary.get('p_miou') is not None:
             msg += f', P-mIoU {summary["p_miou"]:.2f} (pixel acc. {summary["p_acc"]:.2f})'
