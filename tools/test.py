@@ -11,10 +11,21 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from tools.train import (  # noqa: E402
+    add_unsafe_load_argument,
+    check_work_dir,
+    load_config,
+    run_with_clear_errors,
+)
 from uda_toolbox import register_all_modules  # noqa: E402
-from uda_toolbox.datasets.errors import DataError  # noqa: E402
+from uda_toolbox.engine.dist import init_cpu_process_group  # noqa: E402
 from uda_toolbox.evaluation import metrics_to_tables  # noqa: E402
-from uda_toolbox.utils import allow_toolbox_checkpoint_globals, atomic_write  # noqa: E402
+from uda_toolbox.utils import atomic_write  # noqa: E402
+from uda_toolbox.utils.checkpoint import (  # noqa: E402
+    CheckpointError,
+    check_checkpoint_file,
+    setup_checkpoint_loading,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,6 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='override settings of the config')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_unsafe_load_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -48,14 +60,16 @@ def enable_visualization(cfg: Config, show_dir: str) -> None:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    init_cpu_process_group(args.launcher)  # mmengine's pytorch launcher needs CUDA
     register_all_modules(init_default_scope=False)
-    allow_toolbox_checkpoint_globals()
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'Checkpoint {args.checkpoint!r} does not exist: pass the .pth file '
-                         'written by tools/train.py (e.g. work_dirs/<run>/iter_600.pth).')
+    setup_checkpoint_loading(unsafe=args.unsafe_load)
+    try:
+        check_checkpoint_file(args.checkpoint, key='CHECKPOINT')
+    except CheckpointError as exc:
+        raise SystemExit(f'Checkpoint error: {exc}') from None
     if not osp.isfile(args.config):
         raise SystemExit(f'Config file {args.config!r} does not exist.')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -68,13 +82,12 @@ def main(argv=None) -> dict:
     cfg.load_from = args.checkpoint
     if args.show_dir:
         enable_visualization(cfg, args.show_dir)
+    # a progress bar over the test frames (drawn on a terminal only; logs keep mmengine's lines)
+    cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='EvalProgressHook')]
 
-    try:
-        runner = Runner.from_cfg(cfg)
-        metrics = runner.test()
-    except DataError as exc:
-        # The message names the missing/malformed path and how to prepare it.
-        raise SystemExit(f'Data error: {exc}') from None
+    check_work_dir(cfg.work_dir)
+    runner = run_with_clear_errors(cfg, lambda: Runner.from_cfg(cfg))
+    metrics = run_with_clear_errors(cfg, runner.test)
     classes = runner.test_dataloader.dataset.metainfo['classes']
     if runner.rank == 0:
         print(metrics_to_tables(metrics, classes))

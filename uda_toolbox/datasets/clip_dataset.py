@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from mmengine.dataset import BaseDataset
 
 from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
-from uda_toolbox.datasets.errors import DataNotFoundError
+from uda_toolbox.datasets.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.pseudo_label_files import label_relpath, read_current
 
@@ -167,8 +167,8 @@ class ClipDataset(BaseDataset):
             clean[raw] = train
         return clean
 
-    def _missing(self, what: str, path: str) -> FileNotFoundError:
-        """A FileNotFoundError naming ``path`` and the prepare hint."""
+    def _missing(self, what: str, path: str) -> DataNotFoundError:
+        """A DataNotFoundError naming ``path`` and the prepare hint."""
         msg = f'ClipDataset: {what} {path!r} does not exist.'
         if self.prepare_hint:
             msg += f' {self.prepare_hint}'
@@ -185,6 +185,23 @@ class ClipDataset(BaseDataset):
             path = self.data_prefix.get(key)
             if path is not None and not osp.isdir(path):
                 raise self._missing(what, path)
+
+    def _check_label_dirs(self, seg_root: Optional[str], clip_ids: List[str]) -> None:
+        """Fail when some clips have a label directory and others not (a partial copy).
+
+        Labels are found per clip directory, so a missing one would silently make its clip
+        unlabelled (ignored in training, absent from evaluation).
+        """
+        if not seg_root:
+            return
+        missing = [c for c in clip_ids if not osp.isdir(osp.join(seg_root, c))]
+        if missing and len(missing) < len(clip_ids):
+            raise DataNotFoundError(
+                f'ClipDataset: {len(missing)} clip(s) under {self.data_prefix["img_path"]!r} have no '
+                f'label directory in {seg_root!r} (data_prefix.seg_map_path), e.g. '
+                f'{osp.join(seg_root, missing[0])!r}; missing: {missing[:5]}. Restore the labels '
+                'or move those clips out of the image directory.'
+                + (f' {self.prepare_hint}' if self.prepare_hint else ''))
 
     # ----------------------------------------------------------------- scanning
     def scan_clips(self) -> Dict[str, List[Dict[str, Any]]]:
@@ -208,6 +225,7 @@ class ClipDataset(BaseDataset):
                 f'ClipDataset: no clip directories in {img_root!r}; expected '
                 f'<img_path>/<clip>/<clip>_<FFFFF>{self.img_suffix}.'
                 + (f' {self.prepare_hint}' if self.prepare_hint else ''))
+        self._check_label_dirs(seg_root, clip_ids)
         clips = {}
         for clip_id in clip_ids:
             seg_files = _list_files(osp.join(seg_root, clip_id)) if seg_root else set()
@@ -243,9 +261,9 @@ class ClipDataset(BaseDataset):
             seen = set()
             for frame in frames:
                 if frame['frame_idx'] in seen:
-                    raise ValueError(f'ClipDataset: clip {clip_id!r} has frame index '
-                                     f'{frame["frame_idx"]} twice (e.g. {frame["img_path"]!r}); '
-                                     'remove the duplicate file.')
+                    raise DataFormatError(
+                        f'ClipDataset: clip {clip_id!r} has frame index {frame["frame_idx"]} '
+                        f'twice (e.g. {frame["img_path"]!r}); remove the duplicate file.')
                 seen.add(frame['frame_idx'])
             if not frames:
                 warnings.warn(f'ClipDataset: clip {clip_id!r} has no frame ending with '
@@ -289,24 +307,35 @@ class ClipDataset(BaseDataset):
                               'apart (gaps in its frame indices); skipped.', stacklevel=2)
             items.extend(clip_items)
         if not items:
-            reason = ('no pair has a labelled last frame (labelled_only=True)'
-                      if self.labelled_only else f'no clip has two frames {self.tau} apart')
-            raise ValueError(f'ClipDataset: no training item under '
-                             f'{self.data_prefix["img_path"]!r}: {reason}.'
-                             + (f' {self.prepare_hint}' if self.prepare_hint else ''))
+            raise DataFormatError(f'ClipDataset: no training item under '
+                                  f'{self.data_prefix["img_path"]!r}: {self._no_pair_reason()}')
         return items
+
+    def _no_pair_reason(self) -> str:
+        """Why no clip gives a training pair, and the fix."""
+        if self.labelled_only:
+            return ('no pair has a labelled last frame (labelled_only=True); check '
+                    'data_prefix.seg_map_path or set labelled_only=False.')
+        longest = max(self.clips, key=lambda c: len(self.clips[c]), default=None)
+        if longest is not None and len(self.clips[longest]) < self.tau + 1:
+            return (f'every clip is shorter than tau + 1 = {self.tau + 1} frames (the longest, '
+                    f'{osp.join(self.data_prefix["img_path"], longest)!r}, has '
+                    f'{len(self.clips[longest])}). Lower the dataset\'s tau or add frames to the '
+                    'clips.' + (f' {self.prepare_hint}' if self.prepare_hint else ''))
+        return (f'no clip has two frames {self.tau} apart (gaps in the frame indices); check the '
+                f'frame file names (<clip>_<frame index>{self.img_suffix}) or lower tau.')
 
     def _test_items(self) -> List[dict]:
         """One item per annotated frame, in (clip, frame) order."""
         seg_root = self.data_prefix.get('seg_map_path')
         if seg_root is None:
-            raise ValueError("ClipDataset: mode='test' needs labels; set "
-                             'data_prefix.seg_map_path to the label directory.')
+            raise DataFormatError("ClipDataset: mode='test' needs labels; set "
+                                  'data_prefix.seg_map_path to the label directory.')
         items = [self._base_item(clip_id, [frame])
                  for clip_id, frames in self.clips.items()
                  for frame in frames if frame['seg_map_path'] is not None]
         if not items:
-            raise ValueError(
+            raise DataFormatError(
                 f"ClipDataset: mode='test' found no labels: no file in {seg_root!r} matches "
                 f'<clip>/<frame stem>{self.seg_map_suffix} of a frame in '
                 f'{self.data_prefix["img_path"]!r}. Check data_prefix.seg_map_path and '

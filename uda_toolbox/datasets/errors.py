@@ -1,8 +1,9 @@
 """Errors for datasets on disk that are missing or malformed.
 
-``tools/train.py`` catches :class:`DataError` and prints its message (which names the file
-and the preparation command) instead of a stack trace. The subclasses keep the built-in
-types that callers already catch (``FileNotFoundError``, ``ValueError``).
+``tools/train.py`` and ``tools/test.py`` catch :class:`DataError` and print its message (which
+names the file and the fix) instead of a stack trace, also when a dataloader worker raised it.
+The subclasses keep the built-in types that callers already catch (``FileNotFoundError``,
+``ValueError``, ``OSError``).
 """
 
 
@@ -16,3 +17,7 @@ class DataNotFoundError(DataError, FileNotFoundError):
 
 class DataFormatError(DataError, ValueError):
     """A dataset file exists but its name, content or size is not what the layout requires."""
+
+
+class DataCorruptError(DataFormatError, OSError):
+    """A dataset file exists but cannot be read: empty, truncated or not decodable."""

@@ -26,6 +26,7 @@ from mmseg.structures import SegDataSample
 from PIL import Image
 
 from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
+from uda_toolbox.datasets.errors import DataCorruptError, DataFormatError, DataNotFoundError
 from uda_toolbox.registry import TRANSFORMS
 
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
@@ -46,10 +47,10 @@ def read_bytes(path: str, what: str, backend_args: Optional[dict] = None) -> byt
     try:
         data = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
-        raise FileNotFoundError(f'{what} file not found: {path!r}. Check the dataset '
-                                'directory or regenerate the data.') from None
+        raise DataNotFoundError(f'{what} file not found: {path!r} (the dataset lists it but it '
+                                'is gone). Restore it or regenerate the data.') from None
     if not data:
-        raise OSError(f'{what} file is empty: {path!r}; regenerate it.')
+        raise DataCorruptError(f'{what} file is empty: {path!r}; regenerate it.')
     return data
 
 
@@ -65,7 +66,7 @@ def check_not_truncated(data: bytes, path: str, what: str) -> None:
     elif data.startswith(b'\xff\xd8'):  # JPEG SOI; EOI (ff d9) must close the stream
         truncated = b'\xff\xd9' not in data[-1024:]
     if truncated:
-        raise OSError(f'{what} file is truncated: {path!r} (no end-of-image marker); '
+        raise DataCorruptError(f'{what} file is truncated: {path!r} (no end-of-image marker); '
                       'it was probably written partially; regenerate it.')
 
 
@@ -75,8 +76,8 @@ def load_frame(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     check_not_truncated(data, path, 'frame')
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
-        raise OSError(f'frame file could not be decoded: {path!r}; it is corrupt or not an '
-                      'image; regenerate it.')
+        raise DataCorruptError(f'frame file could not be decoded: {path!r}; it is corrupt or '
+                               'not an image; regenerate it.')
     return img
 
 
@@ -90,24 +91,26 @@ def load_label(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
             mode = pil.mode
             label = np.array(pil)
     except Exception as exc:  # PIL raises OSError/SyntaxError/ValueError for bad files
-        raise OSError(f'label file could not be decoded: {path!r} ({exc}); it is corrupt or '
-                      'truncated; regenerate it.') from exc
+        raise DataCorruptError(f'label file could not be decoded: {path!r}; it is corrupt or not '
+                               'an image; regenerate it.') from exc
     if label.ndim != 2:
-        raise ValueError(f'label file {path!r} has mode {mode!r} with shape {label.shape}; '
-                         'labels must be single-channel (mode L/P/I) maps of class ids, not '
-                         'colour images. Convert colours to ids first.')
+        raise DataFormatError(
+            f'label file {path!r} has mode {mode!r} with shape {label.shape}; labels must be '
+            'single-channel (mode L/P/I) maps of class ids, not colour images. Convert colours to '
+            'ids first.')
     return label
 
 
 def read_flo(data: bytes, path: str) -> np.ndarray:
     """Parse a Middlebury ``.flo`` file: tag, width, height, then (H, W, 2) float32."""
     if len(data) < 12 or np.frombuffer(data[:4], '<f4')[0] != _FLO_MAGIC:
-        raise OSError(f'flow file {path!r} is not a Middlebury .flo file (bad header tag).')
+        raise DataCorruptError(f'flow file {path!r} is not a Middlebury .flo file (bad header '
+                               'tag); recompute it (tools/data/compute_flow.py).')
     width, height = (int(v) for v in np.frombuffer(data[4:12], '<i4'))
     expected = 12 + width * height * 2 * 4
     if width <= 0 or height <= 0 or len(data) != expected:
-        raise OSError(f'flow file {path!r} is truncated or corrupt: {len(data)} bytes, expected '
-                      f'{expected} for {width}x{height}; regenerate it.')
+        raise DataCorruptError(f'flow file {path!r} is truncated or corrupt: {len(data)} bytes, '
+                               f'expected {expected} for {width}x{height}; regenerate it.')
     return np.frombuffer(data[12:], '<f4').reshape(height, width, 2).copy()
 
 
@@ -120,11 +123,13 @@ def load_flow(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
         try:
             flow = np.load(io.BytesIO(data), allow_pickle=False)
         except Exception as exc:  # truncated .npy -> ValueError/EOFError
-            raise OSError(f'flow file could not be read: {path!r} ({exc}); it is corrupt or '
-                          'truncated; regenerate it.') from exc
+            # (numpy's own message may suggest allow_pickle: never for a flow file)
+            raise DataCorruptError(f'flow file could not be read: {path!r} is not a complete .npy '
+                                   'array; it is corrupt or truncated; regenerate it '
+                                   '(tools/data/compute_flow.py).') from exc
     if flow.ndim != 3 or flow.shape[2] != 2 or not np.issubdtype(flow.dtype, np.floating):
-        raise ValueError(f'flow file {path!r} holds {flow.dtype} {flow.shape}; expected a float '
-                         '(H, W, 2) array of (dx, dy).')
+        raise DataFormatError(f'flow file {path!r} holds {flow.dtype} {flow.shape}; expected a '
+                              'float (H, W, 2) array of (dx, dy); recompute it.')
     return flow.astype(np.float32)
 
 
@@ -219,8 +224,9 @@ class LoadClipFrames(BaseTransform):
         imgs = [load_frame(p, self.backend_args) for p in paths]
         sizes = {p: _hw(img) for p, img in zip(paths, imgs)}
         if len(set(sizes.values())) > 1:
-            raise ValueError(f'LoadClipFrames: frames of one sample differ in size: {sizes}; '
-                             'every frame of a clip must have the same size.')
+            raise DataFormatError(f'LoadClipFrames: frames of one sample differ in size: '
+                                  f'{sizes}; every frame of a clip must have the same size. '
+                                  'Regenerate or resize the odd frame.')
         results['imgs'] = imgs
         results['img_shape'] = _hw(imgs[0])
         results['ori_shape'] = _hw(imgs[0])
@@ -258,7 +264,7 @@ class LoadClipAnnotations(BaseTransform):
                 continue
             label = load_label(path, self.backend_args)
             if _hw(label) != ori_shape:
-                raise ValueError(
+                raise DataFormatError(
                     f'label {path!r} is {_hw(label)} (H, W) but its frame '
                     f'{results["img_paths"][k]!r} is {ori_shape}; labels must have the size '
                     'of their frame. Regenerate or resize the label.')
@@ -273,8 +279,8 @@ class LoadClipAnnotations(BaseTransform):
 def apply_label_map(label: np.ndarray, label_map: Dict[int, int], path: str) -> np.ndarray:
     """Map raw ids to train ids with a lookup table; ids missing from the map become 255."""
     if label.size and label.min() < 0:
-        raise ValueError(f'label {path!r} has negative ids {np.unique(label[label < 0])[:10]}; '
-                         'raw ids must be >= 0.')
+        raise DataFormatError(f'label {path!r} has negative ids '
+                              f'{np.unique(label[label < 0])[:10]}; raw ids must be >= 0.')
     size = max(max(label_map, default=0), int(label.max(initial=0))) + 1
     lut = np.full(size, IGNORE_INDEX, np.uint8)
     for raw, train in label_map.items():
@@ -297,8 +303,8 @@ def check_label_values(label: np.ndarray, num_classes: int, path: str,
         fix = ('fix the label_map so every raw id maps to a train id or 255' if mapped else
                'map raw ids to train ids with the dataset\'s label_map (e.g. for VIPER or '
                'Cityscapes label ids) or regenerate the labels')
-        raise ValueError(f'label {path!r} has values {bad[:20].tolist()} outside '
-                         f'[0, {num_classes}) and != {IGNORE_INDEX}: {fix}.')
+        raise DataFormatError(f'label {path!r} has values {bad[:20].tolist()} outside '
+                              f'[0, {num_classes}) and != {IGNORE_INDEX}: {fix}.')
 
 
 @TRANSFORMS.register_module()
@@ -319,14 +325,15 @@ class LoadClipFlow(BaseTransform):
         for k, path in enumerate(results['flow_paths']):
             frame = results['img_paths'][k + 1]
             if path is None:
-                raise FileNotFoundError(
+                raise DataNotFoundError(
                     f'LoadClipFlow: no backward flow for frame {frame!r}. Flow is paired only '
                     'for tau=1 and needs <flow_path>/<clip>/<frame stem>_bw.npy (or .flo); '
                     'compute the flow, or drop LoadClipFlow from the pipeline.')
             flow = load_flow(path, self.backend_args)
             if _hw(flow) != ori_shape:
-                raise ValueError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame {frame!r} '
-                                 f'is {ori_shape}; recompute the flow at the frame size.')
+                raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
+                                      f'{frame!r} is {ori_shape}; recompute the flow at the '
+                                      'frame size (tools/data/compute_flow.py).')
             flows.append(flow)
         results['flows'] = flows
         return results

@@ -5,12 +5,19 @@ objects (numpy arrays of logged values, and their statistic methods stored by na
 through ``getattr``) and numpy scalars in ``meta``. Instead of turning ``weights_only``
 off (which lets a checkpoint run arbitrary code when unpickled), we allow exactly the
 types the toolbox's own checkpoints contain. A checkpoint that needs anything else fails
-with torch's ``UnpicklingError`` naming the type; see docs/get_started.md.
+with a :class:`CheckpointError` naming the type and the opt-out for trusted files
+(``--unsafe-load`` of the tools); see docs/troubleshooting.md.
 
 Why ``getattr`` is safe to allow here: torch's weights-only unpickler still refuses to
 *call* anything that is not allow-listed (its REDUCE checks the callable), so ``getattr``
 can only fetch attributes of the allowed classes (``HistoryBuffer.mean`` and the like).
 """
+import os
+import os.path as osp
+import pickle
+import re
+import warnings
+import zipfile
 from typing import List
 
 import numpy as np
@@ -18,6 +25,17 @@ import torch
 
 # numpy >= 2 moved numpy.core to numpy._core (the old name warns on access).
 _multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+
+# torch's own switch: makes torch.load default to weights_only=False where the caller (mmengine)
+# does not pass weights_only. The tools set it for --unsafe-load.
+UNSAFE_LOAD_ENV = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
+UNSAFE_LOAD_HINT = ('If you trust the file, load it anyway with the tools\' --unsafe-load flag '
+                    f'(or {UNSAFE_LOAD_ENV}=1 in the environment of your own script); '
+                    'see docs/troubleshooting.md.')
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, is not a checkpoint, is truncated, or needs unsafe unpickling."""
 
 
 def toolbox_checkpoint_globals() -> List[object]:
@@ -35,3 +53,80 @@ def toolbox_checkpoint_globals() -> List[object]:
 def allow_toolbox_checkpoint_globals() -> None:
     """Add the toolbox's checkpoint types to torch's weights_only allow-list (idempotent)."""
     torch.serialization.add_safe_globals(toolbox_checkpoint_globals())
+
+
+def allow_unsafe_checkpoint_loading() -> None:
+    """Opt out of weights_only loading for this process (trusted checkpoints only).
+
+    Unpickling may then run code stored in the file; the tools call this for ``--unsafe-load``.
+    """
+    warnings.warn('--unsafe-load: checkpoints are unpickled with weights_only=False; a malicious '
+                  'file can run arbitrary code. Use it only for files you trust.', stacklevel=2)
+    os.environ[UNSAFE_LOAD_ENV] = '1'
+
+
+def check_checkpoint_file(path: str, key: str = 'load_from') -> None:
+    """Raise :class:`CheckpointError` unless ``path`` looks like a complete torch checkpoint.
+
+    Cheap (reads the file's head and the zip directory, not the weights), so the tools run it
+    before building a runner. ``key`` names where the path came from, for the message.
+    """
+    if not osp.exists(path):
+        raise CheckpointError(
+            f'{key}={path!r} does not exist. Point {key} at a .pth file written by '
+            'tools/train.py (e.g. work_dirs/<run>/iter_<N>.pth); a method started from another '
+            "one's weights needs that run trained first.")
+    if not osp.isfile(path):
+        raise CheckpointError(f'{key}={path!r} is a directory, not a checkpoint file; name the '
+                              '.pth file inside it (e.g. its iter_<N>.pth).')
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if head.startswith(b'PK'):
+        if not zipfile.is_zipfile(path):
+            raise CheckpointError(
+                f'{key}={path!r} is a truncated or corrupt checkpoint (its zip directory is '
+                'missing: the file was cut off while being written or copied). Use an earlier '
+                'checkpoint of the run, or copy the file again.')
+        return
+    if head[:1] != b'\x80':  # torch's legacy (non-zip) format is a raw pickle stream
+        raise CheckpointError(
+            f'{key}={path!r} is not a PyTorch checkpoint (it starts with {head!r}). Pass a '
+            '.pth file written by tools/train.py or torch.save.')
+
+
+def explain_load_error(path: str, exc: BaseException) -> str:
+    """A message for a failed ``torch.load`` of ``path``: the type to allow, or what is broken."""
+    text = str(exc)
+    if 'Weights only load failed' in text or 'weights_only' in text:
+        match = re.search(r'GLOBAL ([\w.]+)', text)
+        what = f'the type {match.group(1)}' if match else 'an object'
+        return (f'Checkpoint {path!r} needs {what}, which is outside the toolbox\'s weights_only '
+                'allow-list (uda_toolbox/utils/checkpoint.py), so it was not unpickled: '
+                f'unpickling it could run code from the file. {UNSAFE_LOAD_HINT}')
+    return (f'Checkpoint {path!r} could not be read ({type(exc).__name__}: {text.splitlines()[0]}); '
+            'it is truncated, corrupt or not a checkpoint. Use an earlier checkpoint of the run.')
+
+
+def load_from_local_checked(filename: str, map_location=None) -> dict:
+    """mmengine's local checkpoint loader with the checks and messages above."""
+    filename = osp.expanduser(filename)
+    check_checkpoint_file(filename, key='checkpoint')
+    try:
+        return torch.load(filename, map_location=map_location)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError) as exc:
+        raise CheckpointError(explain_load_error(filename, exc)) from exc
+
+
+def setup_checkpoint_loading(unsafe: bool = False) -> None:
+    """What the tools call before loading checkpoints through mmengine.
+
+    Allow-lists the toolbox's types, opts out of weights_only if ``unsafe``, and replaces
+    mmengine's loader of local files (its scheme ``''``) with :func:`load_from_local_checked`,
+    so a bad ``load_from`` / resume file stops with a message naming it and the fix.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    allow_toolbox_checkpoint_globals()
+    if unsafe:
+        allow_unsafe_checkpoint_loading()
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_checked, force=True)
