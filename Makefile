@@ -3,6 +3,7 @@
 PY := .venv/bin/python
 DATA ?= data/synthetic
 SEEDS ?= 1
+JOBS ?= 2
 
 .PHONY: env data demo test lint
 
@@ -13,7 +14,7 @@ data: env
 	$(PY) tools/data/generate_synthetic.py --out $(DATA)
 
 demo: data
-	$(PY) tools/benchmark.py configs/benchmarks/synthetic_table1.py --seeds $(SEEDS)
+	$(PY) tools/benchmark.py configs/benchmarks/synthetic_table1.py --seeds $(SEEDS) --jobs $(JOBS)
 
 lint: env
 	.venv/bin/lint-imports

@@ -2,11 +2,11 @@
 # (seed Eq. 5, Table 1 "ST"), starting from the source-only model. docs/methods/cbst.md
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_self_training.py',
-    '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
 ]
 # Initial weights: the source-only run (tools/train.py configs/source_only/synthetic.py). The
 # benchmark passes its own run's checkpoint instead (row `depends`).
-load_from = 'work_dirs/source_only_synthetic/iter_600.pth'
+load_from = 'work_dirs/source_only_synthetic/iter_400.pth'
 model = dict(type='CBST', lambda_seg_s=1.0, lambda_seg_t=1.0)
 custom_hooks = [
     dict(
@@ -14,6 +14,6 @@ custom_hooks = [
         # Top-p portion per class over the whole target set; p = 0.2, +0.05 per round, <= 0.5
         # (CBST / CRST code).
         policy=dict(type='ClassBalancedPolicy', portion=0.2, portion_step=0.05, max_portion=0.5),
-        interval=200,  # rounds before iterations 1, 201 and 401 of 600
+        interval={{_base_.round_interval}},  # rounds before iterations 1 and 101 of 200
         label_dataset={{_base_.target_train_labels}})  # P-mIoU in the log (analysis only)
 ]

@@ -3,9 +3,9 @@
 # IAST's regulariser. docs/methods/iast.md
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_self_training.py',
-    '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/adaptsegnet_synthetic/iter_600.pth'
+load_from = 'work_dirs/adaptsegnet_synthetic/iter_400.pth'
 model = dict(
     type='IAST',
     lambda_seg_s=0.0,  # IAST's self-training stage: SOURCE_LOSS_WEIGHT 0
@@ -20,6 +20,6 @@ custom_hooks = [
         policy=dict(type='InstanceAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0,
                     init_threshold=0.9),
         instance=1,  # each image (frame) is an instance (seed Sec. 3)
-        interval=200,
+        interval={{_base_.round_interval}},
         label_dataset={{_base_.target_train_labels}})
 ]

@@ -4,9 +4,9 @@
 # Table 4 row "+Temporal Refinement" and Table 6 "Base+cut-out". docs/methods/vst.md
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_video_self_training.py',
-    '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/vat_synthetic/iter_600.pth'
+load_from = 'work_dirs/vat_synthetic/iter_400.pth'
 model = dict(
     type='VST',
     refine='cutout',  # Eq. 12 ('fillin': Eq. 14, 'none': no refinement)
@@ -24,6 +24,6 @@ custom_hooks = [
         instance='clip',
         aggregate=dict(),  # Eq. 10 with the defaults: alpha 4.0 (ours), th 0.7 (seed Sec. 5.1)
         flow='files',  # the pair's exact flow; or dict(type='OpenCVDISFlow')
-        interval=200,
+        interval={{_base_.round_interval}},
         label_dataset={{_base_.target_train_labels}})
 ]

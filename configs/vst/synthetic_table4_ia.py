@@ -9,6 +9,6 @@ custom_hooks = [
         instance=1,
         aggregate=None,
         flow='files',
-        interval=200,
+        interval={{_base_.round_interval}},
         label_dataset={{_base_.target_train_labels}})
 ]

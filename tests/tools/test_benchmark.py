@@ -39,3 +39,166 @@ rows = [dict(name='Broken', config='{tmp_path}/missing_config.py', arch='AT'),
     assert 'Done seed 0: done earlier, skipped' in out
     assert '| Done (1 seed) | - | 40.0 | 60.0 | 50.0 |' in out
     assert (work / 'results.md').is_file() and (work / 'results.csv').is_file()
+
+
+def _fake_record(value):
+    return dict(classes=['road', 'sky'], metrics={'mIoU': value, 'IoU.road': value, 'IoU.sky': value,
+                                                  'VPQ': value / 2, 'VPQ.road': value / 2,
+                                                  'VPQ.sky': value / 2})
+
+
+def _spec(tmp_path, rows):
+    spec = tmp_path / 'spec.py'
+    spec.write_text(f"work_dir = '{tmp_path / 'bench'}'\nseeds = [0]\nrows = {rows!r}\n")
+    return spec
+
+
+@pytest.fixture
+def fake_jobs(monkeypatch):
+    """Replace the train+test subprocesses with a short sleep that writes a checkpoint."""
+    import threading
+    import time
+
+    import tools.benchmark as benchmark
+    calls, lock = [], threading.Lock()
+
+    def fake_run_job(row, seed, run_dir, load_from, resume=False, threads=None):
+        import os
+        start = time.time()
+        time.sleep(0.3)
+        os.makedirs(run_dir, exist_ok=True)
+        ckpt = os.path.join(run_dir, 'iter_1.pth')
+        open(ckpt, 'w').write('x')
+        open(os.path.join(run_dir, 'last_checkpoint'), 'w').write(ckpt)
+        with lock:
+            calls.append(dict(name=row['name'], seed=seed, start=start, end=time.time(),
+                              load_from=load_from, resume=resume, threads=threads))
+        if row['name'] == 'Broken':
+            raise RuntimeError('training crashed')
+        record = _fake_record(float(len(row['name'])))
+        open(os.path.join(run_dir, 'test_metrics.json'), 'w').write(json.dumps(record))
+        return record
+
+    monkeypatch.setattr(benchmark, 'run_job', fake_run_job)
+    monkeypatch.setattr(benchmark, 'plot_miou_chart', lambda *args: None)
+    return calls
+
+
+def test_parallel_jobs_wait_for_their_dependency(tmp_path, capsys, fake_jobs, monkeypatch):
+    monkeypatch.setattr('os.cpu_count', lambda: 4)
+    rows = [dict(name='Warm', config='w.py'), dict(name='Other', config='o.py'),
+            dict(name='Child', config='c.py', depends='Warm')]
+    assert main([str(_spec(tmp_path, rows)), '--jobs', '2', '--seeds', '2']) == 0
+    by = {(c['name'], c['seed']): c for c in fake_jobs}
+    assert len(by) == 6
+    for seed in (0, 1):
+        child, warm = by[('Child', seed)], by[('Warm', seed)]
+        assert child['start'] >= warm['end']  # a dependent starts only after its warm-up finished
+        assert child['load_from'] == str(tmp_path / 'bench' / 'warm' / f'seed_{seed}' / 'iter_1.pth')
+    # never more than 2 jobs at once, and the 4 threads are split between them
+    events = sorted([(c['start'], 1) for c in fake_jobs] + [(c['end'], -1) for c in fake_jobs])
+    running, peak = 0, 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    assert peak == 2
+    assert {c['threads'] for c in fake_jobs} == {2}
+    out = capsys.readouterr().out
+    assert '6 jobs to run, 2 at a time with 2 CPU thread(s) each' in out
+    assert '] 6/6 jobs done, 0 running' in out  # the overall progress bar's last line
+    assert 'Child seed 1: finished in' in out
+    assert '| Child (2 seeds) | - | 5.0 ± 0.0 | 5.0 ± 0.0 | 5.0 ± 0.0 |' in out
+
+
+def test_rerun_reuses_finished_jobs_and_resume_continues_unfinished(tmp_path, capsys, fake_jobs):
+    rows = [dict(name='Warm', config='w.py'), dict(name='Child', config='c.py', depends='Warm')]
+    spec = _spec(tmp_path, rows)
+    assert main([str(spec)]) == 0
+    assert [c['name'] for c in fake_jobs] == ['Warm', 'Child']
+    # Child was interrupted: its checkpoint exists but its metrics do not.
+    (tmp_path / 'bench' / 'child' / 'seed_0' / 'test_metrics.json').unlink()
+    fake_jobs.clear()
+    assert main([str(spec), '--resume']) == 0
+    assert [(c['name'], c['resume']) for c in fake_jobs] == [('Child', True)]
+    assert 'Warm seed 0: done earlier, skipped' in capsys.readouterr().out
+
+
+def test_failed_job_does_not_stop_the_others(tmp_path, capsys, fake_jobs):
+    rows = [dict(name='Broken', config='b.py'), dict(name='After', config='a.py', depends='Broken'),
+            dict(name='Fine', config='f.py')]
+    assert main([str(_spec(tmp_path, rows)), '--jobs', '2']) == 1
+    out = capsys.readouterr().out
+    assert 'Broken seed 0: FAILED after' in out and 'training crashed' in out
+    assert "After seed 0: SKIPPED: dependency 'Broken' failed" in out
+    assert 'Fine seed 0: finished in' in out
+    assert [c['name'] for c in fake_jobs if c['name'] == 'After'] == []
+
+
+def test_paper_rows_are_printed_beside_measured_rows(tmp_path, capsys, fake_jobs, repo_root):
+    spec = tmp_path / 'spec.py'
+    spec.write_text(f"""_base_ = ['{repo_root}/configs/_base_/paper_results.py']
+work_dir = '{tmp_path / 'bench'}'
+seeds = [0]
+rows = [dict(name='Source-only', config='s.py', arch='-'),
+        dict(name='Ours (VAT+VST)', config='v.py', arch='A+S', paper='Ours')]
+""")
+    assert main([str(spec)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    measured = next(i for i, line in enumerate(lines) if line.startswith('| Ours (VAT+VST) (1 seed)'))
+    assert lines[measured + 1].startswith('| Ours (paper) | A+S |')
+    assert '51.9' in lines[measured + 1]  # the paper's mIoU of its full method (Table 1)
+    assert any(line.startswith('| Oracle (paper) | - |') for line in lines)  # not measured: listed last
+    assert '| Source-only (paper) | - | 44.2 | 80.7 | 34.0 |' in lines  # road, sky, mIoU
+
+
+def test_tiny_spec_end_to_end_through_the_real_tools(tmp_path, repo_root, tiny_pair):
+    """Two cheap rows (source-only, then AdaBN from its checkpoint) through train.py + test.py."""
+    cfg = tmp_path / 'tiny_source_only.py'
+    cfg.write_text(f"""
+_base_ = ['{repo_root}/configs/source_only/synthetic.py']
+_loader = dict(num_workers=0, persistent_workers=False)
+train_dataloader = dict(batch_size=2, **_loader, dataset=dict(
+    source=dict(data_root='{tiny_pair}'), target=dict(data_root='{tiny_pair}')))
+val_dataloader = dict(batch_size=4, **_loader, dataset=dict(data_root='{tiny_pair}'))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=2, val_interval=2)
+param_scheduler = [dict(type='PolyLR', power=0.9, begin=0, end=2, by_epoch=False)]
+""")
+    rows = [dict(name='Source-only', config=str(cfg), arch='-'),
+            dict(name='Again', config=str(cfg), arch='-', depends='Source-only',
+                 cfg_options={'train_cfg.max_iters': 1})]
+    spec = _spec(tmp_path, rows)
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, str(repo_root / 'tools/benchmark.py'), str(spec),
+                           '--jobs', '2'], cwd=repo_root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    work = tmp_path / 'bench'
+    for name in ('source_only', 'again'):
+        record = json.loads((work / name / 'seed_0' / 'test_metrics.json').read_text())
+        assert 0.0 <= record['metrics']['mIoU'] <= 100.0
+    assert 'Table 1: mIoU (%)' in proc.stdout and 'Table 2: VPQ^s (%)' in proc.stdout
+    results = json.loads((work / 'results.json').read_text())
+    assert set(results) == {'Source-only', 'Again'}
+    assert (work / 'miou_per_class.png').stat().st_size > 0
+    assert json.loads((work / 'timings.json').read_text())['jobs'] == 2
+    # the second row started from the first row's checkpoint
+    assert 'load_from' in (work / 'again' / 'seed_0' / 'benchmark_job.log').read_text()
+
+
+@pytest.mark.parametrize('spec', ['synthetic_table1', 'synthetic_table3', 'synthetic_table4',
+                                  'synthetic_table5', 'synthetic_table6', 'viper2cityscapes_table1'])
+def test_shipped_specs_are_runnable(repo_root, spec):
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(repo_root / 'configs' / 'benchmarks' / f'{spec}.py'))
+    rows = order_rows(list(cfg.rows))
+    for row in rows:
+        assert (repo_root / row['config']).is_file(), row
+        assert row.get('arch', '-') in ('-', 'AT', 'ST', 'A+S')
+    names = {row['name'] for row in rows}
+    if spec.endswith('table1'):
+        # the seed paper's Table 1 rows, all present (+ AdaBN as a reference point)
+        assert {'Source-only', 'AdaptSegNet', 'ADVENT', 'CBST', 'CRST', 'CBST*', 'CRST*', 'IAST',
+                'Ours (VAT+VST)', 'Oracle', 'AdaBN'} <= names
+        assert ('paper_table1_miou' in cfg) == spec.startswith('viper')

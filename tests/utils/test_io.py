@@ -31,3 +31,14 @@ def test_png_and_npy_round_trip(tmp_path):
     flow = np.random.default_rng(0).normal(size=(3, 4, 2)).astype(np.float16)
     write_npy_atomic(tmp_path / 'flow.npy', flow)
     assert np.array_equal(np.load(tmp_path / 'flow.npy'), flow)
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    import stat
+
+    plain = tmp_path / 'plain.txt'
+    plain.write_text('x')
+    write_png_atomic(tmp_path / 'label.png', np.zeros((4, 4), np.uint8))
+    mode = stat.S_IMODE((tmp_path / 'label.png').stat().st_mode)
+    # the mode open() gives under this process's umask (e.g. 0644), not mkstemp's private 0600
+    assert mode == stat.S_IMODE(plain.stat().st_mode)

@@ -107,7 +107,7 @@ def main(argv=None) -> Dict[str, Any]:
     checkpoint = args.checkpoint or cfg.get('load_from')
     if not checkpoint or not osp.isfile(checkpoint):
         raise SystemExit(f'checkpoint {checkpoint!r} does not exist: pass the model to analyse '
-                         '(e.g. work_dirs/vat_synthetic/iter_600.pth)')
+                         '(e.g. work_dirs/vat_synthetic/iter_400.pth)')
     model = MODELS.build(copy.deepcopy(cfg.model))
     load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     model.eval()

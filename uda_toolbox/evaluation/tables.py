@@ -128,10 +128,20 @@ def _cell(mean: float, std: float, count: int, precision: int) -> str:
     return f'{mean:.{precision}f} ± {std:.{precision}f}'
 
 
+def _reference_row(row: Mapping, classes: Sequence[str], mean_column: str) -> dict:
+    """A published row as table cells: its class values by name, its mean, its Arch."""
+    cells = {'Arch.': row.get('arch', '-'), 'method': row['method'], mean_column: row['mean']}
+    cells.update(zip(classes, row['per_class']))
+    return cells
+
+
 def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
                      classes: Sequence[str],
                      arch: Optional[Mapping[str, str]] = None,
-                     precision: int = 1) -> dict:
+                     precision: int = 1,
+                     reference: Optional[Mapping[str, Sequence[Mapping]]] = None,
+                     reference_classes: Sequence[str] = (),
+                     paper_names: Optional[Mapping[str, str]] = None) -> dict:
     """Table 1 (per-class IoU + mIoU) and Table 2 (per-class VPQ^s + mean) of several runs.
 
     Args:
@@ -141,11 +151,20 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
             (absent from the evaluation labels) are left out of the tables.
         arch: ``{method: 'AT' | 'ST' | 'A+S' | '-'}``, the seed paper's "Arch." column.
         precision: Digits after the decimal point.
+        reference: Published rows to print beside the measured ones, ``{'Table 1': rows,
+            'Table 2': rows}`` with rows as in ``configs/_base_/paper_results.py``
+            (``method``, ``arch``, ``per_class`` in ``reference_classes`` order, ``mean``).
+            A paper row follows the measured row that ``paper_names`` maps to it (measured
+            name -> paper name; same name by default); unmatched paper rows come last.
+        reference_classes: Class order of the reference rows' ``per_class``.
+        paper_names: ``{measured method: paper method}`` where the names differ.
 
     Returns:
         ``dict(markdown=str, csv=str, json=str)``; cells are mean ± std over seeds.
     """
     arch = arch or {}
+    reference = reference or {}
+    paper_names = paper_names or {}
     flat = {name: [_strip_prefix(m) for m in runs] for name, runs in results.items()}
     tables = {
         'Table 1: mIoU (%)': ([f'IoU.{c}' for c in classes] + ['mIoU'], list(classes) + ['mIoU']),
@@ -160,12 +179,20 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
                  for name, runs in flat.items()}
         kept = [(k, n) for k, n in zip(keys, names)
                 if any(stats[m][k][2] > 0 for m in stats)]
+        paper_rows = {r['method']: _reference_row(r, reference_classes, names[-1])
+                      for r in reference.get(title.split(':')[0], [])}
+        if paper_rows:  # keep the columns the paper reports even where nothing was measured
+            kept = [(k, n) for k, n in zip(keys, names)
+                    if (k, n) in kept or any(n in row for row in paper_rows.values())]
         rows = {}
         for method, by_key in stats.items():
             seeds = len(flat[method])
             rows[f'{method} ({seeds} seed{"s" if seeds > 1 else ""})'] = dict(
                 {'Arch.': arch.get(method, '-')},
                 **{n: _cell(*by_key[k], precision) for k, n in kept})
+            paper_row = paper_rows.pop(paper_names.get(method, method), None)
+            if paper_row is not None:
+                rows[f'{paper_row["method"]} (paper)'] = paper_row
             for key, name in kept:
                 mean, std, _ = by_key[key]
                 csv_lines.append(f'{title.split(":")[0]},{method},{arch.get(method, "-")},'
@@ -173,6 +200,8 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
                 records.setdefault(method, {})[key] = dict(
                     mean=None if math.isnan(mean) else mean, std=None if math.isnan(std) else std,
                     values=[run.get(key) for run in flat[method]])
+        for paper_row in paper_rows.values():
+            rows[f'{paper_row["method"]} (paper)'] = paper_row
         markdown.append(format_class_table(rows, ['Arch.'] + [n for _, n in kept],
                                            title=title, precision=precision))
     return dict(markdown='\n\n'.join(markdown), csv='\n'.join(csv_lines) + '\n',

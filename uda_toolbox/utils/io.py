@@ -11,6 +11,17 @@ import numpy as np
 PathLike = Union[str, os.PathLike]
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates 0600 files; written files should get the usual 0666 & ~umask, as open() gives
+# them, so colleagues on a shared cluster can read labels, figures and tables.
+_FILE_MODE = 0o666 & ~_read_umask()
+
+
 @contextlib.contextmanager
 def atomic_write(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -24,6 +35,7 @@ def atomic_write(path: PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp' + path.suffix,
                                dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _FILE_MODE)
     tmp = Path(tmp)
     try:
         yield tmp

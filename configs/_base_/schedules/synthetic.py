@@ -1,7 +1,10 @@
-# Schedule of the embedded pair: sized so one method trains in about a minute on 2 CPU cores.
+# Schedule of the embedded pair, sized for the README's budget: every method of Table 1 trains
+# and is evaluated within 15 minutes on 2 CPU cores (`make demo`). 400 iterations of 4 clip pairs
+# (the tiny model's training loss has flattened by then on the source domain; chosen from the
+# source loss and the time budget, not from target validation labels).
 # Adam (lr 1e-3) suits the tiny randomly initialised model; the real schedule
 # (schedules/viper2cityscapes.py) keeps the papers' SGD + poly.
-max_iters = 600
+max_iters = 400
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.0))

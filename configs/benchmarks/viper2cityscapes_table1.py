@@ -1,0 +1,24 @@
+# Tables 1 and 2 of the seed paper on the real benchmark (VIPER -> Cityscapes-VPS, DeepLabv2
+# ResNet-50), printed beside the paper's own rows (configs/_base_/paper_results.py). Needs the
+# prepared datasets (docs/data.md) and GPUs (docs/benchmarks.md). The rows are those of
+# synthetic_table1.py with each method's viper2cityscapes config.
+_base_ = ['../_base_/paper_results.py']
+work_dir = 'work_dirs/benchmark_viper2cityscapes'
+seeds = [0]
+rows = [
+    dict(name='Source-only', config='configs/source_only/viper2cityscapes.py', arch='-'),
+    dict(name='AdaptSegNet', config='configs/adaptsegnet/viper2cityscapes.py', arch='AT'),
+    dict(name='ADVENT', config='configs/advent/viper2cityscapes.py', arch='AT'),
+    dict(name='VAT', config='configs/vat/viper2cityscapes.py', arch='AT'),
+    dict(name='CBST', config='configs/cbst/viper2cityscapes.py', arch='ST', depends='Source-only'),
+    dict(name='CRST', config='configs/crst/viper2cityscapes.py', arch='ST', depends='Source-only'),
+    dict(name='CBST*', config='configs/cbst_star/viper2cityscapes.py', arch='A+S',
+         depends='AdaptSegNet'),
+    dict(name='CRST*', config='configs/crst_star/viper2cityscapes.py', arch='A+S',
+         depends='AdaptSegNet'),
+    dict(name='IAST', config='configs/iast/viper2cityscapes.py', arch='A+S', depends='AdaptSegNet'),
+    dict(name='Ours (VAT+VST)', config='configs/vst/viper2cityscapes.py', arch='A+S', depends='VAT',
+         paper='Ours'),
+    dict(name='Oracle', config='configs/oracle/viper2cityscapes.py', arch='-'),
+    dict(name='AdaBN', config='configs/adabn/viper2cityscapes.py', arch='-', depends='Source-only'),
+]
