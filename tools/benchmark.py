@@ -268,7 +268,7 @@ def plot_miou_chart(records: dict, classes: List[str], order: List[str], out_png
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    spec = Config.fromfile(args.spec, format_python_code=False)
+    spec = Config.fromfile(args.spec)
     work_dir = args.work_dir or spec.get('work_dir', 'work_dirs/benchmark')
     seeds = list(range(args.seeds)) if args.seeds else list(spec.get('seeds', [0]))
     try:
