@@ -16,15 +16,16 @@ from PIL import Image
 
 from tools import test as test_tool
 from tools import train as train_tool
+from uda_toolbox.apis import build_train_config
 from uda_toolbox.datasets import ClipDataset
-from uda_toolbox.datasets.errors import (
+from uda_toolbox.engine.hooks.nan_loss_hook import NaNLossHook, NonFiniteLossError, non_finite_terms
+from uda_toolbox.utils.checkpoint import UNSAFE_LOAD_ENV
+from uda_toolbox.utils.errors import (
     DataCorruptError,
     DataError,
     DataFormatError,
     DataNotFoundError,
 )
-from uda_toolbox.engine.hooks.nan_loss_hook import NaNLossHook, NonFiniteLossError, non_finite_terms
-from uda_toolbox.utils.checkpoint import UNSAFE_LOAD_ENV
 
 _names = itertools.count()
 PIPELINE = [dict(type='LoadClipFrames'), dict(type='LoadClipAnnotations'), dict(type='LoadClipFlow')]
@@ -237,8 +238,8 @@ def test_nan_loss_hook_checks_loss_terms_only():
 def test_check_finite_loss_switch(tmp_path, pair):
     """The check stays on in configs that replace custom_hooks, and can be turned off."""
     def hooks(extra):
-        args = train_tool.parse_args([str(write_config(tmp_path, pair, extra=extra))])
-        return [h['type'] for h in train_tool.build_config(args).custom_hooks]
+        cfg = build_train_config(str(write_config(tmp_path, pair, extra=extra)))
+        return [h['type'] for h in cfg.custom_hooks]
     assert hooks('') == ['NaNLossHook', 'RNGStateHook']
     assert hooks("custom_hooks = [dict(type='EmptyCacheHook')]") == \
         ['EmptyCacheHook', 'NaNLossHook', 'RNGStateHook']

@@ -2,7 +2,7 @@
 import pytest
 from mmengine.config import Config
 
-from uda_toolbox.datasets.classes import VIDEO_UDA_CLASSES
+from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES
 
 ROWS = ['Source-only', 'AdaptSegNet', 'ADVENT', 'CBST', 'CRST', 'CBST*', 'CRST*', 'IAST', 'Ours',
         'Oracle']

@@ -11,17 +11,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from tools.train import (  # noqa: E402
-    add_unsafe_load_argument,
-    check_work_dir,
-    load_config,
-    run_with_clear_errors,
-)
 from uda_toolbox import register_all_modules  # noqa: E402
+from uda_toolbox.apis import build_test_config, check_work_dir, run_with_clear_errors  # noqa: E402
 from uda_toolbox.engine.dist import init_cpu_process_group  # noqa: E402
 from uda_toolbox.evaluation import metrics_to_tables  # noqa: E402
 from uda_toolbox.utils import atomic_write  # noqa: E402
 from uda_toolbox.utils.checkpoint import (  # noqa: E402
+    UNSAFE_LOAD_HELP,
     CheckpointError,
     check_checkpoint_file,
     setup_checkpoint_loading,
@@ -41,7 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='override settings of the config')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
-    add_unsafe_load_argument(parser)
+    parser.add_argument('--unsafe-load', action='store_true', help=UNSAFE_LOAD_HELP)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -67,19 +63,8 @@ def main(argv=None) -> dict:
         check_checkpoint_file(args.checkpoint, key='CHECKPOINT')
     except CheckpointError as exc:
         raise SystemExit(f'Checkpoint error: {exc}') from None
-    if not osp.isfile(args.config):
-        raise SystemExit(f'Config file {args.config!r} does not exist.')
-    cfg = load_config(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        method = osp.basename(osp.dirname(osp.abspath(args.config)))
-        cfg.work_dir = osp.join('work_dirs',
-                                f'{method}_{osp.splitext(osp.basename(args.config))[0]}')
-    cfg.load_from = args.checkpoint
+    cfg = build_test_config(args.config, args.checkpoint, args.work_dir, args.cfg_options,
+                            launcher=args.launcher)
     if args.show_dir:
         enable_visualization(cfg, args.show_dir)
     # a progress bar over the test frames (drawn on a terminal only; logs keep mmengine's lines)

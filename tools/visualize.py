@@ -29,17 +29,18 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES, VIDEO_UDA_PALETTE  # noqa: E402
-from uda_toolbox.datasets.errors import DataError  # noqa: E402
-from uda_toolbox.datasets.transforms import (  # noqa: E402
-    apply_label_map,
-    check_label_values,
-    load_frame,
-    load_label,
-)
 from uda_toolbox.evaluation import visualization as vis  # noqa: E402
 from uda_toolbox.utils import atomic_write, write_png_atomic  # noqa: E402
-from uda_toolbox.utils.pseudo_label_files import CURRENT_FILE, read_current, round_index  # noqa: E402
+from uda_toolbox.utils.classes import (  # noqa: E402
+    IGNORE_INDEX,
+    VIDEO_UDA_CLASSES,
+    VIDEO_UDA_PALETTE,
+    apply_label_map,
+    check_label_values,
+)
+from uda_toolbox.utils.errors import DataError  # noqa: E402
+from uda_toolbox.utils.io import load_frame, load_label  # noqa: E402
+from uda_toolbox.utils.rounds import CURRENT_FILE, read_current, round_index  # noqa: E402
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
 FLOW_SUFFIXES = ('.npy', '.flo', '.png')
@@ -490,7 +491,7 @@ def collect_flow_files(inputs: Sequence[str]) -> List[Tuple[str, str]]:
 
 
 def cmd_flow(args) -> List[str]:
-    from uda_toolbox.flow import read_flow
+    from uda_toolbox.utils.flow_io import read_flow
 
     written = []
     files = collect_flow_files(args.inputs)

@@ -8,12 +8,10 @@ _base_ = [
 # benchmark passes its own run's checkpoint instead (row `depends`).
 load_from = 'work_dirs/source_only_synthetic/iter_400.pth'
 model = dict(type='CBST', lambda_seg_s=1.0, lambda_seg_t=1.0)
-custom_hooks = [
-    dict(
-        type='PseudoLabelHook',
-        # Top-p portion per class over the whole target set; p = 0.2, +0.05 per round, <= 0.5
-        # (CBST / CRST code).
-        policy=dict(type='ClassBalancedPolicy', portion=0.2, portion_step=0.05, max_portion=0.5),
-        interval={{_base_.round_interval}},  # rounds before iterations 1 and 101 of 200
-        label_dataset={{_base_.target_train_labels}})  # P-mIoU in the log (analysis only)
-]
+# Pseudo-label rounds (PseudoLabelHook, built from this key by uda_toolbox.apis; docs/pseudo_labels.md).
+pseudo_labels = dict(
+    # Top-p portion per class over the whole target set; p = 0.2, +0.05 per round, <= 0.5
+    # (CBST / CRST code).
+    policy=dict(type='ClassBalancedPolicy', portion=0.2, portion_step=0.05, max_portion=0.5),
+    interval={{_base_.round_interval}},  # rounds before iterations 1 and 101 of 200
+    label_dataset={{_base_.target_train_labels}})  # P-mIoU in the log (analysis only)

@@ -6,14 +6,11 @@ _base_ = [
 ]
 load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
 model = dict(type='CBST', lambda_seg_s=1.0, lambda_seg_t=1.0)
-custom_hooks = [
-    dict(
-        type='PseudoLabelHook',
-        policy=dict(type='ClassBalancedPolicy', portion=0.2, portion_step=0.05, max_portion=0.5,
-                     # 12000 frames x 512 x 1024 pixels: estimate k_c from a sample
-                     max_samples_per_class=2_000_000),
-        interval=10000,  # rounds 0-3 (p = 0.2 ... 0.35); our choice, the papers train per round
-        scale={{_base_.pseudo_label_scale}},
-        keep_rounds=2,
-        label_dataset={{_base_.target_train_labels}})
-]
+pseudo_labels = dict(
+    policy=dict(type='ClassBalancedPolicy', portion=0.2, portion_step=0.05, max_portion=0.5,
+                # 12000 frames x 512 x 1024 pixels: estimate k_c from a sample
+                max_samples_per_class=2_000_000),
+    interval=10000,  # rounds 0-3 (p = 0.2 ... 0.35); our choice, the papers train per round
+    scale={{_base_.pseudo_label_scale}},
+    keep_rounds=2,
+    label_dataset={{_base_.target_train_labels}})

@@ -13,13 +13,10 @@ model = dict(
     lambda_reg=1.0,
     ent_weight=3.0,  # IAST: LAMBDA_ENTROPY_WEIGHT
     kld_weight=0.1)  # IAST: LAMBDA_KLDREG_WEIGHT
-custom_hooks = [
-    dict(
-        type='PseudoLabelHook',
-        # IAST's defaults (PSEUDO_PL_ALPHA 0.2, PSEUDO_PL_GAMMA 8.0, beta 0.9, theta_0 0.9).
-        policy=dict(type='InstanceAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0,
-                    init_threshold=0.9),
-        instance=1,  # each image (frame) is an instance (seed Sec. 3)
-        interval={{_base_.round_interval}},
-        label_dataset={{_base_.target_train_labels}})
-]
+pseudo_labels = dict(
+    # IAST's defaults (PSEUDO_PL_ALPHA 0.2, PSEUDO_PL_GAMMA 8.0, beta 0.9, theta_0 0.9).
+    policy=dict(type='InstanceAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0,
+                init_threshold=0.9),
+    instance=1,  # each image (frame) is an instance (Shin et al. (2021) Sec. 3)
+    interval={{_base_.round_interval}},
+    label_dataset={{_base_.target_train_labels}})

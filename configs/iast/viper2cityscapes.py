@@ -7,14 +7,11 @@ _base_ = [
 load_from = 'work_dirs/adaptsegnet_viper2cityscapes/iter_40000.pth'
 model = dict(type='IAST', lambda_seg_s=0.0, lambda_seg_t=1.0, lambda_reg=1.0, ent_weight=3.0,
              kld_weight=0.1)
-custom_hooks = [
-    dict(
-        type='PseudoLabelHook',
-        policy=dict(type='InstanceAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0,
-                    init_threshold=0.9),
-        instance=1,
-        interval=10000,
-        scale={{_base_.pseudo_label_scale}},
-        keep_rounds=2,
-        label_dataset={{_base_.target_train_labels}})
-]
+pseudo_labels = dict(
+    policy=dict(type='InstanceAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0,
+                init_threshold=0.9),
+    instance=1,
+    interval=10000,
+    scale={{_base_.pseudo_label_scale}},
+    keep_rounds=2,
+    label_dataset={{_base_.target_train_labels}})

@@ -9,21 +9,18 @@ _base_ = [
 load_from = 'work_dirs/vat_synthetic/iter_400.pth'
 model = dict(
     type='VST',
-    refine='cutout',  # Eq. 12 ('fillin': Eq. 14, 'none': no refinement)
+    refine='cutout',  # Eq. 12 ('fillin': Eq. 14, None: no refinement)
     lambda_seg_s=0.0,  # Eq. 13 has no source term
     lambda_seg_t=1.0,
     lambda_reg=1.0,  # IAST's regulariser, with IAST's weights
     ent_weight=3.0,
     kld_weight=0.1)
-custom_hooks = [
-    dict(
-        type='PseudoLabelHook',
-        # Eq. 11 = IAST's rule with the clip as the instance; IAST's alpha, beta, gamma (the seed
-        # paper gives theta_0 = 0.9 and no values for the others).
-        policy=dict(type='ClipAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0, init_threshold=0.9),
-        instance='clip',
-        aggregate=dict(),  # Eq. 10 with the defaults: alpha 4.0 (ours), th 0.7 (seed Sec. 5.1)
-        flow='files',  # the pair's exact flow; or dict(type='OpenCVDISFlow')
-        interval={{_base_.round_interval}},
-        label_dataset={{_base_.target_train_labels}})
-]
+pseudo_labels = dict(
+    # Eq. 11 = IAST's rule with the clip as the instance; IAST's alpha, beta, gamma (Shin et al.
+    # (2021) give theta_0 = 0.9 and no values for the others).
+    policy=dict(type='ClipAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0, init_threshold=0.9),
+    instance='clip',
+    aggregate=dict(),  # Eq. 10 with the defaults: alpha 4.0 (ours), th 0.7 (Sec. 5.1)
+    flow='files',  # the pair's exact flow; or dict(type='OpenCVDISFlow')
+    interval={{_base_.round_interval}},
+    label_dataset={{_base_.target_train_labels}})

@@ -1,5 +1,5 @@
 # Seed Table 4 row "+Aggregated prediction": clip-adaptive labels on temporally aggregated
 # predictions (Eq. 10). docs/methods/vst.md
 _base_ = ['./synthetic.py']
-model = dict(refine='none', lambda_reg=0.0)
-# The pseudo-label hook of the base config: clip-adaptive labels on aggregated predictions.
+model = dict(refine=None, lambda_reg=0.0)
+# The pseudo labels of the base config: clip-adaptive labels on aggregated predictions.

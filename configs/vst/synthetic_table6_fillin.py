@@ -2,4 +2,4 @@
 # t - tau where not occluded (Eq. 14) instead of the cut-out. docs/methods/vst.md
 _base_ = ['./synthetic.py']
 model = dict(refine='fillin', lambda_reg=1.0)
-# The pseudo-label hook of the base config: clip-adaptive labels on aggregated predictions.
+# The pseudo labels of the base config: clip-adaptive labels on aggregated predictions.

@@ -1,5 +1,5 @@
 # Seed Table 4 row "+Regularization" = Table 6 "Base" on VIPER -> Cityscapes-VPS.
 # docs/methods/vst.md
 _base_ = ['./viper2cityscapes.py']
-model = dict(refine='none', lambda_reg=1.0)
-# The pseudo-label hook of the base config: clip-adaptive labels on aggregated predictions.
+model = dict(refine=None, lambda_reg=1.0)
+# The pseudo labels of the base config: clip-adaptive labels on aggregated predictions.

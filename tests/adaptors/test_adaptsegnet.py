@@ -29,7 +29,7 @@ def test_discriminator_sees_softmax_maps_of_every_frame(adaptor_from_config, uda
 def test_multi_level_switch(adaptor_from_config, train_iters, assert_learns):
     model, optim = adaptor_from_config('configs/adaptsegnet/synthetic_multi_level.py')
     assert set(model.discriminator) == {'main', 'aux'}
-    assert model.lambda_adv == dict(main=0.001, aux=0.0002) and model.lambda_seg['aux'] == 0.1
+    assert model.lambda_adv == dict(main=0.001, aux=0.0002) and model.lambda_seg_aux == 0.1
     logs = train_iters(model, optim, n=20)
     assert_learns(logs)
     assert_learns(logs, 'loss_seg_src_aux')

@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 from mmengine.optim import OptimWrapper, OptimWrapperDict, build_optim_wrapper
 
-from uda_toolbox.adaptors.base import SOURCE_LABEL, TARGET_LABEL, set_requires_grad
+from uda_toolbox.adaptors.adversarial import SOURCE_LABEL, TARGET_LABEL, set_requires_grad
 from uda_toolbox.engine.optimizers import MultiOptimWrapperConstructor
 
 CONFIG = 'configs/adaptsegnet/synthetic.py'

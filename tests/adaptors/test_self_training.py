@@ -89,7 +89,7 @@ def test_vst_needs_flow_and_none_keeps_labels(adaptor_from_config):
     model = _vst(adaptor_from_config, 'cutout')
     with pytest.raises(ValueError, match='LoadClipFlow'):
         model.target_labels(dict(gt_seg=labels, inputs=torch.zeros(2, 2, 3, 4, 4)))
-    plain = _vst(adaptor_from_config, 'none')
+    plain = _vst(adaptor_from_config, None)
     assert torch.equal(plain.target_labels(dict(gt_seg=labels)), labels)
     with pytest.raises(ValueError, match='refine'):
         _vst(adaptor_from_config, 'smooth')

@@ -20,9 +20,9 @@ from uda_toolbox.datasets.cityscapes_vps import (
     parse_image_name,
     read_vps_label,
 )
-from uda_toolbox.datasets.classes import VIDEO_UDA_CLASSES
-from uda_toolbox.datasets.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.datasets.transforms import LoadClipAnnotations, LoadClipFrames
+from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES
+from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 
 # Cityscapes trainId (cityscapesScripts labels.py) -> expected 15-class train id, by name.
 EXPECTED = {'road': 'road', 'sidewalk': 'sidewalk', 'building': 'building', 'wall': None,

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from uda_toolbox.datasets import synthetic
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 from uda_toolbox.datasets.synthetic import (
     GENERATOR_VERSION,
     RENDERED_CLASSES,
@@ -17,6 +16,7 @@ from uda_toolbox.datasets.synthetic import (
     generate_synthetic_pair,
     render_clip,
 )
+from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 
 # A tiny pair: 32x64, 10-frame clips, target labels at frames 4 and 9.
 TINY = dict(

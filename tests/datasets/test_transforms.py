@@ -16,7 +16,6 @@ from uda_toolbox.datasets.transforms import (
     ClipResize,
     PackClipInputs,
     PackFrameInputs,
-    read_flo,
 )
 from uda_toolbox.registry import TRANSFORMS
 
@@ -311,12 +310,3 @@ def test_transforms_are_registered():
         assert TRANSFORMS.get(name) is not None, name
     crop = TRANSFORMS.build(dict(type='ClipRandomCrop', crop_size=(4, 5)))
     assert isinstance(crop, ClipRandomCrop) and crop.crop_size == (4, 5)
-
-
-def test_read_flo_round_trip_and_truncation(tmp_path):
-    flow = np.random.RandomState(0).randn(3, 5, 2).astype(np.float32)
-    data = (np.array([202021.25], '<f4').tobytes() + np.array([5, 3], '<i4').tobytes()
-            + flow.astype('<f4').tobytes())
-    np.testing.assert_array_equal(read_flo(data, 'a.flo'), flow)
-    with pytest.raises(OSError, match='b.flo.*truncated'):
-        read_flo(data[:-4], 'b.flo')

@@ -14,8 +14,6 @@ from fake_benchmark_data import (
 )
 from PIL import Image
 
-from uda_toolbox.datasets.classes import VIDEO_UDA_CLASSES
-from uda_toolbox.datasets.errors import DataError, DataFormatError, DataNotFoundError
 from uda_toolbox.datasets.transforms import LoadClipAnnotations, LoadClipFrames
 from uda_toolbox.datasets.viper import (
     VIPER_CLASSES,
@@ -28,6 +26,8 @@ from uda_toolbox.datasets.viper import (
     scan_viper_split,
     viper_label_map,
 )
+from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES
+from uda_toolbox.utils.errors import DataError, DataFormatError, DataNotFoundError
 
 # Every VIPER id of classes.csv -> the expected 15-class train id (255 = ignored), by name.
 EXPECTED = {

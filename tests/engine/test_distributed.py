@@ -16,12 +16,17 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from uda_toolbox.datasets import ClipDataset
-from uda_toolbox.engine.hooks.pseudo_label_hook import dataset_clips, file_flow_fn, model_prob_fn
 from uda_toolbox.pseudo_labels import ClassBalancedPolicy, ClipAdaptivePolicy, InstanceAdaptivePolicy
-from uda_toolbox.pseudo_labels.generator import generate_round
+from uda_toolbox.pseudo_labels.predict import (
+    ClipPredictor,
+    dataset_clips,
+    file_flow_fn,
+    model_prob_fn,
+)
+from uda_toolbox.pseudo_labels.round import generate_round
 from uda_toolbox.pseudo_labels.sharding import shard_ranges
 from uda_toolbox.registry import DATASETS, HOOKS, MODELS, PSEUDO_LABEL_POLICIES
-from uda_toolbox.utils.pseudo_label_files import read_current
+from uda_toolbox.utils.rounds import read_current
 
 WORLD = 2
 TIMEOUT = 300  # seconds per 2-process run (about a minute on 2 busy cores)
@@ -114,7 +119,7 @@ def test_vst_two_processes_round_matches_one_process(tmp_path, repo_root, tiny_p
     cfg = dist_config(repo_root, 'configs/vst/synthetic.py', tiny_pair, work)
     pl_dir = str(work / 'pseudo_labels')
     cfg.train_dataloader.dataset.target.pseudo_label_dir = pl_dir
-    hook = cfg.custom_hooks[0]
+    hook = cfg.pseudo_labels
     # The random model's confidences sit in a narrow band far below theta_0 = 0.9: with beta = 0
     # and gamma = 0, theta is the 80th percentile of each clip's, so about 20% get a label.
     hook.update(interval=1, progress=False, label_dataset=None,
@@ -135,9 +140,11 @@ def test_vst_two_processes_round_matches_one_process(tmp_path, repo_root, tiny_p
     policy.load_state_dict(checkpoint['pseudo_labels']['history'][1]['policy_before'])
     dataset = DATASETS.build(cfg.train_dataloader.dataset.target)
     dataset.full_init()
-    single = generate_round(model_prob_fn(model), dataset_clips(dataset), policy,
-                            str(tmp_path / 'single'), 1, instance=hook.instance,
-                            aggregate=dict(hook.aggregate), flow_fn=file_flow_fn, progress=False)
+    predictor = ClipPredictor(model_prob_fn(model), aggregate=dict(hook.aggregate),
+                              flow_fn=file_flow_fn)
+    single = generate_round(predictor, dataset_clips(dataset), policy, 1,
+                            out_dir=str(tmp_path / 'single'), instance=hook.instance,
+                            progress=False)
     sharded_files = read_round(work / 'pseudo_labels/round_1')
     assert len(sharded_files) == 30
     assert read_round(tmp_path / 'single/round_1') == sharded_files
@@ -179,9 +186,9 @@ def run_rounds(out_dir, root, distributed: bool) -> dict:
     states = {}
     for name, policy, instance, cache, rounds in policies():
         for round_idx in rounds:
-            generate_round(fake_model, target_clips(root), policy, osp.join(out_dir, name), round_idx,
-                           instance=instance, cache_limit_mb=cache, progress=False,
-                           distributed=distributed)
+            generate_round(ClipPredictor(fake_model), target_clips(root), policy, round_idx,
+                           out_dir=osp.join(out_dir, name), instance=instance,
+                           cache_limit_mb=cache, progress=False, distributed=distributed)
         states[name] = policy.state_dict()
     return states
 

@@ -1,6 +1,5 @@
 """PseudoLabelHook and the self-training adaptors end to end (in-process mmengine Runner, tiny pair):
 rounds at start and every interval, state in checkpoints, resume after a crash mid-round."""
-import importlib.util
 import itertools
 import json
 
@@ -9,7 +8,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from uda_toolbox.utils.pseudo_label_files import read_current
+from uda_toolbox.apis import build_runner, build_train_config
+from uda_toolbox.utils.rounds import read_current
 
 _counter = itertools.count()
 
@@ -39,7 +39,7 @@ def tiny_config(repo_root, config, data_root, work_dir, max_iters=2, interval=1)
     cfg.param_scheduler = [dict(type='PolyLR', power=0.9, begin=0, end=max_iters, by_epoch=False)]
     cfg.default_hooks.checkpoint.update(interval=2, max_keep_ckpts=5)
     cfg.default_hooks.logger.interval = 1
-    hook = cfg.custom_hooks[0]
+    hook = cfg.pseudo_labels
     hook.update(interval=interval, progress=False)
     if 'init_threshold' in hook.policy:
         # The randomly initialised model is far from IAST's theta_0 = 0.9 confidence.
@@ -51,7 +51,7 @@ def tiny_config(repo_root, config, data_root, work_dir, max_iters=2, interval=1)
 def train(cfg: Config, resume: bool = False) -> Runner:
     cfg = cfg.copy()
     cfg.resume = resume
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     return runner
 
@@ -111,18 +111,15 @@ def test_resume_after_crash_mid_round(tmp_path, repo_root, tiny_pair):
 
 
 def test_train_tool_work_dir_token_and_resume_with_load_from(tmp_path, repo_root):
-    spec = importlib.util.spec_from_file_location('train_tool', repo_root / 'tools/train.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     work = tmp_path / 'run'
-    args = tool.parse_args([str(repo_root / 'configs/vst/synthetic.py'), '--work-dir', str(work),
-                            '--resume'])
-    cfg = tool.build_config(args)
+    config = str(repo_root / 'configs/vst/synthetic.py')
+    cfg = build_train_config(config, str(work), resume=True)
     assert cfg.train_dataloader.dataset.target.pseudo_label_dir == f'{work}/pseudo_labels'
     # load_from = initial weights: no checkpoint of this run yet -> a fresh start from them.
     assert cfg.resume is False and cfg.load_from == 'work_dirs/vat_synthetic/iter_400.pth'
     work.mkdir()
     (work / 'iter_2.pth').write_bytes(b'')
     (work / 'last_checkpoint').write_text(str(work / 'iter_2.pth'))
-    cfg = tool.build_config(args)  # this run has a checkpoint: resume from it, not load_from
+    # This run has a checkpoint: resume from it, not load_from.
+    cfg = build_train_config(config, str(work), resume=True)
     assert cfg.resume is True and cfg.load_from is None

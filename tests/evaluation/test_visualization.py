@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_PALETTE
 from uda_toolbox.evaluation import visualization as vis
+from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_PALETTE
 
 PALETTE = np.array(VIDEO_UDA_PALETTE, dtype=np.uint8)
 

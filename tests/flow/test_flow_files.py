@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from uda_toolbox.flow.files import read_flow, write_flo, write_flow
+from uda_toolbox.utils.flow_io import read_flow, write_flo, write_flow
 
 
 @pytest.fixture

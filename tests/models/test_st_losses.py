@@ -53,11 +53,12 @@ def test_iast_terms_use_c_times_pixel_normalisation(inputs):
     assert ignored_entropy_loss(logits, labels).item() == pytest.approx(-NEG_ENT[2] / 3, rel=1e-5)
     # KLD on the two labelled pixels, divided by C x 2.
     assert labelled_kld_loss(logits, labels).item() == pytest.approx((KLD[0] + KLD[1]) / 6, rel=1e-5)
-    total = iast_regularizer(logits, labels)  # weights 3.0 (entropy) and 0.1 (KLD), IAST's
-    expected = 3.0 * -NEG_ENT[2] / 3 + 0.1 * (KLD[0] + KLD[1]) / 6
-    assert total.item() == pytest.approx(expected, rel=1e-5)
-    assert iast_regularizer(logits, labels, ent_weight=0.0, kld_weight=1.0).item() == pytest.approx(
-        (KLD[0] + KLD[1]) / 6, rel=1e-5)
+    terms = iast_regularizer(logits, labels)  # weights 3.0 (entropy) and 0.1 (KLD), IAST's
+    assert sorted(terms) == ['loss_reg_ent', 'loss_reg_kld']
+    assert terms['loss_reg_ent'].item() == pytest.approx(3.0 * -NEG_ENT[2] / 3, rel=1e-5)
+    assert terms['loss_reg_kld'].item() == pytest.approx(0.1 * (KLD[0] + KLD[1]) / 6, rel=1e-5)
+    reweighted = iast_regularizer(logits, labels, ent_weight=0.0, kld_weight=1.0)
+    assert sum(reweighted.values()).item() == pytest.approx((KLD[0] + KLD[1]) / 6, rel=1e-5)
 
 
 def test_empty_regions_give_zero_with_a_graph(inputs):
@@ -68,7 +69,7 @@ def test_empty_regions_give_zero_with_a_graph(inputs):
         value = fn(logits, none_labelled)
         assert value.item() == 0 and value.requires_grad
     assert ignored_entropy_loss(logits, all_labelled).item() == 0
-    total = iast_regularizer(logits, none_labelled)
+    total = sum(iast_regularizer(logits, none_labelled).values())
     assert total.item() == pytest.approx(3.0 * -sum(NEG_ENT) / 9, rel=1e-5)
     with pytest.raises(ValueError, match=r'labels \(N, H, W\)'):
         mrkld_regularizer(logits, torch.zeros(1, 3, dtype=torch.long))

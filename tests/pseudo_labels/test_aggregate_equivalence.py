@@ -1,4 +1,5 @@
-"""aggregate_clip (seed Eq. 10 over a clip) must stay bit-identical to its first implementation.
+"""aggregate_clip (Shin et al. (2021) Eq. 10 over a clip) must stay bit-identical to its first
+implementation.
 
 ``reference_aggregate_clip`` is a frozen copy of that implementation (three groups of frames
 gathered with index tensors, each handed to ``aggregate_predictions``); the production version
@@ -10,9 +11,24 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from uda_toolbox.pseudo_labels.generator import aggregate_clip
-from uda_toolbox.pseudo_labels.temporal import aggregate_predictions
-from uda_toolbox.utils.warp import non_occluded_mask
+from uda_toolbox.pseudo_labels.temporal import aggregate_clip
+from uda_toolbox.utils.warp import non_occluded_mask, warp
+
+
+def aggregate_predictions(prob_i, neighbours, alpha: float = 4.0, th: float = 0.7):
+    """Reference Eq. 10 for one frame: P^A_i = (P_i + sum_j I_{j=>i} W_{j=>i}(P_j)) /
+    (1 + sum_j I_{j=>i}); ``neighbours`` are (prob_j, flow_i_to_j, frame_i, frame_j) tuples."""
+    total = prob_i.clone()
+    count = torch.ones_like(prob_i[:, :1])
+    for prob_j, flow_i_to_j, frame_i, frame_j in neighbours:
+        if prob_j.shape != prob_i.shape:
+            raise ValueError(f'aggregate_predictions: neighbour prediction {tuple(prob_j.shape)} must '
+                             f'match prob_i {tuple(prob_i.shape)}')
+        warped, _ = warp(prob_j, flow_i_to_j, mode='bilinear')
+        visible = non_occluded_mask(frame_i, frame_j, flow_i_to_j, alpha, th).to(prob_i.dtype)
+        total = total + visible * warped
+        count = count + visible
+    return total / count
 
 
 def reference_aggregate_clip(probs, frames, to_prev, to_next, alpha=4.0, th=0.7, chunk=16):

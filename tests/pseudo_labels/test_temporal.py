@@ -1,11 +1,8 @@
+import numpy as np
 import pytest
 import torch
 
-from uda_toolbox.pseudo_labels.temporal import (
-    aggregate_predictions,
-    consensus_cutout,
-    consensus_fillin,
-)
+from uda_toolbox.pseudo_labels.temporal import aggregate_clip, consensus_cutout, consensus_fillin
 
 IG = 255  # ignore
 
@@ -23,19 +20,18 @@ def _shift_flow(dx, h, w):
 
 
 def test_aggregate_averages_visible_neighbours_eq10():
-    prob_i = _two_class([0.8, 0.6, 0.3])
-    prob_a = _two_class([0.4, 0.2, 0.9])
-    prob_b = _two_class([0.6, 1.0, 0.0])
-    frame_i = torch.zeros(1, 3, 1, 3)
-    frame_b = torch.zeros(1, 3, 1, 3)
-    frame_b[..., 1] = 1.0  # pixel 1 of neighbour b does not match: occluded, left out
-    flow = torch.zeros(1, 2, 1, 3)
-    out = aggregate_predictions(prob_i, [(prob_a, flow, frame_i, frame_i.clone()),
-                                         (prob_b, flow, frame_i, frame_b)], alpha=4.0, th=0.7)
+    # A 3-frame clip (a, i, b), zero flow: frame i averages itself with a and with b where they
+    # are not occluded; pixel 1 of b differs from i (occluded there) and is left out.
+    probs = torch.cat([_two_class([0.4, 0.2, 0.9]), _two_class([0.8, 0.6, 0.3]),
+                       _two_class([0.6, 1.0, 0.0])])
+    frames = np.zeros((3, 1, 3, 3), np.uint8)
+    frames[2, 0, 1] = 255
+    zero = torch.zeros(2, 2, 1, 3)
+    out = aggregate_clip(probs, frames, zero, zero, alpha=4.0, th=0.7)
     # (0.8 + 0.4 + 0.6) / 3, (0.6 + 0.2) / 2, (0.3 + 0.9 + 0.0) / 3
-    assert torch.allclose(out[0, 0, 0], torch.tensor([0.6, 0.4, 0.4]), atol=1e-6)
-    assert torch.allclose(out.sum(dim=1), torch.ones(1, 1, 3))
-    assert torch.equal(aggregate_predictions(prob_i, []), prob_i)
+    assert torch.allclose(out[1, 0, 0], torch.tensor([0.6, 0.4, 0.4]), atol=1e-6)
+    assert torch.allclose(out.sum(dim=1), torch.ones(3, 1, 3))
+    assert torch.equal(aggregate_clip(probs[:1], frames[:1], zero[:0], zero[:0]), probs[:1])
 
 
 def test_aggregate_warps_the_neighbour_with_the_flow():
@@ -43,11 +39,13 @@ def test_aggregate_warps_the_neighbour_with_the_flow():
     prob_i = _two_class([0.9, 0.1, 0.7, 0.2])
     q = [0.5, 0.3, 0.9, 0.6]                       # j's prediction of i's pixels 0..3
     prob_j = _two_class([0.0] + q[:3])             # column 0 of j is new content
-    texture = torch.tensor([0.1, 0.9, 0.4, 0.6]).view(1, 1, 1, 4).expand(1, 3, 1, 4)
-    frame_j = torch.cat([torch.full((1, 3, 1, 1), 0.3), texture[..., :3]], dim=3)
-    out = aggregate_predictions(prob_i, [(prob_j, _shift_flow(1, 1, 4), texture, frame_j)])
+    texture = np.array([25, 230, 102, 153], np.uint8)
+    frames = np.stack([np.r_[76, texture[:3]], texture]).astype(np.uint8)  # (j, i) in time order
+    frames = np.repeat(frames[:, None, :, None], 3, axis=3)  # (2, 1, 4, 3)
+    to_prev = _shift_flow(1, 1, 4)  # flow from frame i to frame j
+    out = aggregate_clip(torch.cat([prob_j, prob_i]), frames, to_prev, torch.zeros(1, 2, 1, 4))
     # Pixels 0..2: (P_i + q) / 2; pixel 3 maps outside frame j, so it keeps P_i.
-    assert torch.allclose(out[0, 0, 0], torch.tensor([0.7, 0.2, 0.8, 0.2]), atol=1e-6)
+    assert torch.allclose(out[1, 0, 0], torch.tensor([0.7, 0.2, 0.8, 0.2]), atol=1e-6)
 
 
 def test_consensus_cutout_eq12():

@@ -78,4 +78,4 @@ def test_family_decides_the_target(repo_root):
         assert family(MODELS.build(dict(base, type=name))) == fam, name
     assert family(MODELS.build(dict(base, type='SourceOnly', target_bn=True))) == 'other'
     assert family(MODELS.build(dict(base, type='VST'))) == 'vst_refine'
-    assert family(MODELS.build(dict(base, type='VST', refine='none'))) == 'self_training'
+    assert family(MODELS.build(dict(base, type='VST', refine=None))) == 'self_training'

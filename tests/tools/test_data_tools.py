@@ -24,8 +24,8 @@ from fake_benchmark_data import (
 from PIL import Image
 
 from uda_toolbox.datasets.cityscapes_vps import CityscapesVPSDataset, cityscapes_lookup_table
-from uda_toolbox.datasets.errors import DataFormatError
 from uda_toolbox.datasets.viper import VIPERDataset
+from uda_toolbox.utils.errors import DataFormatError
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from uda_toolbox.apis import build_train_config
 from uda_toolbox.engine.hooks import RNGStateHook
 
 MAX_ITERS = 10
@@ -149,10 +150,10 @@ def test_self_training_kill_during_pseudo_label_round_then_resume(tmp_path, repo
     cfg = tmp_path / 'iast.py'
     _write_config(cfg, repo_root / 'configs/iast/synthetic.py', tiny_pair, workers=0, extra=f"""
 param_scheduler = [dict(type='PolyLR', power=0.9, begin=0, end={MAX_ITERS}, by_epoch=False)]
-custom_hooks = [dict(
-    type='PseudoLabelHook', interval=4, instance=1, progress=False,
+pseudo_labels = dict(
+    _delete_=True, interval=4, instance=1, progress=False,
     # The randomly initialised model is far from IAST's theta_0 = 0.9 confidence.
-    policy=dict(type='InstanceAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0, init_threshold=0.01))]
+    policy=dict(type='InstanceAdaptivePolicy', alpha=0.2, beta=0.9, gamma=8.0, init_threshold=0.01))
 """)
     full = _train(cfg, tmp_path / 'full', repo_root)
     line = next(line for line in full.splitlines() if f'Iter(train) [ 1/{MAX_ITERS}]' in line)
@@ -218,16 +219,14 @@ def test_resume_survives_a_broken_last_checkpoint_pointer(tmp_path, repo_root):
     """mmengine writes last_checkpoint in place and deletes the oldest checkpoint before saving the
     next: a kill can leave the pointer empty or naming a deleted file. --resume then takes the
     newest checkpoint on disk; a valid pointer is left to mmengine."""
-    from tools import train as train_tool
     work = tmp_path / 'run'
     work.mkdir()
     for step in (2, 4, 10):
         (work / f'iter_{step}.pth').write_bytes(b'')
-    args = train_tool.parse_args([str(repo_root / 'configs/source_only/synthetic.py'),
-                                  '--work-dir', str(work), '--resume'])
 
     def resumes_from():
-        cfg = train_tool.build_config(args)
+        cfg = build_train_config(str(repo_root / 'configs/source_only/synthetic.py'), str(work),
+                                 resume=True)
         assert cfg.resume is True
         return cfg.load_from
 

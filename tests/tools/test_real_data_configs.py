@@ -23,6 +23,7 @@ import torch
 from fake_benchmark_data import load_tool, make_viper_tree, make_vps_tree
 from mmengine.config import Config
 
+from uda_toolbox.apis import default_work_dir
 from uda_toolbox.registry import DATASETS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,12 +139,12 @@ class Runs:
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
         options = []
-        for i, hook in enumerate(base.get('custom_hooks', [])):
-            if hook.type == 'PseudoLabelHook':  # list items: --cfg-options index them
-                options.append(f'custom_hooks.{i}.scale={TINY_SCALE}')
-                if hook.get('label_dataset'):
-                    options += [f'custom_hooks.{i}.label_dataset.data_root={self.trees.vps}',
-                                f'custom_hooks.{i}.label_dataset.serialize_data=False']
+        pseudo_labels = base.get('pseudo_labels')
+        if pseudo_labels is not None:
+            options.append(f'pseudo_labels.scale={TINY_SCALE}')
+            if pseudo_labels.get('label_dataset'):
+                options += [f'pseudo_labels.label_dataset.data_root={self.trees.vps}',
+                            'pseudo_labels.label_dataset.serialize_data=False']
         if base.get('load_from'):
             options.append(f'load_from={self.warmup_checkpoint(base.load_from)}')
         return path, options
@@ -158,7 +159,7 @@ class Runs:
     def warmup_checkpoint(self, load_from: str) -> str:
         """A 1-iteration run of the config whose default work dir ``load_from`` points into."""
         producer = [c for c in CONFIGS
-                    if self.train_tool.default_work_dir(str(c)) == osp.dirname(load_from)]
+                    if default_work_dir(str(c)) == osp.dirname(load_from)]
         assert len(producer) == 1, f'no config writes {load_from!r}'
         if load_from not in self.warmups:
             work = self.train(producer[0], 1, 'warmup_' + config_id(producer[0]).replace('/', '_'))
@@ -210,8 +211,8 @@ def test_config_trains_two_iterations_and_evaluates(config, runs, trees):
     base = Config.fromfile(str(config))
     if base.get('load_from'):  # started from the warm-up of the config that load_from names
         assert re.search(r'Load checkpoint from \S*warmup_\S*iter_1\.pth', log), log[-2000:]
-    hooks = [h for h in base.get('custom_hooks', []) if h.type == 'PseudoLabelHook']
-    if hooks:  # self-training: round 0 labelled every frame of the tiny target train clips
+    if base.get('pseudo_labels') is not None:
+        # Self-training: round 0 labelled every frame of the tiny target train clips.
         labels = work / 'pseudo_labels'
         current = (labels / 'CURRENT').read_text().strip()
         assert len(list((labels / current).rglob('*.png'))) == VPS_TRAIN_FRAMES

@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from tools import visualize
-from uda_toolbox.datasets.classes import VIDEO_UDA_PALETTE
 from uda_toolbox.evaluation import visualization as vis
+from uda_toolbox.utils.classes import VIDEO_UDA_PALETTE
 
 # The tiny pair's frames are 32 x 64: shown 4x larger (min width 256) as 128 x 256 panels.
 PANEL_H, PANEL_W, GAP = 128, 256, 4

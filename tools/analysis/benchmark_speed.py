@@ -66,18 +66,18 @@ from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.runner.checkpoint import load_checkpoint  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from tools.train import substitute_work_dir  # noqa: E402
 from uda_toolbox import register_all_modules  # noqa: E402
-from uda_toolbox.adaptors.base import AdversarialAdaptor, SelfTrainingAdaptor  # noqa: E402
-from uda_toolbox.datasets.transforms import apply_label_map, load_label  # noqa: E402
-from uda_toolbox.engine.hooks.pseudo_label_hook import (  # noqa: E402
+from uda_toolbox.adaptors import AdversarialAdaptor, SelfTrainingAdaptor  # noqa: E402
+from uda_toolbox.apis import substitute_work_dir  # noqa: E402
+from uda_toolbox.pseudo_labels.predict import (  # noqa: E402
+    ClipPredictor,
     dataset_clips,
     estimator_flow_fn,
     file_flow_fn,
     ground_truth_fn,
     model_prob_fn,
 )
-from uda_toolbox.pseudo_labels.generator import clip_predictions, generate_round  # noqa: E402
+from uda_toolbox.pseudo_labels.round import generate_round  # noqa: E402
 from uda_toolbox.registry import (  # noqa: E402
     DATASETS,
     FLOW_ESTIMATORS,
@@ -86,6 +86,8 @@ from uda_toolbox.registry import (  # noqa: E402
     PSEUDO_LABEL_POLICIES,
 )
 from uda_toolbox.utils import allow_toolbox_checkpoint_globals, atomic_write  # noqa: E402
+from uda_toolbox.utils.classes import apply_label_map  # noqa: E402
+from uda_toolbox.utils.io import load_label  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_REFERENCE = osp.join(REPO, 'configs', 'source_only', 'synthetic.py')
@@ -257,7 +259,7 @@ def family(model: torch.nn.Module) -> str:
     if isinstance(model, AdversarialAdaptor) or name == 'MinEnt':
         return 'adversarial'  # MinEnt: ADVENT's entropy term, in the adversarial family
     if isinstance(model, SelfTrainingAdaptor):
-        if name == 'VST' and getattr(model, 'refine', 'none') != 'none':
+        if name == 'VST' and getattr(model, 'refine', None) is not None:
             return 'vst_refine'
         return 'self_training'
     return 'other'
@@ -281,10 +283,8 @@ def load_config(path: str, work_dir: str, cfg_options: Optional[dict]) -> Config
 
 
 def pseudo_label_hook_cfg(cfg: Config) -> Optional[dict]:
-    for hook in cfg.get('custom_hooks', None) or []:
-        if hook.get('type') == 'PseudoLabelHook':
-            return copy.deepcopy(dict(hook))
-    return None
+    pseudo_labels = cfg.get('pseudo_labels')
+    return None if pseudo_labels is None else copy.deepcopy(dict(pseudo_labels))
 
 
 class Entry:
@@ -456,24 +456,25 @@ class RoundSetup:
             flow = hook.get('flow', 'files')
             self.flow_fn = file_flow_fn if flow == 'files' else \
                 estimator_flow_fn(FLOW_ESTIMATORS.build(copy.deepcopy(flow)))
-        self.kwargs = dict(instance=hook.get('instance', 'clip'), aggregate=self.aggregate,
-                           flow_fn=self.flow_fn, scale=hook.get('scale'),
-                           keep_ratio=hook.get('keep_ratio', True),
-                           batch_size=hook.get('batch_size', 8), load_gt=self.load_gt,
+        self.inference_kwargs = dict(scale=hook.get('scale'),
+                                     keep_ratio=hook.get('keep_ratio', True),
+                                     batch_size=hook.get('batch_size', 8))
+        self.kwargs = dict(instance=hook.get('instance', 'clip'), load_gt=self.load_gt,
                            cache_limit_mb=hook.get('cache_limit_mb', 1024.0))
         self.policy_cfg = hook['policy']
 
     def inference(self, model_fn: Callable) -> None:
         """Plain inference over the same frames: read them, model softmax (as a test pass)."""
+        predict = ClipPredictor(model_fn, **self.inference_kwargs)
         for _, records in self.clips:
-            clip_predictions(model_fn, records, scale=self.kwargs['scale'],
-                             keep_ratio=self.kwargs['keep_ratio'],
-                             batch_size=self.kwargs['batch_size'])
+            predict(records)
 
     def round(self, model_fn: Callable, out_dir: str) -> Dict[str, Any]:
         """Round 0 with a fresh policy (every repeat starts from the same state)."""
         policy = PSEUDO_LABEL_POLICIES.build(copy.deepcopy(self.policy_cfg))
-        return generate_round(model_fn, self.clips, policy, out_dir, 0, progress=False,
+        predictor = ClipPredictor(model_fn, aggregate=self.aggregate, flow_fn=self.flow_fn,
+                                  **self.inference_kwargs)
+        return generate_round(predictor, self.clips, policy, 0, out_dir=out_dir, progress=False,
                               **self.kwargs)
 
 

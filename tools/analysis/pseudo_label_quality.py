@@ -31,19 +31,15 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.runner.checkpoint import load_checkpoint  # noqa: E402
 
 from uda_toolbox import register_all_modules  # noqa: E402
-from uda_toolbox.engine.hooks.pseudo_label_hook import (  # noqa: E402
+from uda_toolbox.pseudo_labels.predict import (  # noqa: E402
+    ClipPredictor,
     dataset_clips,
     file_flow_fn,
     ground_truth_fn,
     model_prob_fn,
 )
-from uda_toolbox.pseudo_labels.generator import (  # noqa: E402
-    RoundStats,
-    clip_predictions,
-    generate_round,
-    label_clip,
-    observe_clip,
-)
+from uda_toolbox.pseudo_labels.round import generate_round, label_clip, observe_clip  # noqa: E402
+from uda_toolbox.pseudo_labels.stats import RoundStats  # noqa: E402
 from uda_toolbox.registry import DATASETS, MODELS, PSEUDO_LABEL_POLICIES  # noqa: E402
 from uda_toolbox.utils import allow_toolbox_checkpoint_globals  # noqa: E402
 
@@ -116,7 +112,7 @@ def main(argv=None) -> Dict[str, Any]:
     target_cfg = copy.deepcopy(cfg.train_dataloader.dataset.target)
     target_cfg.pop('pseudo_label_dir', None)
     clips = dataset_clips(DATASETS.build(target_cfg))
-    hook_cfg = cfg.custom_hooks[0]
+    hook_cfg = cfg.pseudo_labels
     load_gt = ground_truth_fn(DATASETS.build(copy.deepcopy(hook_cfg['label_dataset'])))
     scale = hook_cfg.get('scale')
     num_frames = sum(len(records) for _, records in clips)
@@ -127,15 +123,15 @@ def main(argv=None) -> Dict[str, Any]:
     plain, aggregated = [], []
     with torch.no_grad():
         tic = time.perf_counter()
+        predict = ClipPredictor(model_fn, scale=scale, batch_size=args.batch_size)
         for clip_id, records in clips:
-            probs, _ = clip_predictions(model_fn, records, scale=scale, batch_size=args.batch_size,
-                                        timings=timings['plain'])
+            probs, _ = predict(records, timings['plain'])
             plain.append((clip_id, records, probs.half()))
         inference_s = time.perf_counter() - tic
+        predict = ClipPredictor(model_fn, scale=scale, batch_size=args.batch_size,
+                                aggregate=dict(), flow_fn=file_flow_fn)
         for clip_id, records in clips:
-            probs, _ = clip_predictions(model_fn, records, scale=scale, batch_size=args.batch_size,
-                                        aggregate=dict(), flow_fn=file_flow_fn,
-                                        timings=timings['aggregated'])
+            probs, _ = predict(records, timings['aggregated'])
             aggregated.append((clip_id, records, probs.half()))
     num_classes = plain[0][2].shape[1]
     results: Dict[str, Any] = dict(config=args.config, checkpoint=checkpoint, frames=num_frames,
@@ -157,11 +153,12 @@ def main(argv=None) -> Dict[str, Any]:
                   flush=True)
         if not args.no_timing:
             with tempfile.TemporaryDirectory() as tmp:
+                predictor = ClipPredictor(
+                    model_fn, scale=scale, batch_size=args.batch_size,
+                    aggregate=dict() if method.get('aggregate') else None, flow_fn=file_flow_fn)
                 summary = generate_round(
-                    model_fn, clips, PSEUDO_LABEL_POLICIES.build(copy.deepcopy(method['policy'])),
-                    tmp, 0, instance=method.get('instance', 'clip'),
-                    aggregate=dict() if method.get('aggregate') else None, flow_fn=file_flow_fn,
-                    scale=scale, batch_size=args.batch_size, progress=False)
+                    predictor, clips, PSEUDO_LABEL_POLICIES.build(copy.deepcopy(method['policy'])),
+                    0, out_dir=tmp, instance=method.get('instance', 'clip'), progress=False)
             results['rounds'][method['name']] = dict(
                 seconds=summary['seconds'], timings=summary['timings'],
                 relative_to_inference=summary['seconds'] / inference_s)

@@ -42,7 +42,7 @@ from uda_toolbox.datasets.cityscapes_vps import (  # noqa: E402
     scan_vps_split,
     sequence_frame_name,
 )
-from uda_toolbox.datasets.classes import VIDEO_UDA_CLASSES  # noqa: E402
+from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES  # noqa: E402
 from uda_toolbox.datasets.preparation import (  # noqa: E402
     Report,
     collect_checks,

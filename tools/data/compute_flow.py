@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 from uda_toolbox.datasets.cityscapes_vps import CityscapesVPSDataset, parse_image_name  # noqa: E402
-from uda_toolbox.datasets.errors import DataError  # noqa: E402
+from uda_toolbox.utils.errors import DataError  # noqa: E402
 from uda_toolbox.datasets.viper import VIPERDataset  # noqa: E402
 from uda_toolbox.registry import FLOW_ESTIMATORS  # noqa: E402
 from uda_toolbox.utils.io import write_npy_atomic  # noqa: E402

@@ -28,8 +28,8 @@ except ImportError:  # run from a checkout without installing the package
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from uda_toolbox.datasets.classes import VIDEO_UDA_CLASSES  # noqa: E402
-from uda_toolbox.datasets.errors import DataError  # noqa: E402
+from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES  # noqa: E402
+from uda_toolbox.utils.errors import DataError  # noqa: E402
 from uda_toolbox.datasets.preparation import (  # noqa: E402
     Report,
     collect_checks,

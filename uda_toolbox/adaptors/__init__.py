@@ -2,17 +2,20 @@
 from .adabn import AdaBN
 from .adaptsegnet import AdaptSegNet
 from .advent import ADVENT
-from .base import AdversarialAdaptor, BaseAdaptor, SelfTrainingAdaptor
+from .adversarial import AdversarialAdaptor
+from .base import BaseAdaptor
 from .cbst import CBST
 from .crst import CRST
 from .iast import IAST
 from .minent import MinEnt
 from .oracle import Oracle
+from .self_training import IASTRegularizedAdaptor, SelfTrainingAdaptor
 from .source_only import SourceOnly
 from .vat import VAT
 from .vst import VST
 
 __all__ = [
     'ADVENT', 'VAT', 'AdaBN', 'AdaptSegNet', 'AdversarialAdaptor', 'BaseAdaptor', 'MinEnt',
-    'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'VST', 'SelfTrainingAdaptor'
+    'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'IASTRegularizedAdaptor', 'VST',
+    'SelfTrainingAdaptor'
 ]

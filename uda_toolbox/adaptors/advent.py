@@ -3,7 +3,8 @@ from typing import Dict, Optional, Tuple
 
 from torch import Tensor
 
-from uda_toolbox.adaptors.base import AdversarialAdaptor, Batch
+from uda_toolbox.adaptors.adversarial import AdversarialAdaptor, per_level_discriminators
+from uda_toolbox.adaptors.base import Batch
 from uda_toolbox.models.losses import entropy_loss, self_information_map
 from uda_toolbox.registry import MODELS
 
@@ -39,25 +40,20 @@ class ADVENT(AdversarialAdaptor):
                  lambda_seg_aux: float = 0.1, lambda_ent: float = 0.0, lambda_ent_aux: float = 0.0,
                  gan_type: str = 'vanilla', data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        levels = ('main', 'aux') if segmentor.get('auxiliary_head') else ('main',)
-        super().__init__(segmentor, {level: discriminator for level in levels}, gan_type=gan_type,
+        super().__init__(segmentor, per_level_discriminators(segmentor, discriminator),
+                         gan_type=gan_type,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.lambda_adv = dict(main=lambda_adv, aux=lambda_adv_aux)
-        self.lambda_seg = dict(main=1.0, aux=lambda_seg_aux)
+        self.lambda_seg_aux = lambda_seg_aux
         self.lambda_ent = dict(main=lambda_ent, aux=lambda_ent_aux)
 
     def segmentor_losses(self, source: Batch, target: Batch
                          ) -> Tuple[Dict[str, Tensor], Dict[str, Tuple[Tensor, Tensor]]]:
-        source_logits = self.segment_levels(source['inputs'])
-        target_logits = self.segment_levels(target['inputs'])
         losses, disc_inputs = {}, {}
-        for level, src in source_logits.items():
-            suffix = '' if level == 'main' else f'_{level}'
-            losses[f'loss_seg_src{suffix}'] = self.lambda_seg[level] * self.seg_loss(
-                src, source['gt_seg'])
+        for level, suffix, src, tgt in self.per_level(source, target, losses, self.lambda_seg_aux):
             # Every frame is an image: (N*T, C, H, W) probabilities.
             src_prob = src.softmax(dim=2).flatten(0, 1)
-            tgt_prob = target_logits[level].softmax(dim=2).flatten(0, 1)
+            tgt_prob = tgt.softmax(dim=2).flatten(0, 1)
             src_info, tgt_info = self_information_map(src_prob), self_information_map(tgt_prob)
             losses[f'loss_adv{suffix}'] = self.lambda_adv[level] * self.fool_discriminator(
                 level, tgt_info)

@@ -1,9 +1,13 @@
-"""The adaptor base: a segmentor plus what a UDA method needs, trained one UDA iteration per step."""
-import copy
+"""The adaptor base: a segmentor plus what a UDA method needs, trained one UDA iteration per step.
+
+The two families of methods build on it in ``adversarial.py`` (AdaptSegNet, ADVENT, VAT) and
+``self_training.py`` (CBST, CRST, IAST, VST); a method file imports only these three modules of
+the package (and the shared losses, policies and temporal operations).
+"""
 import os.path as osp
 import warnings
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -13,7 +17,7 @@ from mmseg.models.utils import resize
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-from uda_toolbox.models.losses import GAN_TYPES, gan_loss, masked_cross_entropy
+from uda_toolbox.models.losses import masked_cross_entropy
 from uda_toolbox.registry import MODELS
 
 Batch = Dict[str, Tensor]
@@ -201,6 +205,24 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
         """Per-frame cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels."""
         return masked_cross_entropy(logits.flatten(0, 1), labels.flatten(0, 1), self.ignore_index)
 
+    def per_level(self, source: Batch, target: Batch, losses: Dict[str, Tensor],
+                  lambda_seg_aux: float) -> Iterator[Tuple[str, str, Tensor, Tensor]]:
+        """The classifier levels of the multi-level methods (AdaptSegNet Sec. 3.3, ADVENT, MinEnt).
+
+        For each level (``'main'``, then ``'aux'`` when the segmentor has an auxiliary head) it
+        first adds that level's source cross-entropy to ``losses`` (``loss_seg_src`` /
+        ``loss_seg_src_aux``, the auxiliary one weighted by ``lambda_seg_aux``), then yields
+        ``(level, suffix, source_logits, target_logits)``, each (N, T, C, H, W), so the method
+        adds its own terms of that level right after (the order of the loss sum).
+        """
+        source_logits = self.segment_levels(source['inputs'])
+        target_logits = self.segment_levels(target['inputs'])
+        for level, src in source_logits.items():
+            suffix = '' if level == 'main' else f'_{level}'
+            weight = 1.0 if level == 'main' else lambda_seg_aux
+            losses[f'loss_seg_src{suffix}'] = weight * self.seg_loss(src, source['gt_seg'])
+            yield level, suffix, src, target_logits[level]
+
     # ----------------------------------------------------------------- inference
     def forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None,
                 mode: str = 'tensor'):
@@ -214,193 +236,3 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
                          'Under DDP, model_wrapper_cfg must be '
                          "dict(type='AdaptorDistributedDataParallel') (the default of "
                          'configs/_base_/default_runtime.py), not MMDistributedDataParallel.')
-
-
-# ----------------------------------------------------------------------- adversarial methods
-#: Domain labels of the discriminators, as in AdaptSegNet's and ADVENT's code (seed Eq. 1 and
-#: Eq. 8 write the same game with D(source) -> 1; the two conventions are mirror images).
-SOURCE_LABEL = 0.0
-TARGET_LABEL = 1.0
-
-
-def _detached(log_vars: Dict[str, Tensor]) -> Dict[str, Tensor]:
-    """Logged values without their graph (the step is over)."""
-    return {name: value.detach() for name, value in log_vars.items()}
-
-
-def set_requires_grad(modules: Union[nn.Module, Iterable[nn.Module]], flag: bool) -> None:
-    """Switch ``requires_grad`` of every parameter of ``modules``."""
-    for module in [modules] if isinstance(modules, nn.Module) else modules:
-        for param in module.parameters():
-            param.requires_grad_(flag)
-
-
-class AdversarialAdaptor(BaseAdaptor):
-    """Shared mechanics of the adversarial methods (AdaptSegNet, ADVENT, VAT).
-
-    One iteration is two small steps, as mmagic's GANs do, each under its own optimizer
-    wrapper's ``optim_context``:
-
-    1. :meth:`train_segmentor`: every discriminator frozen (``requires_grad=False``), the
-       method's :meth:`segmentor_losses` (supervised terms + lambda * :meth:`fool_discriminator`)
-       update the segmentor only.
-    2. :meth:`train_discriminator`: the maps of step 1, detached, train the discriminators:
-       source maps labelled :data:`SOURCE_LABEL` (0), target maps :data:`TARGET_LABEL` (1),
-       each term halved as in AdaptSegNet and ADVENT. The segmentor gets no gradient.
-
-    The adversarial term of step 1 scores target maps against the *source* label, so the
-    segmentor learns to make target outputs look like source ones (seed Eq. 1-2, Eq. 8-9).
-
-    The optimizer wrapper is an ``OptimWrapperDict`` with ``segmentor`` and ``discriminator``
-    entries (``MultiOptimWrapperConstructor``; configs/_base_/schedules/*_adversarial.py).
-
-    Args:
-        segmentor: Config of the mmseg segmentor.
-        discriminators: ``{name: config}`` of the discriminators, kept in the ModuleDict
-            ``self.discriminator``; ``in_channels`` defaults to the number of classes.
-        gan_type: ``'vanilla'`` (BCE) or ``'lsgan'`` (least squares), see ``gan_loss``.
-        data_preprocessor: Config of the data preprocessor.
-        init_cfg: Initialisation config.
-    """
-
-    def __init__(self, segmentor: dict, discriminators: Dict[str, dict], gan_type: str = 'vanilla',
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
-        super().__init__(segmentor, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if gan_type not in GAN_TYPES:
-            raise ValueError(f'model.gan_type must be one of {GAN_TYPES}, got {gan_type!r}')
-        self.gan_type = gan_type
-        built = {}
-        for name, cfg in discriminators.items():
-            cfg = copy.deepcopy(dict(cfg))
-            cfg.setdefault('in_channels', self.num_classes)
-            built[name] = MODELS.build(cfg)
-        self.discriminator = nn.ModuleDict(built)
-
-    @abstractmethod
-    def segmentor_losses(self, source: Batch, target: Batch
-                         ) -> Tuple[Dict[str, Tensor], Dict[str, Tuple[Tensor, Tensor]]]:
-        """The segmentor's named loss terms, and what each discriminator must tell apart.
-
-        Returns:
-            ``(losses, disc_inputs)``: ``disc_inputs[name] = (source_maps, target_maps)`` are
-            the inputs of ``self.discriminator[name]`` (still attached; they are detached for
-            the discriminator step).
-        """
-
-    def loss(self, source: Batch, target: Batch) -> Dict[str, Tensor]:
-        """The segmentor's loss terms of one iteration (discriminators as they are)."""
-        return self.segmentor_losses(source, target)[0]
-
-    def ddp_modules(self) -> Dict[str, nn.Module]:
-        """The segmentor's forward and every discriminator, each its own DDP wrapper: the two
-        steps update disjoint parameters, and each step runs only its own wrappers."""
-        modules = super().ddp_modules()
-        modules.update({f'discriminator.{name}': disc for name, disc in self.discriminator.items()})
-        return modules
-
-    def fool_discriminator(self, name: str, target_maps: Tensor) -> Tensor:
-        """Adversarial term of the segmentor: target maps scored against the source label.
-
-        The plain discriminator, never its DDP wrapper: it is frozen in the segmentor step, so
-        it has no gradient to synchronise (its wrapper would wait for one).
-        """
-        return gan_loss(self.discriminator[name](target_maps), SOURCE_LABEL, self.gan_type)
-
-    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
-        """One adversarial iteration: segmentor step, then discriminator step."""
-        if not isinstance(optim_wrapper, OptimWrapperDict) or 'discriminator' not in optim_wrapper:
-            raise TypeError(f'{type(self).__name__} trains two optimizers: optim_wrapper must have '
-                            '"segmentor" and "discriminator" entries built by '
-                            "constructor='MultiOptimWrapperConstructor' (see "
-                            'configs/_base_/schedules/synthetic_adversarial.py)')
-        data = self.data_preprocessor(data, True)
-        log_vars, disc_inputs = self.train_segmentor(
-            data['source'], data['target'], optim_wrapper['segmentor'])
-        log_vars.update(self.train_discriminator(disc_inputs, optim_wrapper['discriminator']))
-        return log_vars
-
-    def train_segmentor(self, source: Batch, target: Batch, optim_wrapper: OptimWrapper
-                        ) -> Tuple[Dict[str, Tensor], Dict[str, Tuple[Tensor, Tensor]]]:
-        """Update the segmentor with the discriminators frozen (they receive no gradient)."""
-        set_requires_grad(self.discriminator, False)
-        try:
-            with optim_wrapper.optim_context(self.segmentor):
-                losses, disc_inputs = self.segmentor_losses(source, target)
-            parsed, log_vars = self.parse_losses(losses)
-            optim_wrapper.update_params(parsed)
-        finally:
-            set_requires_grad(self.discriminator, True)
-        return _detached(log_vars), disc_inputs
-
-    def train_discriminator(self, disc_inputs: Dict[str, Tuple[Tensor, Tensor]],
-                            optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """Update the discriminators on detached maps (the segmentor receives no gradient)."""
-        with optim_wrapper.optim_context(self.discriminator):
-            losses = {}
-            for name, (source_maps, target_maps) in disc_inputs.items():
-                # Through its DDP wrapper when there is one: this step trains it.
-                disc = self._ddp.get(f'discriminator.{name}', self.discriminator[name])
-                losses[f'loss_disc_{name}_src'] = gan_loss(
-                    disc(source_maps.detach()), SOURCE_LABEL, self.gan_type) / 2
-                losses[f'loss_disc_{name}_tgt'] = gan_loss(
-                    disc(target_maps.detach()), TARGET_LABEL, self.gan_type) / 2
-        parsed, log_vars = self.parse_losses(losses)
-        optim_wrapper.update_params(parsed)
-        log_vars['loss_disc'] = log_vars.pop('loss')  # 'loss' stays the segmentor's total
-        return _detached(log_vars)
-
-
-# ----------------------------------------------------------------------- self-training methods
-class SelfTrainingAdaptor(BaseAdaptor):
-    """Shared loss of the self-training methods (CBST, CRST, IAST, VST), seed Eq. 5 / Eq. 13:
-
-        L = lambda_seg_s * L_seg(P_s, y_s) + lambda_seg_t * L_seg(P_t, y_t^) + lambda_reg * L_reg
-
-    over every frame of the source and target clips. The pseudo labels y_t^ arrive as the
-    target batch's ``gt_seg``: the target dataset reads the round the ``PseudoLabelHook``
-    published (255 where a policy ignored the pixel). Subclasses refine the labels online
-    (:meth:`target_labels`, VST's temporal consensus) and add a regulariser
-    (:meth:`regularizer`). With ``lambda_seg_s = 0`` the source clips are not forwarded.
-
-    Besides the loss terms, ``tgt_labelled`` (the labelled fraction of the target pixels the
-    loss used) is logged.
-
-    Args:
-        segmentor: Config of the mmseg segmentor.
-        lambda_seg_s: Weight of the source cross-entropy.
-        lambda_seg_t: Weight of the target (pseudo-label) cross-entropy.
-        lambda_reg: Weight of the regulariser (0: not computed).
-        data_preprocessor: Config of the data preprocessor.
-        init_cfg: Initialisation config.
-    """
-
-    def __init__(self, segmentor: dict, lambda_seg_s: float = 1.0, lambda_seg_t: float = 1.0,
-                 lambda_reg: float = 0.0, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(segmentor, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.lambda_seg_s = lambda_seg_s
-        self.lambda_seg_t = lambda_seg_t
-        self.lambda_reg = lambda_reg
-
-    def loss(self, source: Batch, target: Batch) -> Dict[str, Tensor]:
-        losses = {}
-        if self.lambda_seg_s > 0:
-            losses['loss_seg_src'] = self.lambda_seg_s * self.seg_loss(
-                self.segment(source['inputs']), source['gt_seg'])
-        logits = self.segment(target['inputs'])  # (N, T, C, H, W)
-        labels = self.target_labels(target)  # (N, T, H, W)
-        losses['loss_seg_tgt'] = self.lambda_seg_t * self.seg_loss(logits, labels)
-        if self.lambda_reg > 0:
-            for name, value in self.regularizer(logits.flatten(0, 1), labels.flatten(0, 1)).items():
-                losses[name] = self.lambda_reg * value
-        losses['tgt_labelled'] = (labels != self.ignore_index).float().mean().detach()
-        return losses
-
-    def target_labels(self, target: Batch) -> Tensor:
-        """The target pseudo labels the loss uses, (N, T, H, W) int64; default: as loaded."""
-        return target['gt_seg']
-
-    def regularizer(self, logits: Tensor, labels: Tensor) -> Dict[str, Tensor]:
-        """Named regularisation terms (each scaled by ``lambda_reg``) of (M, C, H, W) target
-        logits and their (M, H, W) pseudo labels; none by default."""
-        return {}

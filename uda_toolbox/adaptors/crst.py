@@ -3,7 +3,7 @@ from typing import Dict, Optional
 
 from torch import Tensor
 
-from uda_toolbox.adaptors.base import SelfTrainingAdaptor
+from uda_toolbox.adaptors.self_training import SelfTrainingAdaptor
 from uda_toolbox.models.losses import lrent_regularizer, mrkld_regularizer
 from uda_toolbox.registry import MODELS
 

@@ -27,16 +27,11 @@ class MinEnt(BaseAdaptor):
                  init_cfg: Optional[dict] = None):
         super().__init__(segmentor, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.lambda_ent = dict(main=lambda_ent, aux=lambda_ent_aux)
-        self.lambda_seg = dict(main=1.0, aux=lambda_seg_aux)
+        self.lambda_seg_aux = lambda_seg_aux
 
     def loss(self, source: Batch, target: Batch) -> Dict[str, Tensor]:
-        source_logits = self.segment_levels(source['inputs'])
-        target_logits = self.segment_levels(target['inputs'])
         losses = {}
-        for level, src in source_logits.items():
-            suffix = '' if level == 'main' else f'_{level}'
-            losses[f'loss_seg_src{suffix}'] = self.lambda_seg[level] * self.seg_loss(
-                src, source['gt_seg'])
-            tgt_prob = target_logits[level].softmax(dim=2).flatten(0, 1)  # (N*T, C, H, W)
+        for level, suffix, _, tgt in self.per_level(source, target, losses, self.lambda_seg_aux):
+            tgt_prob = tgt.softmax(dim=2).flatten(0, 1)  # (N*T, C, H, W)
             losses[f'loss_ent{suffix}'] = self.lambda_ent[level] * entropy_loss(tgt_prob)
         return losses

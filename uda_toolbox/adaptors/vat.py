@@ -3,7 +3,8 @@ from typing import Dict, Optional, Tuple
 
 from torch import Tensor
 
-from uda_toolbox.adaptors.base import AdversarialAdaptor, Batch
+from uda_toolbox.adaptors.adversarial import AdversarialAdaptor
+from uda_toolbox.adaptors.base import Batch
 from uda_toolbox.models.losses import frame_dice_loss, masked_cross_entropy, tube_dice_loss
 from uda_toolbox.registry import MODELS
 

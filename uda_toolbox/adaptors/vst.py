@@ -1,20 +1,21 @@
 """VST, the seed paper's video self-training (Sec. 4.4, Eq. 10-14, Algorithm 1, Tables 4 and 6)."""
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from torch import Tensor
 
-from uda_toolbox.adaptors.base import Batch, SelfTrainingAdaptor
-from uda_toolbox.models.losses import ignored_entropy_loss, labelled_kld_loss
+from uda_toolbox.adaptors.base import Batch
+from uda_toolbox.adaptors.self_training import IASTRegularizedAdaptor
 from uda_toolbox.pseudo_labels.temporal import consensus_cutout, consensus_fillin
 from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.normalize import denormalize, preprocessor_stats
 from uda_toolbox.utils.warp import DEFAULT_CONSISTENCY_ALPHA, DEFAULT_CONSISTENCY_THRESHOLD
 
-REFINEMENTS = ('none', 'cutout', 'fillin')
+REFINEMENTS = (None, 'cutout', 'fillin')
 
 
 @MODELS.register_module()
-class VST(SelfTrainingAdaptor):
+class VST(IASTRegularizedAdaptor):
     """Video self-training on both frames of a target clip (seed Eq. 13).
 
         L_VST = sum_{l = t, t - tau} L_seg(P_l, RF(y^_l)) + lambda_reg * L_reg(P_l, RF(y^_l))
@@ -28,7 +29,7 @@ class VST(SelfTrainingAdaptor):
       frame t (nearest) and frame t keeps its label only where the two agree;
     * ``refine='fillin'`` (Eq. 14, Table 6's alternative): pixels of frame t without a label take
       the warped label of frame t - tau where the warp is not occluded (Eq. 10's test);
-    * ``refine='none'``: the labels as written (Table 4 rows without "Ref.", Table 6 "Base").
+    * ``refine=None``: the labels as written (Table 4 rows without "Ref.", Table 6 "Base").
 
     Frame t - tau is refined the same way against frame t when ``refine_both_frames`` (the sum
     of Eq. 13 runs over both frames). Only the flow from t to t - tau is loaded, so the flow
@@ -43,7 +44,7 @@ class VST(SelfTrainingAdaptor):
 
     Args:
         segmentor: Config of the mmseg segmentor.
-        refine: ``'cutout'``, ``'fillin'`` or ``'none'``.
+        refine: ``'cutout'``, ``'fillin'`` or None (off).
         refine_both_frames: Also refine frame t - tau (against frame t).
         keep_out_of_bounds: Cut-out keeps the label of a pixel whose flow leaves the reference
             frame (no consensus can be checked there); default: cut out too.
@@ -66,27 +67,20 @@ class VST(SelfTrainingAdaptor):
             raise ValueError(f'VST: refine must be one of {REFINEMENTS}, got {refine!r} '
                              '(model.refine in the config)')
         super().__init__(segmentor, lambda_seg_s=lambda_seg_s, lambda_seg_t=lambda_seg_t,
-                         lambda_reg=lambda_reg, data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+                         lambda_reg=lambda_reg, ent_weight=ent_weight, kld_weight=kld_weight,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.refine = refine
         self.refine_both_frames = refine_both_frames
         self.keep_out_of_bounds = keep_out_of_bounds
         self.consistency_alpha = consistency_alpha
         self.consistency_th = consistency_th
-        self.ent_weight = ent_weight
-        self.kld_weight = kld_weight
-
-    def regularizer(self, logits: Tensor, labels: Tensor) -> Dict[str, Tensor]:
-        return dict(
-            loss_reg_ent=self.ent_weight * ignored_entropy_loss(logits, labels, self.ignore_index),
-            loss_reg_kld=self.kld_weight * labelled_kld_loss(logits, labels, self.ignore_index))
 
     @torch.no_grad()
     def target_labels(self, target: Batch) -> Tensor:
         """RF(y^) of every frame (Eq. 12 or 14), (N, T, H, W); frame k's reference is k - 1 and
         frame 0's is frame 1 (with ``refine_both_frames``)."""
         labels = target['gt_seg']
-        if self.refine == 'none' or labels.shape[1] < 2:
+        if self.refine is None or labels.shape[1] < 2:
             return labels
         flows = target.get('flows')
         if flows is None:
@@ -114,8 +108,6 @@ class VST(SelfTrainingAdaptor):
 
     def _unit_frames(self, inputs: Tensor) -> Tensor:
         """Normalised (N, T, 3, H, W) frames back to [0, 1] for the occlusion test."""
-        pre = self.data_preprocessor
-        frames = inputs
-        if getattr(pre, '_enable_normalize', False):
-            frames = inputs * pre.std.view(1, 1, -1, 1, 1) + pre.mean.view(1, 1, -1, 1, 1)
+        stats = preprocessor_stats(self.data_preprocessor)
+        frames = denormalize(inputs, stats['mean'], stats['std'])
         return (frames / 255.0).clamp(0, 1)

@@ -33,9 +33,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 from uda_toolbox.datasets.clip_dataset import ClipDataset, _find_flow, make_frame
-from uda_toolbox.datasets.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.datasets.preparation import (
     check_frame_and_label,
     colours_to_ids,
@@ -46,6 +44,8 @@ from uda_toolbox.datasets.preparation import (
     values_outside,
 )
 from uda_toolbox.registry import DATASETS
+from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
+from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 
 # Cityscapes trainIds 0..18 and their colours (cityscapesScripts helpers/labels.py).
 CITYSCAPES_TRAIN_ID_CLASSES = (

@@ -21,10 +21,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
-from uda_toolbox.datasets.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.registry import DATASETS
-from uda_toolbox.utils.pseudo_label_files import label_relpath, read_current
+from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
+from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
+from uda_toolbox.utils.rounds import label_relpath, read_current
 
 # Flow file endings, tried in this order: numpy (our generator) then Middlebury.
 FLOW_SUFFIXES = ('.npy', '.flo')
@@ -88,7 +88,7 @@ class ClipDataset(BaseDataset):
             dataloader workers follow the rounds the ``PseudoLabelHook`` publishes. Before
             the first round (no CURRENT) every label is 255 (ignored). The files are
             train ids already, so ``label_map`` is not applied to them. Layout:
-            ``uda_toolbox/utils/pseudo_label_files.py``, docs/pseudo_labels.md.
+            ``uda_toolbox/utils/rounds.py``, docs/pseudo_labels.md.
     """
 
     METAINFO: dict = copy.deepcopy(VIDEO_UDA_METAINFO)

@@ -22,30 +22,14 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from uda_toolbox.datasets.errors import DataError, DataFormatError, DataNotFoundError
-from uda_toolbox.datasets.transforms import check_not_truncated, read_bytes
-from uda_toolbox.utils.io import atomic_write, write_png_atomic
-
-_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
-_PNG_END = b'IEND\xaeB`\x82'
-
-
-def file_complete(path: str) -> bool:
-    """True if a PNG/JPEG file ends with its end-of-image marker (reads the last bytes only)."""
-    try:
-        with open(path, 'rb') as f:
-            head = f.read(8)
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 1024))
-            tail = f.read()
-    except OSError:
-        return False
-    if head.startswith(_PNG_SIGNATURE):
-        return tail.endswith(_PNG_END)
-    if head.startswith(b'\xff\xd8'):
-        return b'\xff\xd9' in tail[-16:]
-    return size > 0
+from uda_toolbox.utils.errors import DataError, DataFormatError, DataNotFoundError
+from uda_toolbox.utils.io import (
+    atomic_write,
+    check_not_truncated,
+    file_complete,
+    read_bytes,
+    write_png_atomic,
+)
 
 
 def image_size(path: str, what: str = 'image') -> Tuple[int, int]:

@@ -43,7 +43,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
+from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 from uda_toolbox.utils.io import atomic_write, write_npy_atomic, write_png_atomic
 
 # Bump whenever the bytes written for the same parameters change, so cached pairs are regenerated.

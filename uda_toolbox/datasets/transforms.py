@@ -13,125 +13,25 @@ dx and dy by the x and y factors, a horizontal flip negates dx, a crop leaves
 them unchanged (flow is translation invariant). Random draws use numpy's
 global RNG, like mmcv's transforms, so mmengine's seeding reproduces them.
 """
-import io
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import cv2
-import mmengine.fileio as fileio
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement, PixelData
 from mmseg.structures import SegDataSample
-from PIL import Image
 
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
-from uda_toolbox.datasets.errors import DataCorruptError, DataFormatError, DataNotFoundError
 from uda_toolbox.registry import TRANSFORMS
-
-_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
-_PNG_END = b'IEND\xaeB`\x82'  # IEND chunk type + its fixed CRC: the last 8 bytes of a PNG
-_FLO_MAGIC = 202021.25  # Middlebury .flo header tag
-
-# ----------------------------------------------------------------------------- file reading
-
-
-def read_bytes(path: str, what: str, backend_args: Optional[dict] = None) -> bytes:
-    """Read a whole file; a missing or empty file raises an error naming it.
-
-    Args:
-        path: File path (any mmengine file backend).
-        what: What the file is ('frame', 'label', 'flow'), for the message.
-        backend_args: mmengine file backend arguments.
-    """
-    try:
-        data = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError:
-        raise DataNotFoundError(f'{what} file not found: {path!r} (the dataset lists it but it '
-                                'is gone). Restore it or regenerate the data.') from None
-    if not data:
-        raise DataCorruptError(f'{what} file is empty: {path!r}; regenerate it.')
-    return data
-
-
-def check_not_truncated(data: bytes, path: str, what: str) -> None:
-    """Raise if a PNG/JPEG byte string lacks its end marker (a partially written file).
-
-    Decoders may silently return a partial image for truncated files, so the
-    end marker is checked explicitly.
-    """
-    truncated = False
-    if data.startswith(_PNG_SIGNATURE):
-        truncated = not data.endswith(_PNG_END)
-    elif data.startswith(b'\xff\xd8'):  # JPEG SOI; EOI (ff d9) must close the stream
-        truncated = b'\xff\xd9' not in data[-1024:]
-    if truncated:
-        raise DataCorruptError(f'{what} file is truncated: {path!r} (no end-of-image marker); '
-                      'it was probably written partially; regenerate it.')
-
-
-def load_frame(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Decode a frame as (H, W, 3) uint8 BGR, naming the file on any failure."""
-    data = read_bytes(path, 'frame', backend_args)
-    check_not_truncated(data, path, 'frame')
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if img is None:
-        raise DataCorruptError(f'frame file could not be decoded: {path!r}; it is corrupt or '
-                               'not an image; regenerate it.')
-    return img
-
-
-def load_label(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Decode a label map as (H, W) integer ids with PIL (palette PNGs give indices)."""
-    data = read_bytes(path, 'label', backend_args)
-    check_not_truncated(data, path, 'label')
-    try:
-        with Image.open(io.BytesIO(data)) as pil:
-            pil.load()
-            mode = pil.mode
-            label = np.array(pil)
-    except Exception as exc:  # PIL raises OSError/SyntaxError/ValueError for bad files
-        raise DataCorruptError(f'label file could not be decoded: {path!r}; it is corrupt or not '
-                               'an image; regenerate it.') from exc
-    if label.ndim != 2:
-        raise DataFormatError(
-            f'label file {path!r} has mode {mode!r} with shape {label.shape}; labels must be '
-            'single-channel (mode L/P/I) maps of class ids, not colour images. Convert colours to '
-            'ids first.')
-    return label
-
-
-def read_flo(data: bytes, path: str) -> np.ndarray:
-    """Parse a Middlebury ``.flo`` file: tag, width, height, then (H, W, 2) float32."""
-    if len(data) < 12 or np.frombuffer(data[:4], '<f4')[0] != _FLO_MAGIC:
-        raise DataCorruptError(f'flow file {path!r} is not a Middlebury .flo file (bad header '
-                               'tag); recompute it (tools/data/compute_flow.py).')
-    width, height = (int(v) for v in np.frombuffer(data[4:12], '<i4'))
-    expected = 12 + width * height * 2 * 4
-    if width <= 0 or height <= 0 or len(data) != expected:
-        raise DataCorruptError(f'flow file {path!r} is truncated or corrupt: {len(data)} bytes, '
-                               f'expected {expected} for {width}x{height}; regenerate it.')
-    return np.frombuffer(data[12:], '<f4').reshape(height, width, 2).copy()
-
-
-def load_flow(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Load a flow field as (H, W, 2) float32 from ``.npy`` (float16/32) or ``.flo``."""
-    data = read_bytes(path, 'flow', backend_args)
-    if path.endswith('.flo'):
-        flow = read_flo(data, path)
-    else:
-        try:
-            flow = np.load(io.BytesIO(data), allow_pickle=False)
-        except Exception as exc:  # truncated .npy -> ValueError/EOFError
-            # (numpy's own message may suggest allow_pickle: never for a flow file)
-            raise DataCorruptError(f'flow file could not be read: {path!r} is not a complete .npy '
-                                   'array; it is corrupt or truncated; regenerate it '
-                                   '(tools/data/compute_flow.py).') from exc
-    if flow.ndim != 3 or flow.shape[2] != 2 or not np.issubdtype(flow.dtype, np.floating):
-        raise DataFormatError(f'flow file {path!r} holds {flow.dtype} {flow.shape}; expected a '
-                              'float (H, W, 2) array of (dx, dy); recompute it.')
-    return flow.astype(np.float32)
-
+from uda_toolbox.utils.classes import (
+    IGNORE_INDEX,
+    VIDEO_UDA_CLASSES,
+    apply_label_map,
+    check_label_values,
+)
+from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
+from uda_toolbox.utils.flow_io import read_flow
+from uda_toolbox.utils.io import load_frame, load_label
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -276,37 +176,6 @@ class LoadClipAnnotations(BaseTransform):
         return results
 
 
-def apply_label_map(label: np.ndarray, label_map: Dict[int, int], path: str) -> np.ndarray:
-    """Map raw ids to train ids with a lookup table; ids missing from the map become 255."""
-    if label.size and label.min() < 0:
-        raise DataFormatError(f'label {path!r} has negative ids '
-                              f'{np.unique(label[label < 0])[:10]}; raw ids must be >= 0.')
-    size = max(max(label_map, default=0), int(label.max(initial=0))) + 1
-    lut = np.full(size, IGNORE_INDEX, np.uint8)
-    for raw, train in label_map.items():
-        lut[int(raw)] = int(train)
-    return lut[label]
-
-
-def check_label_values(label: np.ndarray, num_classes: int, path: str,
-                       mapped: bool = False) -> None:
-    """Raise ValueError naming the file and the bad values if any id is not a train id."""
-    if label.dtype == np.uint8:
-        counts = np.bincount(label.ravel(), minlength=256)
-        counts[:num_classes] = 0
-        counts[IGNORE_INDEX] = 0
-        bad = np.flatnonzero(counts)
-    else:
-        invalid = (label < 0) | ((label >= num_classes) & (label != IGNORE_INDEX))
-        bad = np.unique(label[invalid])
-    if bad.size:
-        fix = ('fix the label_map so every raw id maps to a train id or 255' if mapped else
-               'map raw ids to train ids with the dataset\'s label_map (e.g. for VIPER or '
-               'Cityscapes label ids) or regenerate the labels')
-        raise DataFormatError(f'label {path!r} has values {bad[:20].tolist()} outside '
-                              f'[0, {num_classes}) and != {IGNORE_INDEX}: {fix}.')
-
-
 @TRANSFORMS.register_module()
 class LoadClipFlow(BaseTransform):
     """Read ``results['flow_paths']`` into ``results['flows']`` (T - 1 x (H, W, 2) float32).
@@ -329,7 +198,7 @@ class LoadClipFlow(BaseTransform):
                     f'LoadClipFlow: no backward flow for frame {frame!r}. Flow is paired only '
                     'for tau=1 and needs <flow_path>/<clip>/<frame stem>_bw.npy (or .flo); '
                     'compute the flow, or drop LoadClipFlow from the pipeline.')
-            flow = load_flow(path, self.backend_args)
+            flow = read_flow(path, backend_args=self.backend_args)
             if _hw(flow) != ori_shape:
                 raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
                                       f'{frame!r} is {ori_shape}; recompute the flow at the '
@@ -647,5 +516,5 @@ class PackFrameInputs(BaseTransform):
 __all__ = [
     'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow', 'ClipResize', 'ClipRandomResize',
     'ClipRandomCrop', 'ClipRandomFlip', 'ClipPhotoMetricDistortion', 'PackClipInputs',
-    'PackFrameInputs', 'load_frame', 'load_label', 'load_flow', 'read_flo',
+    'PackFrameInputs',
 ]

@@ -38,9 +38,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 from uda_toolbox.datasets.clip_dataset import ClipDataset, _find_flow, make_frame, natural_key
-from uda_toolbox.datasets.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.datasets.preparation import (
     check_frame_and_label,
     colours_to_ids,
@@ -51,6 +49,8 @@ from uda_toolbox.datasets.preparation import (
     values_outside,
 )
 from uda_toolbox.registry import DATASETS
+from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
+from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 
 # classes.csv of the VIPER toolkit: id -> (name, RGB colour).
 VIPER_CLASSES = (

@@ -6,7 +6,7 @@ so ``tools/visualize.py`` and the benchmark share one look.
 
 Colour conventions (docs/visualization.md):
 
-* classes use the 15-class Cityscapes palette (``uda_toolbox.datasets.classes``);
+* classes use the 15-class Cityscapes palette (``uda_toolbox.utils.classes``);
 * ignored pixels (label 255: void ground truth, pseudo labels below threshold) are **black**
   (:data:`IGNORE_COLOR`), a colour no class uses; in an overlay they darken the frame;
 * an error map shows correct pixels grey, wrong pixels white, ignored pixels black;
@@ -23,7 +23,7 @@ from typing import Mapping, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from uda_toolbox.datasets.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES, VIDEO_UDA_PALETTE
+from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES, VIDEO_UDA_PALETTE
 from uda_toolbox.utils.io import atomic_write
 
 Color = Tuple[int, int, int]

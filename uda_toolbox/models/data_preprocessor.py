@@ -5,6 +5,7 @@ import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 
 from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.normalize import normalize, preprocessor_stats
 
 DOMAINS = ('source', 'target')
 
@@ -31,11 +32,7 @@ class ClipSegDataPreProcessor(SegDataPreProcessor):
     def _clip_batch(self, batch: dict) -> Dict[str, Any]:
         inputs = torch.stack(list(batch['inputs'])) if not torch.is_tensor(batch['inputs']) \
             else batch['inputs']
-        inputs = self.cast_data(inputs).float()
-        if self.channel_conversion:
-            inputs = inputs[:, :, [2, 1, 0]]
-        if self._enable_normalize:
-            inputs = (inputs - self.mean.view(1, 1, -1, 1, 1)) / self.std.view(1, 1, -1, 1, 1)
+        inputs = normalize(self.cast_data(inputs).float(), **preprocessor_stats(self))
         out: Dict[str, Any] = dict(inputs=inputs, meta=batch.get('meta'))
         out['gt_seg'] = self._stack(batch.get('gt_seg'), torch.long)
         flows = self._stack(batch.get('flows'), torch.float32)

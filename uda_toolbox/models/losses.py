@@ -1,5 +1,6 @@
 """Loss terms shared by the adaptors, each a small pure function on tensors."""
 import math
+from typing import Dict
 
 import torch
 import torch.nn.functional as F
@@ -185,13 +186,14 @@ def labelled_kld_loss(logits: Tensor, labels: Tensor, ignore_index: int = 255) -
 
 
 def iast_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255,
-                     ent_weight: float = 3.0, kld_weight: float = 0.1) -> Tensor:
-    """IAST's self-training regulariser (seed Eq. 5 / Eq. 13 L_reg):
-    ``ent_weight * ignored_entropy_loss + kld_weight * labelled_kld_loss``.
+                     ent_weight: float = 3.0, kld_weight: float = 0.1) -> Dict[str, Tensor]:
+    """IAST's self-training regulariser (Shin et al. (2021) Eq. 5 / Eq. 13 L_reg), as named terms:
+    ``loss_reg_ent = ent_weight * ignored_entropy_loss`` and
+    ``loss_reg_kld = kld_weight * labelled_kld_loss``; L_reg is their sum.
 
     Defaults are IAST's config values (LAMBDA_ENTROPY_WEIGHT 3.0, LAMBDA_KLDREG_WEIGHT 0.1).
 
-    Args: as :func:`mrkld_regularizer`, plus the two weights. Returns: scalar.
+    Args: as :func:`mrkld_regularizer`, plus the two weights. Returns: the two scalar terms.
     """
-    return (ent_weight * ignored_entropy_loss(logits, labels, ignore_index)
-            + kld_weight * labelled_kld_loss(logits, labels, ignore_index))
+    return dict(loss_reg_ent=ent_weight * ignored_entropy_loss(logits, labels, ignore_index),
+                loss_reg_kld=kld_weight * labelled_kld_loss(logits, labels, ignore_index))

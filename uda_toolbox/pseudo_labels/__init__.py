@@ -1,13 +1,13 @@
-"""Pseudo labels for self-training: threshold policies (registry ``PSEUDO_LABEL_POLICIES``) and
-the temporal operations of the seed paper's VST (aggregation Eq. 10, consensus Eq. 12 / 14)."""
-from .policies import (
-    BasePolicy,
-    ClassBalancedPolicy,
-    ClipAdaptivePolicy,
-    InstanceAdaptivePolicy,
-    lrent_soft_labels,
-)
-from .temporal import aggregate_predictions, consensus_cutout, consensus_fillin
+"""Pseudo labels for self-training: threshold policies (registry ``PSEUDO_LABEL_POLICIES``), the
+predictions of a round (``predict``), the temporal operations of Shin et al. (2021)'s VST
+(``temporal``: aggregation Eq. 10, consensus Eq. 12 / 14), rounds (``round``) and their figures
+(``stats``)."""
+from .policies import BasePolicy, ClassBalancedPolicy, ClipAdaptivePolicy, InstanceAdaptivePolicy
+from .predict import ClipPredictor
+from .round import generate_round
+from .stats import RoundStats
+from .temporal import aggregate_clip, consensus_cutout, consensus_fillin
 
-__all__ = ['BasePolicy', 'ClassBalancedPolicy', 'ClipAdaptivePolicy', 'InstanceAdaptivePolicy',
-           'aggregate_predictions', 'consensus_cutout', 'consensus_fillin', 'lrent_soft_labels']
+__all__ = ['BasePolicy', 'ClassBalancedPolicy', 'ClipAdaptivePolicy', 'ClipPredictor',
+           'InstanceAdaptivePolicy', 'RoundStats', 'aggregate_clip', 'consensus_cutout',
+           'consensus_fillin', 'generate_round']

@@ -26,8 +26,7 @@ import torch
 from torch import Tensor
 
 from uda_toolbox.registry import PSEUDO_LABEL_POLICIES
-
-IGNORE_INDEX = 255
+from uda_toolbox.utils.classes import IGNORE_INDEX
 
 #: ``all_reduce(array, op)``: the element-wise ``op`` ('sum' or 'max') of an integer array over
 #: every process of a sharded round (the identity in one process).

@@ -1,14 +1,16 @@
-"""Temporal pseudo-label operations of the seed paper (VST), pure tensor functions.
+"""Temporal pseudo-label operations of Shin et al. (2021) (VST), tensor functions.
 
-* :func:`aggregate_predictions` - Eq. 10, temporally aggregated prediction.
+* :func:`aggregate_clip` - Eq. 10, temporally aggregated predictions of every frame of a clip
+  (with :func:`clip_flows`, the flows between its neighbouring frames); what the rounds run.
 * :func:`consensus_cutout` - Eq. 12, online refinement by temporal consensus (the paper's VST).
 * :func:`consensus_fillin` - Eq. 14 (Appendix B, Table 6), the fill-in baseline.
 
 Flow convention (docs/data.md): ``flow_i_to_j`` at pixel p of frame i points to p + flow(p) in
 frame j, so ``warp(x_j, flow_i_to_j)`` brings frame j's values onto frame i.
 """
-from typing import Sequence, Tuple
+from typing import Callable, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -16,40 +18,76 @@ from uda_toolbox.utils.warp import (
     DEFAULT_CONSISTENCY_ALPHA,
     DEFAULT_CONSISTENCY_THRESHOLD,
     non_occluded_mask,
+    photometric_consistency,
+    sample,
+    sampling_grid,
     warp,
 )
 
-Neighbour = Tuple[Tensor, Tensor, Tensor, Tensor]  # (prob_j, flow_i_to_j, frame_i, frame_j)
+
+def clip_flows(records: Sequence[dict], frames: np.ndarray,
+               flow_fn: Callable[[dict, dict, np.ndarray, np.ndarray], np.ndarray]
+               ) -> Tuple[Tensor, Tensor]:
+    """Flows between neighbouring frames of a clip, from ``flow_fn(record_a, record_b, frame_a,
+    frame_b)`` (see ``predict.FlowFn``).
+
+    Returns:
+        (to_prev, to_next), each float (K-1, 2, H, W): ``to_prev[i - 1]`` is the flow from frame
+        i to frame i - 1 (i >= 1), ``to_next[i]`` the flow from frame i to frame i + 1 (i < K-1).
+    """
+    def one(a: int, b: int) -> Tensor:
+        flow = np.asarray(flow_fn(records[a], records[b], frames[a], frames[b]), np.float32)
+        if flow.shape != frames.shape[1:3] + (2,):
+            raise ValueError(f'flow from {records[a]["img_path"]!r} to {records[b]["img_path"]!r} '
+                             f'is {flow.shape}, expected {frames.shape[1:3] + (2,)}.')
+        return torch.from_numpy(flow).permute(2, 0, 1)
+
+    k = len(records)
+    to_prev = [one(i, i - 1) for i in range(1, k)]
+    to_next = [one(i, i + 1) for i in range(k - 1)]
+    empty = torch.zeros((0, 2) + frames.shape[1:3])
+    return (torch.stack(to_prev) if to_prev else empty, torch.stack(to_next) if to_next else empty)
 
 
-def aggregate_predictions(prob_i: Tensor, neighbours: Sequence[Neighbour],
-                          alpha: float = DEFAULT_CONSISTENCY_ALPHA,
-                          th: float = DEFAULT_CONSISTENCY_THRESHOLD) -> Tensor:
-    """Seed Eq. 10: P^A_i = (P_i + sum_j I_{j=>i} W_{j=>i}(P_j)) / (1 + sum_j I_{j=>i}).
+def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: Tensor,
+                   alpha: float = DEFAULT_CONSISTENCY_ALPHA,
+                   th: float = DEFAULT_CONSISTENCY_THRESHOLD, chunk: int = 16) -> Tensor:
+    """Temporally aggregated predictions of every frame of a clip (seed Eq. 10).
 
-    Each neighbour's softmax map is warped onto frame i (bilinear) and averaged with P_i where
-    it is not occluded: I_{j=>i} = 1[exp(-alpha ||x_i - W(x_j)||_2) > th], and in bounds.
+    Frame i averages its own prediction with those of frames i - 1 and i + 1 warped onto it,
+    each where its occlusion score exp(-alpha * ||x_i - W(x_j)||_2) > th (frames scaled to
+    [0, 1]); the first and last frame have one neighbour.
 
     Args:
-        prob_i: (N, C, H, W) softmax of frame i.
-        neighbours: (prob_j (N, C, H, W), flow_i_to_j (N, 2, H, W), frame_i (N, 3, H, W),
-            frame_j (N, 3, H, W)) per neighbour j (the paper: j in {i-1, i+1}; a clip's first
-            and last frames have one). Frames are [0, 1] float or uint8, any channel order.
-        alpha: Sharpness of the occlusion map O (the paper gives none; see docs/pseudo_labels.md).
-        th: Threshold on O (0.7, seed Sec. 5.1).
+        probs: (K, C, H, W) probabilities of the clip's frames.
+        frames: (K, H, W, 3) uint8 frames at the same size.
+        to_prev, to_next: Flows from :func:`clip_flows`.
+        alpha, th: Occlusion sharpness and threshold (Eq. 10; defaults of
+            ``uda_toolbox.utils.warp``: 4.0 and the seed paper's 0.7).
+        chunk: Frames per call, to bound memory on large frames.
     Returns:
-        (N, C, H, W) aggregated probabilities (each pixel still sums to 1).
+        (K, C, H, W) aggregated probabilities.
     """
-    total = prob_i.clone()
-    count = torch.ones_like(prob_i[:, :1])
-    for prob_j, flow_i_to_j, frame_i, frame_j in neighbours:
-        if prob_j.shape != prob_i.shape:
-            raise ValueError(f'aggregate_predictions: neighbour prediction {tuple(prob_j.shape)} must '
-                             f'match prob_i {tuple(prob_i.shape)}')
-        warped, _ = warp(prob_j, flow_i_to_j, mode='bilinear')
-        visible = non_occluded_mask(frame_i, frame_j, flow_i_to_j, alpha, th).to(prob_i.dtype)
-        total = total + visible * warped
-        count = count + visible
+    k = probs.shape[0]
+    if k < 2:
+        return probs.clone()
+    device = probs.device
+    x = torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(0, 3, 1, 2).float() / 255.0
+    total = probs.clone()
+    count = torch.ones_like(probs[:, :1])
+    # All previous neighbours first, then all next ones: each frame's sum is P_i + prev + next,
+    # the order of the reference in tests/pseudo_labels/test_aggregate_equivalence.py.
+    # Slices instead of gathered frame groups, and one sampling grid for both warps.
+    for offset, flows in ((1, to_prev.to(device)), (0, to_next.to(device))):
+        for start in range(0, k - 1, chunk):
+            stop = min(start + chunk, k - 1)
+            dst, src = slice(start + offset, stop + offset), slice(start + 1 - offset, stop + 1 - offset)
+            grid, in_bounds = sampling_grid(flows[start:stop])
+            warped = sample(probs[src], grid)
+            visible = ((photometric_consistency(x[dst], sample(x[src], grid), alpha) > th)
+                       & in_bounds).to(probs.dtype)
+            total[dst] += visible * warped
+            count[dst] += visible
     return total / count
 
 
@@ -93,7 +131,7 @@ def consensus_fillin(label_t: Tensor, label_ref: Tensor, flow_t_to_ref: Tensor, 
         label_t, label_ref, flow_t_to_ref, ignore_index: as :func:`consensus_cutout`.
         frame_t: (N, 3, H, W) frame t, [0, 1] float or uint8.
         frame_ref: (N, 3, H, W) reference frame, same scale.
-        alpha, th: Eq. 10's occlusion test (as :func:`aggregate_predictions`).
+        alpha, th: Eq. 10's occlusion test (as :func:`aggregate_clip`).
     Returns:
         (N, H, W) propagated labels, ``label_t``'s dtype.
     """

@@ -32,6 +32,10 @@ UNSAFE_LOAD_ENV = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
 UNSAFE_LOAD_HINT = ('If you trust the file, load it anyway with the tools\' --unsafe-load flag '
                     f'(or {UNSAFE_LOAD_ENV}=1 in the environment of your own script); '
                     'see docs/troubleshooting.md.')
+#: ``--help`` of the tools' ``--unsafe-load`` flag.
+UNSAFE_LOAD_HELP = ('load checkpoints with weights_only=False, for TRUSTED files that need types '
+                    'outside the allow-list (unpickling can run code from the file); see '
+                    'docs/troubleshooting.md')
 
 
 class CheckpointError(RuntimeError):

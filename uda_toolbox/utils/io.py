@@ -1,12 +1,18 @@
-"""Atomic file writes: a reader never sees a half-written checkpoint, label or frame."""
+"""File I/O shared by every layer: atomic writes (a reader never sees a half-written checkpoint,
+label or frame) and checked reads of frames and label maps (errors name the file and the fix)."""
 import contextlib
+import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Iterator, Optional, Union
 
 import cv2
+import mmengine.fileio as fileio
 import numpy as np
+from PIL import Image
+
+from uda_toolbox.utils.errors import DataCorruptError, DataFormatError, DataNotFoundError
 
 PathLike = Union[str, os.PathLike]
 
@@ -58,3 +64,93 @@ def write_npy_atomic(path: PathLike, array: np.ndarray) -> None:
     with atomic_write(path) as tmp:
         with open(tmp, 'wb') as f:
             np.save(f, array)
+
+
+# ----------------------------------------------------------------------------- checked reads
+PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+PNG_END = b'IEND\xaeB`\x82'  # IEND chunk type + its fixed CRC: the last 8 bytes of a PNG
+JPEG_START = b'\xff\xd8'
+JPEG_END = b'\xff\xd9'
+
+
+def read_bytes(path: str, what: str, backend_args: Optional[dict] = None) -> bytes:
+    """Read a whole file; a missing or empty file raises an error naming it.
+
+    Args:
+        path: File path (any mmengine file backend).
+        what: What the file is ('frame', 'label', 'flow'), for the message.
+        backend_args: mmengine file backend arguments.
+    """
+    try:
+        data = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise DataNotFoundError(f'{what} file not found: {path!r} (the dataset lists it but it '
+                                'is gone). Restore it or regenerate the data.') from None
+    if not data:
+        raise DataCorruptError(f'{what} file is empty: {path!r}; regenerate it.')
+    return data
+
+
+def check_not_truncated(data: bytes, path: str, what: str) -> None:
+    """Raise if a PNG/JPEG byte string lacks its end marker (a partially written file).
+
+    Decoders may silently return a partial image for truncated files, so the
+    end marker is checked explicitly.
+    """
+    truncated = False
+    if data.startswith(PNG_SIGNATURE):
+        truncated = not data.endswith(PNG_END)
+    elif data.startswith(JPEG_START):  # JPEG SOI; EOI (ff d9) must close the stream
+        truncated = JPEG_END not in data[-1024:]
+    if truncated:
+        raise DataCorruptError(f'{what} file is truncated: {path!r} (no end-of-image marker); '
+                               'it was probably written partially; regenerate it.')
+
+
+def file_complete(path: str) -> bool:
+    """True if a PNG/JPEG file ends with its end-of-image marker (reads the last bytes only)."""
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(8)
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 1024))
+            tail = f.read()
+    except OSError:
+        return False
+    if head.startswith(PNG_SIGNATURE):
+        return tail.endswith(PNG_END)
+    if head.startswith(JPEG_START):
+        return JPEG_END in tail[-16:]
+    return size > 0
+
+
+def load_frame(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Decode a frame as (H, W, 3) uint8 BGR, naming the file on any failure."""
+    data = read_bytes(path, 'frame', backend_args)
+    check_not_truncated(data, path, 'frame')
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise DataCorruptError(f'frame file could not be decoded: {path!r}; it is corrupt or '
+                               'not an image; regenerate it.')
+    return img
+
+
+def load_label(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Decode a label map as (H, W) integer ids with PIL (palette PNGs give indices)."""
+    data = read_bytes(path, 'label', backend_args)
+    check_not_truncated(data, path, 'label')
+    try:
+        with Image.open(io.BytesIO(data)) as pil:
+            pil.load()
+            mode = pil.mode
+            label = np.array(pil)
+    except Exception as exc:  # PIL raises OSError/SyntaxError/ValueError for bad files
+        raise DataCorruptError(f'label file could not be decoded: {path!r}; it is corrupt or not '
+                               'an image; regenerate it.') from exc
+    if label.ndim != 2:
+        raise DataFormatError(
+            f'label file {path!r} has mode {mode!r} with shape {label.shape}; labels must be '
+            'single-channel (mode L/P/I) maps of class ids, not colour images. Convert colours to '
+            'ids first.')
+    return label

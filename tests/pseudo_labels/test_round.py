@@ -10,15 +10,11 @@ import torch
 
 from uda_toolbox.datasets import ClipDataset
 from uda_toolbox.pseudo_labels import ClassBalancedPolicy, InstanceAdaptivePolicy
-from uda_toolbox.pseudo_labels.generator import (
-    RoundStats,
-    aggregate_clip,
-    generate_round,
-    inference_size,
-    instance_slices,
-    label_clip,
-)
-from uda_toolbox.utils.pseudo_label_files import read_current
+from uda_toolbox.pseudo_labels.predict import ClipPredictor, inference_size
+from uda_toolbox.pseudo_labels.round import generate_round, instance_slices, label_clip
+from uda_toolbox.pseudo_labels.stats import RoundStats
+from uda_toolbox.pseudo_labels.temporal import aggregate_clip
+from uda_toolbox.utils.rounds import read_current
 
 NUM_CLASSES = 4
 
@@ -51,7 +47,7 @@ def test_round_files_stats_and_dataset(tmp_path, tiny_pair):
         path = gt[(record['clip_id'], record['frame_idx'])]
         return None if path is None else cv2.imread(path, cv2.IMREAD_UNCHANGED)
 
-    summary = generate_round(fake_model, clips, InstanceAdaptivePolicy(), str(out), 0,
+    summary = generate_round(ClipPredictor(fake_model), clips, InstanceAdaptivePolicy(), 0, out_dir=str(out),
                              instance=1, load_gt=load_gt, progress=False, num_classes=15)
     assert read_current(str(out)) == 'round_0'
     assert not (out / 'round_0.tmp').exists()
@@ -82,8 +78,8 @@ def test_round_files_stats_and_dataset(tmp_path, tiny_pair):
     loaded = dataset[0]['gt_seg'].numpy()
     expected = cv2.imread(info['seg_map_paths'][1], cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(loaded[1], expected)
-    generate_round(fake_model, clips, InstanceAdaptivePolicy(), str(out), 1, instance=1,
-                   progress=False)
+    generate_round(ClipPredictor(fake_model), clips, InstanceAdaptivePolicy(), 1,
+                   out_dir=str(out), instance=1, progress=False)
     assert dataset.get_data_info(0)['seg_map_paths'][0].startswith(str(out / 'round_1'))
 
 
@@ -103,7 +99,8 @@ def test_no_round_yet_means_ignored_labels(tmp_path, tiny_pair):
 def test_crash_mid_round_keeps_previous_round(tmp_path, tiny_pair):
     clips = target_clips(tiny_pair)
     out = tmp_path / 'pl'
-    generate_round(fake_model, clips, ClassBalancedPolicy(), str(out), 0, progress=False)
+    generate_round(ClipPredictor(fake_model), clips, ClassBalancedPolicy(), 0, out_dir=str(out),
+                   progress=False)
     before = read_round(out / 'round_0')
     calls = []
     per_clip = -(-len(clips[0][1]) // 8)  # model calls per clip (batch_size 8)
@@ -116,8 +113,8 @@ def test_crash_mid_round_keeps_previous_round(tmp_path, tiny_pair):
         return fake_model(frames)
 
     with pytest.raises(KeyboardInterrupt):
-        generate_round(dying_model, clips, ClassBalancedPolicy(), str(out), 1, progress=False,
-                       cache_limit_mb=0)  # no cache: pass 2 predicts again
+        generate_round(ClipPredictor(dying_model), clips, ClassBalancedPolicy(), 1,
+                       out_dir=str(out), progress=False, cache_limit_mb=0)  # no cache: pass 2 predicts again
     partial = read_round(out / 'round_1.tmp')
     assert 0 < len(partial) < len(before)  # half-written ...
     assert not (out / 'round_1').exists()  # ... never published
@@ -129,18 +126,18 @@ def test_crash_mid_round_keeps_previous_round(tmp_path, tiny_pair):
                for p in dataset.get_data_info(i)['seg_map_paths'])
 
     # The retry removes the partial directory and publishes a complete round.
-    generate_round(fake_model, clips, ClassBalancedPolicy(), str(out), 1, progress=False,
-                   cache_limit_mb=0)
+    generate_round(ClipPredictor(fake_model), clips, ClassBalancedPolicy(), 1, out_dir=str(out),
+                   progress=False, cache_limit_mb=0)
     assert read_current(str(out)) == 'round_1' and not (out / 'round_1.tmp').exists()
     assert len(read_round(out / 'round_1')) == len(before)
 
 
 def test_two_pass_cache_equals_recompute(tmp_path, tiny_pair):
     clips = target_clips(tiny_pair)
-    cached = generate_round(fake_model, clips, ClassBalancedPolicy(portion=0.3), str(tmp_path / 'a'),
-                            0, progress=False)
-    recomputed = generate_round(fake_model, clips, ClassBalancedPolicy(portion=0.3),
-                                str(tmp_path / 'b'), 0, progress=False, cache_limit_mb=0)
+    cached = generate_round(ClipPredictor(fake_model), clips, ClassBalancedPolicy(portion=0.3), 0,
+                            out_dir=str(tmp_path / 'a'), progress=False)
+    recomputed = generate_round(ClipPredictor(fake_model), clips, ClassBalancedPolicy(portion=0.3),
+                                0, out_dir=str(tmp_path / 'b'), progress=False, cache_limit_mb=0)
     assert cached['proportion'] == pytest.approx(recomputed['proportion'], abs=2e-3)
     assert 0.25 < cached['proportion'] < 0.35  # about the portion p of every predicted class
 

@@ -1,0 +1,142 @@
+"""Configs as the tools use them: loading, the default work dir, ``{work_dir}``, runtime hooks.
+
+``build_train_config`` / ``build_test_config`` give a config ready for ``build_runner``; the
+pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
+"""
+import os.path as osp
+from typing import Any, Optional
+
+from mmengine.config import Config
+
+from uda_toolbox.apis.checkpoints import last_checkpoint_pointer, latest_checkpoint
+
+WORK_DIR_TOKEN = '{work_dir}'
+
+
+def load_config(path: str) -> Config:
+    """``Config.fromfile`` without yapf re-formatting of the config text.
+
+    mmengine formats the whole config on every log / dump of it and for every checkpoint's meta
+    (about 2-3 s each on 2 cores); the text stays valid Python without it. mmengine 0.10.7's
+    ``fromfile(format_python_code=False)`` only applies it to lazy-import configs, hence the
+    attribute is set here.
+    """
+    if not osp.isfile(path):
+        raise SystemExit(f'Config file {path!r} does not exist.')
+    cfg = Config.fromfile(path, format_python_code=False)
+    object.__setattr__(cfg, '_format_python_code', False)
+    return cfg
+
+
+def default_work_dir(config_path: str) -> str:
+    """``configs/vat/viper2cityscapes.py`` -> ``work_dirs/vat_viper2cityscapes``.
+
+    Every method keeps configs named after the data (synthetic.py, viper2cityscapes.py),
+    so the method's folder is part of the name.
+    """
+    method = osp.basename(osp.dirname(osp.abspath(config_path)))
+    return osp.join('work_dirs', f'{method}_{osp.splitext(osp.basename(config_path))[0]}')
+
+
+def substitute_work_dir(value: Any, work_dir: str) -> Any:
+    """Replace the token ``{work_dir}`` in every string of a config value (nested dicts, lists).
+
+    Lets a config name files inside the run's own work dir, whichever it is (``--work-dir``,
+    the benchmark's run dir or the default), e.g. the self-training configs'
+    ``pseudo_label_dir='{work_dir}/pseudo_labels'``.
+    """
+    if isinstance(value, str):
+        return value.replace(WORK_DIR_TOKEN, work_dir)
+    if isinstance(value, dict):
+        for key in list(value.keys()):
+            value[key] = substitute_work_dir(value[key], work_dir)
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [substitute_work_dir(item, work_dir) for item in value]
+        return type(value)(items) if isinstance(value, tuple) else items
+    return value
+
+
+def ensure_runtime_hooks(cfg: Config) -> None:
+    """The custom hooks every run gets, built from the config's top-level keys.
+
+    * ``pseudo_labels = dict(policy=..., interval=...)`` (self-training configs) becomes the
+      ``PseudoLabelHook``, first in the list; the key merges through ``_base_`` like ``model``,
+      so a variant config states only what differs. A config must not also list that hook.
+    * ``RNGStateHook`` (exact resume) is always added, ``NaNLossHook`` unless
+      ``check_finite_loss = False``, also when a config replaces ``custom_hooks``.
+
+    Idempotent: a config processed twice keeps one hook of each.
+    """
+    wanted = dict(NaNLossHook=bool(cfg.get('check_finite_loss', True)), RNGStateHook=True)
+    hooks = [h for h in (cfg.get('custom_hooks') or [])
+             if not (isinstance(h, dict) and wanted.get(h.get('type')) is False)]
+    pseudo_labels = cfg.get('pseudo_labels')
+    if pseudo_labels is not None:
+        generated = dict(type='PseudoLabelHook', **pseudo_labels)
+        listed = [h for h in hooks if isinstance(h, dict) and h.get('type') == 'PseudoLabelHook']
+        if not listed:
+            hooks.insert(0, generated)
+        elif listed != [generated]:
+            raise ValueError(f'{cfg.filename}: the config sets pseudo_labels and also lists a '
+                             'PseudoLabelHook in custom_hooks; keep only pseudo_labels '
+                             '(docs/pseudo_labels.md).')
+    present = {h.get('type') for h in hooks if isinstance(h, dict)}
+    cfg.custom_hooks = hooks + [dict(type=name) for name, on in wanted.items()
+                                if on and name not in present]
+
+
+def finish_config(cfg: Config, work_dir: Optional[str] = None,
+                  config_path: Optional[str] = None) -> Config:
+    """Set the work dir (argument, the config's, or the default rule), replace ``{work_dir}`` and
+    add the runtime hooks: what every run needs before ``Runner.from_cfg``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(config_path or cfg.filename)
+    substitute_work_dir(cfg._cfg_dict, cfg.work_dir)
+    ensure_runtime_hooks(cfg)
+    return cfg
+
+
+def build_train_config(config: str, work_dir: Optional[str] = None,
+                       cfg_options: Optional[dict] = None, resume: bool = False,
+                       amp: bool = False, launcher: str = 'none') -> Config:
+    """The config ``tools/train.py`` trains with (see its ``--help`` for each argument)."""
+    cfg = load_config(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(config)
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    cfg.resume = resume
+    if resume:
+        # ``load_from`` in our configs is the *initial weights* of a method started from another
+        # one's checkpoint (CBST from source-only, VST from VAT, ...). mmengine would resume from
+        # that file (its optimizer state and iteration count) when --resume is given: resume from
+        # this run's own latest checkpoint instead, or, if it has none yet, start afresh from
+        # those weights. (mmengine resumes from ``load_from`` when both are set.)
+        latest = latest_checkpoint(cfg.work_dir)
+        if latest is not None:
+            # None: mmengine finds it through last_checkpoint itself.
+            cfg.load_from = None if latest == last_checkpoint_pointer(cfg.work_dir) else latest
+        elif cfg.get('load_from'):
+            cfg.resume = False
+    return finish_config(cfg)
+
+
+def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
+                      cfg_options: Optional[dict] = None, launcher: str = 'none') -> Config:
+    """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train)."""
+    cfg = load_config(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    finish_config(cfg, work_dir, config)
+    cfg.load_from = checkpoint
+    return cfg

@@ -1,0 +1,55 @@
+"""Class vocabulary: class lists, palettes, ``IGNORE_INDEX`` and label-id mapping.
+
+``VIDEO_UDA_CLASSES``: the 15 classes shared by VIPER and Cityscapes-VPS in Shin et al. (2021)
+(Sec. 5.1), in its table order.
+"""
+from typing import Dict
+
+import numpy as np
+
+from uda_toolbox.utils.errors import DataFormatError
+
+VIDEO_UDA_CLASSES = ('road', 'sidewalk', 'building', 'fence', 'pole', 'traffic light',
+                     'traffic sign', 'vegetation', 'terrain', 'sky', 'person', 'car',
+                     'truck', 'bus', 'motorbike')
+
+# Cityscapes colours of the same classes (RGB), so predictions look familiar.
+VIDEO_UDA_PALETTE = [[128, 64, 128], [244, 35, 232], [70, 70, 70], [190, 153, 153],
+                     [153, 153, 153], [250, 170, 30], [220, 220, 0], [107, 142, 35],
+                     [152, 251, 152], [70, 130, 180], [220, 20, 60], [0, 0, 142],
+                     [0, 0, 70], [0, 60, 100], [0, 0, 230]]
+
+IGNORE_INDEX = 255
+
+VIDEO_UDA_METAINFO = dict(classes=VIDEO_UDA_CLASSES, palette=VIDEO_UDA_PALETTE)
+
+
+def apply_label_map(label: np.ndarray, label_map: Dict[int, int], path: str) -> np.ndarray:
+    """Map raw ids to train ids with a lookup table; ids missing from the map become 255."""
+    if label.size and label.min() < 0:
+        raise DataFormatError(f'label {path!r} has negative ids '
+                              f'{np.unique(label[label < 0])[:10]}; raw ids must be >= 0.')
+    size = max(max(label_map, default=0), int(label.max(initial=0))) + 1
+    lut = np.full(size, IGNORE_INDEX, np.uint8)
+    for raw, train in label_map.items():
+        lut[int(raw)] = int(train)
+    return lut[label]
+
+
+def check_label_values(label: np.ndarray, num_classes: int, path: str,
+                       mapped: bool = False) -> None:
+    """Raise ValueError naming the file and the bad values if any id is not a train id."""
+    if label.dtype == np.uint8:
+        counts = np.bincount(label.ravel(), minlength=256)
+        counts[:num_classes] = 0
+        counts[IGNORE_INDEX] = 0
+        bad = np.flatnonzero(counts)
+    else:
+        invalid = (label < 0) | ((label >= num_classes) & (label != IGNORE_INDEX))
+        bad = np.unique(label[invalid])
+    if bad.size:
+        fix = ('fix the label_map so every raw id maps to a train id or 255' if mapped else
+               'map raw ids to train ids with the dataset\'s label_map (e.g. for VIPER or '
+               'Cityscapes label ids) or regenerate the labels')
+        raise DataFormatError(f'label {path!r} has values {bad[:20].tolist()} outside '
+                              f'[0, {num_classes}) and != {IGNORE_INDEX}: {fix}.')
