@@ -1,4 +1,4 @@
-"""configs/_base_/paper_results.py: the seed paper's Tables 1 and 2, transcribed per class."""
+"""configs/_base_/paper_results.py: Shin et al. (2021)'s Tables 1 and 2, transcribed per class."""
 import pytest
 from mmengine.config import Config
 

@@ -1,4 +1,4 @@
-# Reference results: Tables 1 and 2 of the seed paper (Shin, Park, Woo, Kweon, "Unsupervised
+# Reference results: Tables 1 and 2 of Shin et al. (2021) (Shin, Park, Woo, Kweon, "Unsupervised
 # Domain Adaptation for Video Semantic Segmentation", 2021), VIPER -> Cityscapes-VPS,
 # DeepLabv2 / ResNet-50, per class, transcribed from the paper's text, for benchmark tables to
 # print beside measured rows. Nothing here is computed.
@@ -6,7 +6,7 @@
 # Each row: method (the paper's row name; its "Advent" is spelled ADVENT like our benchmark
 # rows), arch (its "Arch." column: AT adversarial, ST self-training, A+S both, - none),
 # per_class (in paper_classes order, %) and mean (the paper's mIoU / VPQ^s column, %). "Ours"
-# is the seed paper's VAT + VST; CBST* / CRST* are CBST / CRST started from the adversarial
+# is Shin et al. (2021)'s VAT + VST; CBST* / CRST* are CBST / CRST started from the adversarial
 # (IAST warm-up) model.
 # Known inconsistency of the paper: Table 1's CBST* per-class values average to 46.51, but
 # its mIoU column says 46.56 (CRST*: 46.82 vs 46.83, rounding); both are kept as printed.

@@ -1,5 +1,5 @@
 # AdaptSegNet (single level) on the embedded pair: output-space adversarial learning on
-# softmax maps (seed Eq. 1-2). docs/methods/adaptsegnet.md
+# softmax maps (Shin et al. (2021) Eq. 1-2). docs/methods/adaptsegnet.md
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic.py',
     '../_base_/schedules/synthetic_adversarial.py', '../_base_/default_runtime.py'

@@ -1,4 +1,4 @@
-# Table 1 (mIoU) + Table 2 (VPQ^s) of the seed paper, on the embedded sim-to-real pair:
+# Table 1 (mIoU) + Table 2 (VPQ^s) of Shin et al. (2021), on the embedded sim-to-real pair:
 # `make demo` runs this spec (one seed, 2 jobs at a time; about 15 minutes on 2 CPU cores).
 # Each row: name, config, Arch. column (AT adversarial, ST self-training, A+S both), and
 # optionally `depends` (the row whose final checkpoint it starts from), `cfg_options` and
@@ -13,7 +13,7 @@ rows = [
     dict(name='ADVENT', config='configs/advent/synthetic.py', arch='AT'),
     dict(name='VAT', config='configs/vat/synthetic.py', arch='AT'),
     # Self-training: CBST and CRST from the source-only model ('ST'); CBST*, CRST* and IAST from the
-    # adversarial warm-up (AdaptSegNet, 'A+S'); the seed paper's VST from its VAT model.
+    # adversarial warm-up (AdaptSegNet, 'A+S'); Shin et al. (2021)'s VST from its VAT model.
     dict(name='CBST', config='configs/cbst/synthetic.py', arch='ST', depends='Source-only'),
     dict(name='CRST', config='configs/crst/synthetic.py', arch='ST', depends='Source-only'),
     dict(name='CBST*', config='configs/cbst_star/synthetic.py', arch='A+S', depends='AdaptSegNet'),
@@ -22,7 +22,7 @@ rows = [
     dict(name='Ours (VAT+VST)', config='configs/vst/synthetic.py', arch='A+S', depends='VAT',
          paper='Ours'),
     dict(name='Oracle', config='configs/oracle/synthetic.py', arch='-'),
-    # Not in the seed's tables: AdaBN (the source-only model with BatchNorm statistics of the
+    # Not in Shin et al. (2021)'s tables: AdaBN (the source-only model with BatchNorm statistics of the
     # target domain), to show how much of each gain BatchNorm statistics alone give.
     dict(name='AdaBN', config='configs/adabn/synthetic.py', arch='-', depends='Source-only'),
 ]

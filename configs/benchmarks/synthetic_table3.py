@@ -1,4 +1,4 @@
-# Table 3 of the seed paper (ablation of video adversarial training) on the embedded pair, plus
+# Table 3 of Shin et al. (2021) (ablation of video adversarial training) on the embedded pair, plus
 # the other adversarial variants the toolbox has: AdaptSegNet's multi-level option and ADVENT's
 # MinEnt. Same work dir as Table 1, so its VAT / AdaptSegNet / ADVENT runs are reused.
 #   (2) image discriminator + single-frame dice, (3) sequence discriminator + single-frame dice,

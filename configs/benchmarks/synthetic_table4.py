@@ -1,4 +1,4 @@
-# Table 4 of the seed paper (ablation of video self-training) on the embedded pair. Every row
+# Table 4 of Shin et al. (2021) (ablation of video self-training) on the embedded pair. Every row
 # starts from the VAT model; the work dir is Table 1's, so its VAT and 'Ours (VAT+VST)' runs are
 # reused when they exist.
 #   VAT, Class Balanced, Instance Adaptive, Clip Adaptive, +Aggregated prediction,

@@ -1,4 +1,4 @@
-# Table 5 of the seed paper (importance of video adversarial training): the full VST phase on
+# Table 5 of Shin et al. (2021) (importance of video adversarial training): the full VST phase on
 # each adversarial model of Table 3. Same work dir as Tables 1 and 3 (their warm-ups are reused).
 work_dir = 'work_dirs/benchmark_synthetic'
 seeds = [0]

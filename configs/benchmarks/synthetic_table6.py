@@ -1,4 +1,4 @@
-# Table 6 of the seed paper (online refinement) on the embedded pair, from the VAT model:
+# Table 6 of Shin et al. (2021) (online refinement) on the embedded pair, from the VAT model:
 # Base (= Table 4's '+Regularization', no refinement), Base+fill-in (Eq. 14), Base+cut-out
 # (Eq. 12, = 'Ours (VAT+VST)'). Same work dir as Tables 1 and 4 (finished rows are reused).
 work_dir = 'work_dirs/benchmark_synthetic'

@@ -1,4 +1,4 @@
-# Tables 1 and 2 of the seed paper on the real benchmark (VIPER -> Cityscapes-VPS, DeepLabv2
+# Tables 1 and 2 of Shin et al. (2021) on the real benchmark (VIPER -> Cityscapes-VPS, DeepLabv2
 # ResNet-50), printed beside the paper's own rows (configs/_base_/paper_results.py). Needs the
 # prepared datasets (docs/data.md) and GPUs (docs/benchmarks.md). The rows are those of
 # synthetic_table1.py with each method's viper2cityscapes config.

@@ -1,4 +1,4 @@
-# CBST (Zou et al., ECCV 2018) on VIPER -> Cityscapes-VPS (seed Table 1 "ST"), from the source-only
+# CBST (Zou et al., ECCV 2018) on VIPER -> Cityscapes-VPS (Shin et al. (2021) Table 1 "ST"), from the source-only
 # model. docs/methods/cbst.md
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_self_training.py',

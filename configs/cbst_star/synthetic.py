@@ -1,4 +1,4 @@
-# CBST* (seed Table 1 "A+S"): CBST started from the adversarial warm-up (AdaptSegNet) instead of
+# CBST* (Shin et al. (2021) Table 1 "A+S"): CBST started from the adversarial warm-up (AdaptSegNet) instead of
 # the source-only model. docs/methods/cbst.md
 _base_ = ['../cbst/synthetic.py']
 load_from = 'work_dirs/adaptsegnet_synthetic/iter_400.pth'

@@ -1,3 +1,3 @@
-# CRST* (seed Table 1 "A+S"): CRST started from the AdaptSegNet warm-up. docs/methods/crst.md
+# CRST* (Shin et al. (2021) Table 1 "A+S"): CRST started from the AdaptSegNet warm-up. docs/methods/crst.md
 _base_ = ['../crst/viper2cityscapes.py']
 load_from = 'work_dirs/adaptsegnet_viper2cityscapes/iter_40000.pth'

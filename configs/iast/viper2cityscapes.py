@@ -1,4 +1,4 @@
-# IAST (Mei et al., ECCV 2020) on VIPER -> Cityscapes-VPS (seed Table 1 "A+S"): AdaptSegNet warm-up,
+# IAST (Mei et al., ECCV 2020) on VIPER -> Cityscapes-VPS (Shin et al. (2021) Table 1 "A+S"): AdaptSegNet warm-up,
 # then instance-adaptive self-training with IAST's regulariser. docs/methods/iast.md
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_self_training.py',

@@ -1,4 +1,4 @@
-# VAT (seed Sec. 4.3, Eq. 9) on the embedded pair: per-frame cross-entropy + tube matching
+# VAT (Shin et al. (2021) Sec. 4.3, Eq. 9) on the embedded pair: per-frame cross-entropy + tube matching
 # loss on source clips of frames (t - tau, t), sequence discriminator on stacked softmax maps.
 # Table 3 "Ours". docs/methods/vat.md
 _base_ = [
@@ -8,10 +8,10 @@ _base_ = [
 model = dict(
     type='VAT',
     # Half the papers' widths (64-128-256-512): the tiny segmentor has 64 channels, not 2048.
-    # First layer: 3D conv over the two frames, temporal stride 2 (seed Sec. 5.1; the defaults
+    # First layer: 3D conv over the two frames, temporal stride 2 (Shin et al. (2021) Sec. 5.1; the defaults
     # temporal_kernel=2, temporal_stride=2). The Table 3 variants swap only the type.
     discriminator=dict(type='SequenceDiscriminator', widths=(32, 64, 128, 256)),
-    lambda_adv=0.001,  # lambda_V: not given by the seed paper; AdaptSegNet/ADVENT's weight
+    lambda_adv=0.001,  # lambda_V: not given by Shin et al. (2021); AdaptSegNet/ADVENT's weight
     lambda_tube=1.0,  # Eq. 9 adds the tube loss unweighted
     dice='tube',
     dice_smooth=1.0,  # ours (Eq. 7 has none); keeps Dice defined for absent classes

@@ -1,4 +1,4 @@
-# Seed Table 3, model (2): image-level adversarial training (image discriminator on each
+# Shin et al. (2021) Table 3, model (2): image-level adversarial training (image discriminator on each
 # frame's softmax map), no Dice term; per-frame cross-entropy as VAT.
 _base_ = ['./synthetic.py']
 model = dict(discriminator=dict(type='FCDiscriminator'), dice=None)

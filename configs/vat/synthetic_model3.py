@@ -1,4 +1,4 @@
-# Seed Table 3, model (3): image discriminator + the single-frame degradation of the tube
+# Shin et al. (2021) Table 3, model (3): image discriminator + the single-frame degradation of the tube
 # loss (class-wise Dice on each frame alone).
 _base_ = ['./synthetic.py']
 model = dict(discriminator=dict(type='FCDiscriminator'), dice='frame')

@@ -1,4 +1,4 @@
-# VST, the seed paper's video self-training (Sec. 4.4, Algorithm 1), on the embedded pair: starts
+# VST, Shin et al. (2021)'s video self-training (Sec. 4.4, Algorithm 1), on the embedded pair: starts
 # from the VAT model (Table 1 "Ours (VAT+VST)"); clip-adaptive pseudo labels (Eq. 11) on temporally
 # aggregated predictions (Eq. 10), online cut-out refinement (Eq. 12), IAST's regulariser (Eq. 13).
 # Table 4 row "+Temporal Refinement" and Table 6 "Base+cut-out". docs/methods/vst.md

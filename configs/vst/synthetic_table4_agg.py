@@ -1,4 +1,4 @@
-# Seed Table 4 row "+Aggregated prediction": clip-adaptive labels on temporally aggregated
+# Shin et al. (2021) Table 4 row "+Aggregated prediction": clip-adaptive labels on temporally aggregated
 # predictions (Eq. 10). docs/methods/vst.md
 _base_ = ['./synthetic.py']
 model = dict(refine=None, lambda_reg=0.0)

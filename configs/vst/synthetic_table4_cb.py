@@ -1,4 +1,4 @@
-# Seed Table 4 row "Class Balanced": VST's training on both frames from VAT, with CBST's
+# Shin et al. (2021) Table 4 row "Class Balanced": VST's training on both frames from VAT, with CBST's
 # class-balanced pseudo labels; no aggregation, regulariser or refinement. docs/methods/vst.md
 _base_ = ['./synthetic.py']
 model = dict(refine=None, lambda_reg=0.0)

@@ -1,4 +1,4 @@
-# Seed Table 4 row "Clip Adaptive": one threshold set per clip (Eq. 11); no aggregation,
+# Shin et al. (2021) Table 4 row "Clip Adaptive": one threshold set per clip (Eq. 11); no aggregation,
 # regulariser or refinement. docs/methods/vst.md
 _base_ = ['./synthetic.py']
 model = dict(refine=None, lambda_reg=0.0)

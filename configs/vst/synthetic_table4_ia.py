@@ -1,4 +1,4 @@
-# Seed Table 4 row "Instance Adaptive": IAST's per-image thresholds (instance = one frame); no
+# Shin et al. (2021) Table 4 row "Instance Adaptive": IAST's per-image thresholds (instance = one frame); no
 # aggregation, regulariser or refinement. docs/methods/vst.md
 _base_ = ['./synthetic.py']
 model = dict(refine=None, lambda_reg=0.0)

@@ -1,4 +1,4 @@
-# Seed Table 4 row "+Regularization" = Table 6 "Base": + IAST's regulariser, no online
+# Shin et al. (2021) Table 4 row "+Regularization" = Table 6 "Base": + IAST's regulariser, no online
 # refinement. (Table 4 "+Temporal Refinement" = configs/vst/synthetic.py.) docs/methods/vst.md
 _base_ = ['./synthetic.py']
 model = dict(refine=None, lambda_reg=1.0)

@@ -1,4 +1,4 @@
-# Seed Table 6 "Base+fill-in": unlabelled pixels of frame t take the warped label of frame
+# Shin et al. (2021) Table 6 "Base+fill-in": unlabelled pixels of frame t take the warped label of frame
 # t - tau where not occluded (Eq. 14) instead of the cut-out. docs/methods/vst.md
 _base_ = ['./synthetic.py']
 model = dict(refine='fillin', lambda_reg=1.0)

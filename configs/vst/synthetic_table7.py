@@ -1,7 +1,7 @@
-# Seed Table 7 on the embedded pair: P-mIoU of class-balanced (CB), instance-adaptive (IA) and
+# Shin et al. (2021) Table 7 on the embedded pair: P-mIoU of class-balanced (CB), instance-adaptive (IA) and
 # clip-adaptive (ours: aggregated predictions, Eq. 10-11) pseudo labels of the same model at equal
 # labelled proportions. Each method's parameter is tuned by bisection to reach the proportion
-# (the seed paper tunes alpha). Not a training config:
+# (Shin et al. (2021) tunes alpha). Not a training config:
 #   python tools/analysis/pseudo_label_quality.py configs/vst/synthetic_table7.py [CHECKPOINT]
 # The model defaults to load_from (the VAT model VST starts from). docs/pseudo_labels.md
 _base_ = ['./synthetic.py']

@@ -1,4 +1,4 @@
-# VST (seed Sec. 4.4, Algorithm 1) on VIPER -> Cityscapes-VPS, from the VAT model (Table 1 "Ours"):
+# VST (Shin et al. (2021) Sec. 4.4, Algorithm 1) on VIPER -> Cityscapes-VPS, from the VAT model (Table 1 "Ours"):
 # clip-adaptive labels (Eq. 11) on aggregated predictions (Eq. 10), cut-out refinement (Eq. 12),
 # IAST's regulariser (Eq. 13). docs/methods/vst.md
 _base_ = [

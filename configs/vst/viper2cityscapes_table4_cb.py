@@ -1,4 +1,4 @@
-# Seed Table 4 row "Class Balanced" on VIPER -> Cityscapes-VPS. docs/methods/vst.md
+# Shin et al. (2021) Table 4 row "Class Balanced" on VIPER -> Cityscapes-VPS. docs/methods/vst.md
 _base_ = ['./viper2cityscapes.py']
 model = dict(refine=None, lambda_reg=0.0)
 pseudo_labels = dict(

@@ -1,4 +1,4 @@
-# Seed Table 4 row "+Regularization" = Table 6 "Base" on VIPER -> Cityscapes-VPS.
+# Shin et al. (2021) Table 4 row "+Regularization" = Table 6 "Base" on VIPER -> Cityscapes-VPS.
 # docs/methods/vst.md
 _base_ = ['./viper2cityscapes.py']
 model = dict(refine=None, lambda_reg=1.0)

@@ -4,7 +4,7 @@ import torch
 from uda_toolbox.models import FCDiscriminator, SequenceDiscriminator
 from uda_toolbox.models.losses import masked_cross_entropy, tube_dice_loss
 
-VARIANTS = {  # seed Table 3: config -> (discriminator, dice term logged)
+VARIANTS = {  # Shin et al. (2021) Table 3: config -> (discriminator, dice term logged)
     'configs/vat/synthetic.py': (SequenceDiscriminator, 'loss_tube'),
     'configs/vat/synthetic_model2.py': (FCDiscriminator, None),
     'configs/vat/synthetic_model3.py': (FCDiscriminator, 'loss_dice'),

@@ -187,7 +187,7 @@ def test_instance_adaptive_state_dict_round_trip():
         assert torch.equal(restored.label(image), policy.label(image))
 
 
-# ----------------------------------------------------------------- clip-adaptive (seed Eq. 11)
+# ----------------------------------------------------------------- clip-adaptive (Shin et al. (2021) Eq. 11)
 def test_clip_adaptive_equals_iast_on_the_concatenated_clip():
     rng = np.random.default_rng(1)
     clips = torch.softmax(torch.from_numpy(rng.normal(size=(2, 4, 3, 6, 7)) * 2), dim=2).float()

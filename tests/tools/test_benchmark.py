@@ -198,7 +198,7 @@ def test_shipped_specs_are_runnable(repo_root, spec):
         assert row.get('arch', '-') in ('-', 'AT', 'ST', 'A+S')
     names = {row['name'] for row in rows}
     if spec.endswith('table1'):
-        # the seed paper's Table 1 rows, all present (+ AdaBN as a reference point)
+        # Shin et al. (2021)'s Table 1 rows, all present (+ AdaBN as a reference point)
         assert {'Source-only', 'AdaptSegNet', 'ADVENT', 'CBST', 'CRST', 'CBST*', 'CRST*', 'IAST',
                 'Ours (VAT+VST)', 'Oracle', 'AdaBN'} <= names
         assert ('paper_table1_miou' in cfg) == spec.startswith('viper')

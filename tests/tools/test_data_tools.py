@@ -51,7 +51,7 @@ def test_viper_verify_good_tree(viper_root):
     text = report.format()
     assert 'train: 3 sequences, 10 frames, 10 cls labels' in text
     assert "frames per condition: {'day': 7, 'night': 3}" in text
-    assert 'the seed paper trains on 42455' in text
+    assert 'Shin et al. (2021) trains on 42455' in text
 
 
 def test_viper_verify_reports_each_bad_input(tmp_path, viper_root):

@@ -1,10 +1,11 @@
-"""P-mIoU of pseudo-label policies at equal labelled proportions (seed Table 7), and round timing.
+"""P-mIoU of pseudo-label policies at equal labelled proportions (Shin et al. (2021) Table 7), and
+round timing.
 
 ``python tools/analysis/pseudo_label_quality.py CONFIG [CHECKPOINT] [--out FILE]``
 
 CONFIG is a self-training config with a ``pseudo_label_quality`` entry (configs/vst/
 synthetic_table7.py): the proportions to compare and, per method, a policy, the parameter tuned
-to reach each proportion (the seed paper tunes alpha, "for fair comparisons"), whether the
+to reach each proportion (Shin et al. (2021) tunes alpha, "for fair comparisons"), whether the
 predictions are temporally aggregated (Eq. 10) and the instance. The model (CHECKPOINT, default
 the config's ``load_from``) predicts every target training frame once; each method's parameter
 is then found by bisection on those cached predictions until the labelled proportion is within

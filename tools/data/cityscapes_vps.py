@@ -55,7 +55,7 @@ from uda_toolbox.datasets.preparation import (  # noqa: E402
 )
 
 SPLITS = ('train', 'val', 'test')
-# Clips per split of the release (Kim et al. CVPR 2020; seed paper Sec. 5.1: 400 train, 50 val).
+# Clips per split of the release (Kim et al. CVPR 2020; Shin et al. (2021) Sec. 5.1: 400 train, 50 val).
 EXPECTED_CLIPS = dict(train=400, val=50, test=50)
 CONVERSION_FORMAT = 'uda_toolbox.cityscapes_vps_cls15'
 CONVERSION_VERSION = 1

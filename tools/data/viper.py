@@ -56,7 +56,7 @@ from uda_toolbox.datasets.viper import (  # noqa: E402
 )
 
 SPLITS = ('train', 'val', 'test')
-SEED_PAPER_DAY_FRAMES = 42455  # seed paper Sec. 5.1: training frames of the "day" condition
+SEED_PAPER_DAY_FRAMES = 42455  # Shin et al. (2021) Sec. 5.1: training frames of the "day" condition
 CONVERSION_FORMAT = 'uda_toolbox.viper_cls15'
 CONVERSION_VERSION = 1
 
@@ -173,7 +173,7 @@ def verify(root: str, splits: Optional[Sequence[str]] = None, workers: int = 1,
                 per_condition[conditions.get((split, seq), 'unknown')] += len(entry['frames'])
             report.info(f'{split}: frames per condition: {dict(per_condition)}.')
             if split == 'train' and per_condition.get('day', 0) != SEED_PAPER_DAY_FRAMES:
-                report.warn(f'train has {per_condition.get("day", 0)} "day" frames; the seed paper '
+                report.warn(f'train has {per_condition.get("day", 0)} "day" frames; Shin et al. (2021) '
                             f'trains on {SEED_PAPER_DAY_FRAMES}. Check conditions.csv.')
     return report
 

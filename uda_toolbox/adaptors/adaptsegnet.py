@@ -1,4 +1,5 @@
-"""AdaptSegNet (Tsai et al., CVPR 2018): output-space adversarial learning (seed Eq. 1-2, Table 1)."""
+"""AdaptSegNet (Tsai et al., CVPR 2018): output-space adversarial learning (Shin et al. (2021) Eq.
+1-2, Table 1)."""
 from typing import Dict, Optional, Tuple
 
 from torch import Tensor

@@ -1,4 +1,4 @@
-"""ADVENT (Vu et al., CVPR 2019): adversarial entropy minimisation (AdvEnt; seed Table 1)."""
+"""ADVENT (Vu et al., CVPR 2019): adversarial entropy minimisation (AdvEnt; Shin et al. (2021) Table 1)."""
 from typing import Dict, Optional, Tuple
 
 from torch import Tensor
@@ -14,7 +14,7 @@ class ADVENT(AdversarialAdaptor):
     """Cross-entropy on source frames plus an image discriminator on weighted
     self-information maps -p * log2(p + 1e-30) / log2(C).
 
-    As AdaptSegNet (seed Eq. 1-2) with the discriminator's input replaced by the
+    As AdaptSegNet (Shin et al. (2021) Eq. 1-2) with the discriminator's input replaced by the
     C-channel self-information map, so aligning source and target pushes target
     predictions towards the low entropy of source ones. Step mechanics:
     :class:`AdversarialAdaptor`.

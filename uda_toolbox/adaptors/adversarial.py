@@ -15,7 +15,7 @@ from uda_toolbox.adaptors.base import BaseAdaptor, Batch
 from uda_toolbox.models.losses import GAN_TYPES, gan_loss
 from uda_toolbox.registry import MODELS
 
-#: Domain labels of the discriminators, as in AdaptSegNet's and ADVENT's code (seed Eq. 1 and
+#: Domain labels of the discriminators, as in AdaptSegNet's and ADVENT's code (Shin et al. (2021) Eq. 1 and
 #: Eq. 8 write the same game with D(source) -> 1; the two conventions are mirror images).
 SOURCE_LABEL = 0.0
 TARGET_LABEL = 1.0
@@ -54,7 +54,7 @@ class AdversarialAdaptor(BaseAdaptor):
        each term halved as in AdaptSegNet and ADVENT. The segmentor gets no gradient.
 
     The adversarial term of step 1 scores target maps against the *source* label, so the
-    segmentor learns to make target outputs look like source ones (seed Eq. 1-2, Eq. 8-9).
+    segmentor learns to make target outputs look like source ones (Shin et al. (2021) Eq. 1-2, Eq. 8-9).
 
     The optimizer wrapper is an ``OptimWrapperDict`` with ``segmentor`` and ``discriminator``
     entries (``MultiOptimWrapperConstructor``; configs/_base_/schedules/*_adversarial.py).

@@ -99,7 +99,7 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     and receive an ``OptimWrapperDict`` with ``segmentor`` and ``discriminator``.
 
     Inference (val/test) is the segmentor's own ``predict``, so every method costs the
-    same at test time (the seed paper: no inference overhead).
+    same at test time (Shin et al. (2021): no inference overhead).
 
     Data parallel (docs/distributed.md): ``AdaptorDistributedDataParallel`` wraps each module of
     :meth:`ddp_modules` in its own DDP and hands the wrappers back through :meth:`attach_ddp`.

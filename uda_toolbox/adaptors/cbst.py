@@ -1,4 +1,5 @@
-"""CBST (Zou et al., ECCV 2018): self-training on class-balanced pseudo labels (seed Eq. 5, Table 1)."""
+"""CBST (Zou et al., ECCV 2018): self-training on class-balanced pseudo labels (Shin et al. (2021)
+Eq. 5, Table 1)."""
 from uda_toolbox.adaptors.self_training import SelfTrainingAdaptor
 from uda_toolbox.registry import MODELS
 

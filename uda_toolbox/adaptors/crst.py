@@ -12,9 +12,10 @@ REGULARIZERS = dict(mrkld=mrkld_regularizer, lrent=lrent_regularizer)
 
 @MODELS.register_module()
 class CRST(SelfTrainingAdaptor):
-    """CBST's loss plus a confidence regulariser on the pseudo-labelled target pixels (seed Eq. 5).
+    """CBST's loss plus a confidence regulariser on the pseudo-labelled target pixels (Shin et al.
+    (2021) Eq. 5).
 
-    ``regularizer='mrkld'`` (CRST's MR-KLD, the default and the seed paper's "confident region
+    ``regularizer='mrkld'`` (CRST's MR-KLD, the default and Shin et al. (2021)'s "confident region
     KLD minimisation"): -(1/C) sum_c log p_c, i.e. KL(uniform || p) up to a constant, weight
     0.1 (CRST). ``'lrent'``: the entropy term of CRST's LR-ENT applied to the output on the
     labelled pixels (the toolbox keeps hard labels on disk; see docs/methods/crst.md), weight

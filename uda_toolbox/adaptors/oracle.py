@@ -1,4 +1,4 @@
-"""Oracle: supervised training on target labels, the upper bound of seed Table 1."""
+"""Oracle: supervised training on target labels, the upper bound of Shin et al. (2021) Table 1."""
 from typing import Dict
 
 from torch import Tensor

@@ -13,7 +13,7 @@ from uda_toolbox.models.losses import iast_regularizer
 
 
 class SelfTrainingAdaptor(BaseAdaptor):
-    """Shared loss of the self-training methods (CBST, CRST, IAST, VST), seed Eq. 5 / Eq. 13:
+    """Shared loss of the self-training methods (CBST, CRST, IAST, VST), Shin et al. (2021) Eq. 5 / Eq. 13:
 
         L = lambda_seg_s * L_seg(P_s, y_s) + lambda_seg_t * L_seg(P_t, y_t^) + lambda_reg * L_reg
 

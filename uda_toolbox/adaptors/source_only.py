@@ -1,4 +1,5 @@
-"""Source-only baseline: supervised training on labelled source clips (seed Table 1, first row)."""
+"""Source-only baseline: supervised training on labelled source clips (Shin et al. (2021) Table 1,
+first row)."""
 from typing import Dict
 
 from torch import Tensor

@@ -1,4 +1,4 @@
-"""VAT: video adversarial training, the first phase of the seed paper (Sec. 4.3, Eq. 6-9)."""
+"""VAT: video adversarial training, the first phase of Shin et al. (2021) (Sec. 4.3, Eq. 6-9)."""
 from typing import Dict, Optional, Tuple
 
 from torch import Tensor
@@ -21,14 +21,14 @@ class VAT(AdversarialAdaptor):
     and the sequence discriminator D_V scores the stacked softmax maps [P_t, P_t-tau]
     (Eq. 8). Step mechanics: :class:`AdversarialAdaptor`.
 
-    The seed's Table 3 variants are switches: ``discriminator=dict(type='FCDiscriminator')``
+    The Shin et al. (2021)'s Table 3 variants are switches: ``discriminator=dict(type='FCDiscriminator')``
     scores every frame alone (models 2 and 4), ``dice='frame'`` is the single-frame Dice
     (model 3), ``dice=None`` drops it (model 2).
 
     Args:
         segmentor: Config of the mmseg segmentor.
         discriminator: ``SequenceDiscriminator`` (VAT) or ``FCDiscriminator`` (image level).
-        lambda_adv: lambda_V of Eq. 9. The seed paper does not give it; 0.001, the
+        lambda_adv: lambda_V of Eq. 9. Shin et al. (2021) does not give it; 0.001, the
             adversarial weight of AdaptSegNet / ADVENT (single level), is our default.
         lambda_tube: Weight of the Dice term (1, as Eq. 9 writes it).
         dice: ``'tube'`` (Eq. 6), ``'frame'`` (Table 3 model 3) or None.

@@ -1,4 +1,4 @@
-"""VST, the seed paper's video self-training (Sec. 4.4, Eq. 10-14, Algorithm 1, Tables 4 and 6)."""
+"""VST, Shin et al. (2021)'s video self-training (Sec. 4.4, Eq. 10-14, Algorithm 1, Tables 4 and 6)."""
 from typing import Optional
 
 import torch
@@ -16,7 +16,7 @@ REFINEMENTS = (None, 'cutout', 'fillin')
 
 @MODELS.register_module()
 class VST(IASTRegularizedAdaptor):
-    """Video self-training on both frames of a target clip (seed Eq. 13).
+    """Video self-training on both frames of a target clip (Shin et al. (2021) Eq. 13).
 
         L_VST = sum_{l = t, t - tau} L_seg(P_l, RF(y^_l)) + lambda_reg * L_reg(P_l, RF(y^_l))
 

@@ -57,7 +57,7 @@ CITYSCAPES_TRAIN_ID_COLORS = (
     (153, 153, 153), (250, 170, 30), (220, 220, 0), (107, 142, 35), (152, 251, 152),
     (70, 130, 180), (220, 20, 60), (255, 0, 0), (0, 0, 142), (0, 0, 70), (0, 60, 100),
     (0, 80, 100), (0, 0, 230), (119, 11, 32))
-# Cityscapes names the seed paper's "motorbike" class "motorcycle".
+# Cityscapes names Shin et al. (2021)'s "motorbike" class "motorcycle".
 _CLASS_ALIASES = {'motorcycle': 'motorbike'}
 
 CONVERTED_LABEL_DIR = 'cls15'

@@ -15,15 +15,15 @@ archives extract (the VIPER toolkit's README)::
     <data_root>/<split>/index.json               frames and labels per sequence (fast start)
     <data_root>/conditions.csv                   split,sequence,condition (written by you)
 
-Label mapping to the seed paper's 15 classes (``VIPER_TO_CLASS``): the DA-VSN /
+Label mapping to Shin et al. (2021)'s 15 classes (``VIPER_TO_CLASS``): the DA-VSN /
 UnifiedVideoDA mapping of VIPER ids (road 3, sidewalk 4, building 9, fence 11, traffic light
 13, traffic sign 14, vegetation 7 "tree" + 8 "vegetation", terrain 6, sky 2, person 20, car
 24, truck 27, bus 26, motorbike 23 "motorcycle") plus **pole from id 10 "infrastructure"**:
-VIPER has no pole class, the seed paper reports a non-zero source-only pole IoU (6.7), and
+VIPER has no pole class, Shin et al. (2021) reports a non-zero source-only pole IoU (6.7), and
 infrastructure (street lamps, poles, gantries) is the class drawn in Cityscapes' pole colour.
 ``pole_from_infrastructure=False`` maps it to 255 instead. Every other id becomes 255.
 
-Day-only sequences (seed paper Sec. 5.1: 42,455 "day" frames): each VIPER sequence was recorded
+Day-only sequences (Shin et al. (2021) Sec. 5.1: 42,455 "day" frames): each VIPER sequence was recorded
 in one of five conditions (day, sunset, rain, night, snow), but neither the release nor the
 toolkit contains a file that records which; see :func:`read_conditions` for the file the
 dataset reads instead, or list the sequences in the config (``sequences=[...]``).
@@ -301,7 +301,7 @@ class VIPERDataset(ClipDataset):
         labels: ``'converted'``: the 15-class PNGs of ``<split>/cls15`` written by
             ``tools/data/viper.py convert`` (ego vehicle removed); ``'raw'``: the official
             ``<split>/cls`` ids mapped on the fly with :func:`viper_label_map`; None: no labels.
-        condition: Keep the sequences of this condition (``'day'`` in the seed paper), read
+        condition: Keep the sequences of this condition (``'day'`` in Shin et al. (2021)), read
             from ``conditions_file``; None keeps every sequence.
         conditions_file: CSV ``split,sequence,condition`` (:func:`read_conditions`), relative
             to ``data_root`` unless absolute.

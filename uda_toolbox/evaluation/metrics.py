@@ -6,7 +6,7 @@ IoU NaN where a class has an empty union, mean ignoring NaN).
 VPQ^s is the video panoptic quality of Kim et al., "Video Panoptic
 Segmentation", CVPR 2020, as computed by the official evaluator
 (github.com/mcahny/vps, ``tools/eval_vpq.py``), with every class treated as
-one *stuff* segment, as the seed paper does ("we view the prediction of each
+one *stuff* segment, as Shin et al. (2021) does ("we view the prediction of each
 class as single instance (i.e. stuff)"). With one segment per class, a tube
 (window of frames) is fully described by four per-class counts summed over its
 frames, so the per-frame statistics of :func:`frame_vpq_stats` are all the

@@ -149,7 +149,7 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
             dicts, values in %), in display order.
         classes: Class names in the paper's order. Classes without a value in any run
             (absent from the evaluation labels) are left out of the tables.
-        arch: ``{method: 'AT' | 'ST' | 'A+S' | '-'}``, the seed paper's "Arch." column.
+        arch: ``{method: 'AT' | 'ST' | 'A+S' | '-'}``, Shin et al. (2021)'s "Arch." column.
         precision: Digits after the decimal point.
         reference: Published rows to print beside the measured ones, ``{'Table 1': rows,
             'Table 2': rows}`` with rows as in ``configs/_base_/paper_results.py``

@@ -3,7 +3,7 @@
 Every estimator is a callable ``estimator(frame_a, frame_b) -> flow (H, W, 2) float32`` taking
 two (H, W, 3) uint8 BGR frames and returning the flow from a to b in the toolbox's convention:
 the scene point at pixel p of ``frame_a`` is at p + flow(p) in ``frame_b`` (so warping
-``frame_b`` with this flow reproduces ``frame_a``). The seed paper used FlowNet 2.0; DIS
+``frame_b`` with this flow reproduces ``frame_a``). Shin et al. (2021) used FlowNet 2.0; DIS
 (Kroeger et al., ECCV 2016) is the default here because it needs no weights and runs on a CPU.
 """
 import cv2

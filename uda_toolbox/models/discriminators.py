@@ -32,7 +32,7 @@ def _check_widths(widths: Sequence[int], name: str) -> None:
 
 @MODELS.register_module()
 class FCDiscriminator(BaseModule):
-    """Fully-convolutional image discriminator D_I (seed Eq. 1; AdaptSegNet, ADVENT).
+    """Fully-convolutional image discriminator D_I (Shin et al. (2021) Eq. 1; AdaptSegNet, ADVENT).
 
     Five 4x4 convolutions of stride 2 (``widths`` then 1 channel) with LeakyReLU(0.2)
     between them and no normalisation, as in AdaptSegNet and ADVENT; the output is a map of
@@ -67,7 +67,7 @@ class FCDiscriminator(BaseModule):
 
 @MODELS.register_module()
 class SequenceDiscriminator(BaseModule):
-    """Sequence discriminator D_V of VAT (seed Eq. 8, Sec. 5.1).
+    """Sequence discriminator D_V of VAT (Shin et al. (2021) Eq. 8, Sec. 5.1).
 
     The image discriminator whose first 2D convolution is replaced by a 3D convolution of
     temporal stride 2, so it scores the stacked soft-segmentation maps of frames t and
@@ -79,7 +79,7 @@ class SequenceDiscriminator(BaseModule):
         in_channels: Channels of each frame's map (the number of classes).
         widths: Channels of the four hidden convolutions (64-128-256-512 as D_I).
         temporal_kernel: Frames covered by the first (3D) convolution.
-        temporal_stride: Its temporal stride (2 in the seed paper).
+        temporal_stride: Its temporal stride (2 in Shin et al. (2021)).
         negative_slope: Slope of the LeakyReLU.
         init_cfg: Initialisation config.
     """

@@ -8,7 +8,7 @@ from torch import Tensor
 
 
 def masked_cross_entropy(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
-    """Pixel-wise cross-entropy averaged over labelled pixels (seed Eq. 3 / Eq. 5).
+    """Pixel-wise cross-entropy averaged over labelled pixels (Shin et al. (2021) Eq. 3 / Eq. 5).
 
     Args:
         logits: (N, C, H, W) class scores.
@@ -34,7 +34,7 @@ def gan_loss(logits: Tensor, label: float, gan_type: str = 'vanilla') -> Tensor:
         logits: Raw discriminator output of any shape.
         label: The domain label every element should take (0. source, 1. target in the
             adaptors' convention, as AdaptSegNet's and ADVENT's code).
-        gan_type: ``'vanilla'``: binary cross-entropy on the logits (seed Eq. 1 / Eq. 8);
+        gan_type: ``'vanilla'``: binary cross-entropy on the logits (Shin et al. (2021) Eq. 1 / Eq. 8);
             ``'lsgan'``: least squares on the raw output (AdaptSegNet's ``--gan LS``).
     Returns:
         Scalar loss.
@@ -79,12 +79,12 @@ def entropy_loss(probs: Tensor) -> Tensor:
 # ----------------------------------------------------------------- tube matching (VAT)
 def tube_dice_loss(probs: Tensor, labels: Tensor, ignore_index: int = 255,
                    smooth: float = 1.0) -> Tensor:
-    """VAT's tube matching loss (seed Eq. 6-7): sum over classes of 1 - Dice, where the
+    """VAT's tube matching loss (Shin et al. (2021) Eq. 6-7): sum over classes of 1 - Dice, where the
     Dice of class k pools every pixel of the clip's frames (the "tube" of class k).
 
     Dice(p, q) = (2 sum(pq) + smooth) / (sum p^2 + sum q^2 + smooth), with q the one-hot
     ground truth; pixels labelled ``ignore_index`` count in neither sum. ``smooth`` keeps
-    the ratio defined for a class absent from both prediction and label (the seed paper
+    the ratio defined for a class absent from both prediction and label (Shin et al. (2021)
     has no such term; smooth = 0 is its Eq. 7 exactly).
 
     Args:
@@ -112,7 +112,8 @@ def tube_dice_loss(probs: Tensor, labels: Tensor, ignore_index: int = 255,
 
 def frame_dice_loss(probs: Tensor, labels: Tensor, ignore_index: int = 255,
                     smooth: float = 1.0) -> Tensor:
-    """The single-frame degradation of the tube loss (seed Table 3, model 3): the same class-wise
+    """The single-frame degradation of the tube loss (Shin et al. (2021) Table 3, model 3): the
+    same class-wise
     Dice computed on every frame on its own, averaged over frames and clips.
 
     Args: as :func:`tube_dice_loss`. Returns: scalar.

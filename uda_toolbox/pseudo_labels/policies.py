@@ -10,7 +10,7 @@ generator drives it round by round::
     for probs in instances: labels = policy.label(probs)
 
 ``probs`` is one *instance*, (K, C, H, W): an image batch for IAST (its code uses 2 images), a
-whole clip for the clip-adaptive policy (seed Eq. 11). Equations, defaults and their sources are
+whole clip for the clip-adaptive policy (Shin et al. (2021) Eq. 11). Equations, defaults and their sources are
 in docs/pseudo_labels.md.
 
 Rounds sharded over processes (docs/pseudo_labels.md, "Sharded rounds") use two more hooks: a
@@ -269,7 +269,7 @@ class ClassBalancedPolicy(BasePolicy):
 # ----------------------------------------------------------------- IAST / VST
 @PSEUDO_LABEL_POLICIES.register_module()
 class InstanceAdaptivePolicy(BasePolicy):
-    """IAST's instance-adaptive thresholds (Mei et al., ECCV 2020; seed Eq. 4).
+    """IAST's instance-adaptive thresholds (Mei et al., ECCV 2020; Shin et al. (2021) Eq. 4).
 
     For each instance and class k: the confidences (max probability) of the pixels predicted as
     k, plus the previous theta_k itself, give Psi_k = their percentile at
@@ -282,7 +282,7 @@ class InstanceAdaptivePolicy(BasePolicy):
         alpha: Base portion of round 0 (0.2, IAST configs).
         beta: EMA momentum (0.9, IAST default config).
         gamma: Hardness exponent (8.0, IAST's GTA5/SYNTHIA configs).
-        init_threshold: theta_0 of every class (0.9, IAST code; seed Algorithm 1).
+        init_threshold: theta_0 of every class (0.9, IAST code; Shin et al. (2021) Algorithm 1).
         reset_each_round: True resets theta to ``init_threshold`` at every ``start_round`` (what
             IAST's code does, since each self-training round is a new run); False (default)
             carries theta over from the previous round's last instance.
@@ -377,12 +377,12 @@ class InstanceAdaptivePolicy(BasePolicy):
 
 @PSEUDO_LABEL_POLICIES.register_module()
 class ClipAdaptivePolicy(InstanceAdaptivePolicy):
-    """The seed paper's clip-adaptive thresholds (Eq. 11, Algorithm 1).
+    """Shin et al. (2021)'s clip-adaptive thresholds (Eq. 11, Algorithm 1).
 
     IAST's rule with one instance = one clip: pass all frames of a clip (their temporally
     aggregated predictions, Eq. 10) as ``probs`` (K = clip length); the clip's confidences per
     class give Psi, and the same updated theta labels every frame of the clip. Arguments and
-    defaults as :class:`InstanceAdaptivePolicy` (the seed paper gives theta_0 = 0.9 and names
+    defaults as :class:`InstanceAdaptivePolicy` (Shin et al. (2021) gives theta_0 = 0.9 and names
     alpha, beta without values; IAST's are used).
     """
 

@@ -7,7 +7,8 @@ from uda_toolbox.utils.classes import IGNORE_INDEX
 
 
 class RoundStats:
-    """Labelled proportion and, where ground truth exists, P-mIoU of pseudo labels (seed Table 7).
+    """Labelled proportion and, where ground truth exists, P-mIoU of pseudo labels (Shin et al.
+    (2021) Table 7).
 
     P-mIoU is the mIoU of the pseudo labels against the ground truth over the pixels that are
     labelled in both (ignored pseudo-label pixels are not errors: the proportion reports them);

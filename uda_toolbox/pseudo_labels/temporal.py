@@ -52,7 +52,7 @@ def clip_flows(records: Sequence[dict], frames: np.ndarray,
 def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: Tensor,
                    alpha: float = DEFAULT_CONSISTENCY_ALPHA,
                    th: float = DEFAULT_CONSISTENCY_THRESHOLD, chunk: int = 16) -> Tensor:
-    """Temporally aggregated predictions of every frame of a clip (seed Eq. 10).
+    """Temporally aggregated predictions of every frame of a clip (Shin et al. (2021) Eq. 10).
 
     Frame i averages its own prediction with those of frames i - 1 and i + 1 warped onto it,
     each where its occlusion score exp(-alpha * ||x_i - W(x_j)||_2) > th (frames scaled to
@@ -63,7 +63,7 @@ def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: 
         frames: (K, H, W, 3) uint8 frames at the same size.
         to_prev, to_next: Flows from :func:`clip_flows`.
         alpha, th: Occlusion sharpness and threshold (Eq. 10; defaults of
-            ``uda_toolbox.utils.warp``: 4.0 and the seed paper's 0.7).
+            ``uda_toolbox.utils.warp``: 4.0 and Shin et al. (2021)'s 0.7).
         chunk: Frames per call, to bound memory on large frames.
     Returns:
         (K, C, H, W) aggregated probabilities.
@@ -93,7 +93,7 @@ def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: 
 
 def consensus_cutout(label_t: Tensor, label_ref: Tensor, flow_t_to_ref: Tensor,
                      ignore_index: int = 255, keep_out_of_bounds: bool = False) -> Tensor:
-    """Seed Eq. 12: RF(y_t) = 1[y_t = W_{t-tau=>t}(y_{t-tau})] y_t.
+    """Shin et al. (2021) Eq. 12: RF(y_t) = 1[y_t = W_{t-tau=>t}(y_{t-tau})] y_t.
 
     The reference labels are warped onto frame t with nearest sampling; a pixel keeps its label
     only where the two agree. A pixel whose warped source is ignored has no consensus and
@@ -120,7 +120,7 @@ def consensus_cutout(label_t: Tensor, label_ref: Tensor, flow_t_to_ref: Tensor,
 def consensus_fillin(label_t: Tensor, label_ref: Tensor, flow_t_to_ref: Tensor, frame_t: Tensor,
                      frame_ref: Tensor, alpha: float = DEFAULT_CONSISTENCY_ALPHA,
                      th: float = DEFAULT_CONSISTENCY_THRESHOLD, ignore_index: int = 255) -> Tensor:
-    """Seed Eq. 14: Prop(y_t) = R_t * y_t + (1 - R_t) * I_{t-tau=>t} * W_{t-tau=>t}(y_{t-tau}).
+    """Shin et al. (2021) Eq. 14: Prop(y_t) = R_t * y_t + (1 - R_t) * I_{t-tau=>t} * W_{t-tau=>t}(y_{t-tau}).
 
     R_t marks the labelled pixels of frame t (the appendix's y_t != 0 in its one-hot encoding,
     i.e. ``label_t != ignore_index`` here); I is Eq. 10's non-occluded map from the reference

@@ -1,4 +1,4 @@
-"""Backward warping with optical flow and the photometric non-occlusion test of seed Eq. 10.
+"""Backward warping with optical flow and the photometric non-occlusion test of Shin et al. (2021) Eq. 10.
 
 Flow convention (docs/data.md): the flow stored for frame i "to j" gives, at pixel p of frame i,
 the position p + flow(p) of the same scene point in frame j. Backward warping therefore samples
@@ -14,12 +14,12 @@ from torch import Tensor
 
 WARP_MODES = ('bilinear', 'nearest')
 
-# Seed Eq. 10 leaves alpha of O = exp(-alpha * ||x_i - W(x_j)||_2) unspecified. With frames in
+# Shin et al. (2021) Eq. 10 leaves alpha of O = exp(-alpha * ||x_i - W(x_j)||_2) unspecified. With frames in
 # [0, 1] and th = 0.7, alpha = 4 keeps a pixel when its RGB warping error (L2 over the 3
 # channels) is below -ln(0.7) / 4 = 0.089, the same cut-off as the squared-error mask
 # exp(-50 ||.||^2) > 0.7 of Lai et al. (ECCV 2018); see docs/pseudo_labels.md.
 DEFAULT_CONSISTENCY_ALPHA = 4.0
-# Seed Sec. 5.1: "We set th to 0.7 for cutting out the occluded area."
+# Shin et al. (2021) Sec. 5.1: "We set th to 0.7 for cutting out the occluded area."
 DEFAULT_CONSISTENCY_THRESHOLD = 0.7
 
 # Tolerance (pixels) of the in-bounds test, so float rounding of an exact border position
@@ -93,7 +93,7 @@ def sample(x: Tensor, grid: Tensor, mode: str = 'bilinear') -> Tensor:
 
 def photometric_consistency(frame_i: Tensor, warped_j: Tensor,
                             alpha: float = DEFAULT_CONSISTENCY_ALPHA) -> Tensor:
-    """Seed Eq. 10's occlusion map O_{j=>i} = exp(-alpha * ||x_i - W_{j=>i}(x_j)||_2).
+    """Shin et al. (2021) Eq. 10's occlusion map O_{j=>i} = exp(-alpha * ||x_i - W_{j=>i}(x_j)||_2).
 
     Args:
         frame_i: (N, 3, H, W) frame i, float in [0, 1] (uint8 frames are divided by 255).
@@ -113,14 +113,14 @@ def photometric_consistency(frame_i: Tensor, warped_j: Tensor,
 def non_occluded_mask(frame_i: Tensor, frame_j: Tensor, flow_i_to_j: Tensor,
                       alpha: float = DEFAULT_CONSISTENCY_ALPHA,
                       th: float = DEFAULT_CONSISTENCY_THRESHOLD) -> Tensor:
-    """Seed Eq. 10's non-occluded map I_{j=>i} = 1[O_{j=>i} > th], also False out of bounds.
+    """Shin et al. (2021) Eq. 10's non-occluded map I_{j=>i} = 1[O_{j=>i} > th], also False out of bounds.
 
     Args:
         frame_i: (N, 3, H, W) frame i, [0, 1] float or uint8.
         frame_j: (N, 3, H, W) frame j, same scale.
         flow_i_to_j: (N, 2, H, W) flow from i to j.
         alpha: Sharpness of O (see :func:`photometric_consistency`).
-        th: Threshold on O (0.7 in the seed paper).
+        th: Threshold on O (0.7 in Shin et al. (2021)).
     Returns:
         (N, 1, H, W) bool.
     """

@@ -5,7 +5,7 @@ dataset_type = 'ClipDataset'
 data_root = 'data/synthetic'
 prepare_hint = 'Generate it with: python tools/data/generate_synthetic.py --out data/synthetic'
 crop_size = (64, 128)
-# The seed paper trains on 2 consecutive frames (t - tau, t) with tau = 1 (Sec. 5.1).
+# Shin et al. (2021) trains on 2 consecutive frames (t - tau, t) with tau = 1 (Sec. 5.1).
 tau = 1
 
 train_pipeline = [

@@ -12,7 +12,7 @@ train_dataloader = dict(
     persistent_workers=False,
     dataset=dict(target=dict(pseudo_label_dir=pseudo_label_dir)))
 # Ground truth of the target *training* clips (every 5th frame), for the pseudo labels' P-mIoU
-# (seed Table 7). Analysis only: the hook logs it, nothing trains on it.
+# (Shin et al. (2021) Table 7). Analysis only: the hook logs it, nothing trains on it.
 target_train_labels = dict(
     type='ClipDataset',
     data_root={{_base_.data_root}},

@@ -1,5 +1,5 @@
 # The embedded pair for video self-training (VST): as synthetic_self_training.py, plus the target
-# clips' optical flow, read by the pseudo-label rounds (aggregated predictions, seed Eq. 10) and
+# clips' optical flow, read by the pseudo-label rounds (aggregated predictions, Shin et al. (2021) Eq. 10) and
 # loaded with every target clip for the online refinement (Eq. 12 / 14). The pair's flow is the
 # generator's exact flow (docs/data.md); for other data precompute it with
 # tools/data/compute_flow.py.

@@ -1,11 +1,11 @@
-# VIPER (source) -> Cityscapes-VPS (target), the seed paper's benchmark (Sec. 5.1).
+# VIPER (source) -> Cityscapes-VPS (target), Shin et al. (2021)'s benchmark (Sec. 5.1).
 # Trees and preparation: docs/data.md. Sizes follow ADVENT/IAST for a GTA-like source ->
 # Cityscapes: source frames resized to 1280x720, target frames to 1024x512, no crop;
 # evaluation at 1024x512 with predictions upsampled to the 2048x1024 labels.
 viper_root = 'data/viper'
 cityscapes_vps_root = 'data/cityscapes_vps'
 cityscapes_sequence_root = 'data/cityscapes/leftImg8bit_sequence/val'
-# The seed paper trains on 2 consecutive frames (t - tau, t), tau = 1.
+# Shin et al. (2021) trains on 2 consecutive frames (t - tau, t), tau = 1.
 tau = 1
 
 # Labels: the 15-class PNGs written once by tools/data/viper.py convert (VIPER ids of
@@ -14,7 +14,7 @@ tau = 1
 # mapping tables are VIPER_TO_CLASS (uda_toolbox/datasets/viper.py) and cityscapes_label_map
 # (uda_toolbox/datasets/cityscapes_vps.py), documented in docs/data.md. labels='raw' reads
 # the release's files and maps them on the fly instead.
-# Day-only VIPER (seed paper: 42,455 "day" frames): the condition of each sequence comes
+# Day-only VIPER (Shin et al. (2021): 42,455 "day" frames): the condition of each sequence comes
 # from data/viper/conditions.csv (no public file records it; docs/data.md), or list the
 # sequences explicitly with viper_sequences = ['001', ...].
 viper_condition = 'day'

@@ -5,7 +5,7 @@ _base_ = ['./viper2cityscapes.py']
 pseudo_label_dir = '{work_dir}/pseudo_labels'
 train_dataloader = dict(dataset=dict(target=dict(pseudo_label_dir=pseudo_label_dir)))
 # Ground truth of the target training clips (6 annotated frames per clip), for P-mIoU
-# (seed Table 7); analysis only.
+# (Shin et al. (2021) Table 7); analysis only.
 target_train_labels = dict(
     type='CityscapesVPSDataset',
     data_root={{_base_.cityscapes_vps_root}},

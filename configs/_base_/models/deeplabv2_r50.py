@@ -1,4 +1,4 @@
-# DeepLabv2 on ResNet-50, the seed paper's segmentor (Sec. 5.1): dilated ResNet with
+# DeepLabv2 on ResNet-50, Shin et al. (2021)'s segmentor (Sec. 5.1): dilated ResNet with
 # output stride 8 (strides 1,2,1,1 and dilations 1,1,2,4 in the last stages) and the
 # DeepLabv2 ASPP classifier (dilations 6/12/18/24). ImageNet weights come from a local
 # file (nothing can be downloaded); if it is missing, the adaptor warns and starts from

@@ -1,7 +1,7 @@
 # Schedule of the self-training phase on the embedded pair (CBST, CRST, IAST, VST and their
 # ablations): it continues from a warm-up checkpoint (source-only or adversarial, `load_from`)
 # for half the warm-up's iterations, with a pseudo-label round before iterations 1 and 101.
-# The seed paper and IAST also run self-training as a shorter second phase after the warm-up;
+# Shin et al. (2021) and IAST also run self-training as a shorter second phase after the warm-up;
 # the length here is set by the 15-minute budget of `make demo` (docs/benchmarks.md).
 _base_ = ['./synthetic.py']
 max_iters = 200

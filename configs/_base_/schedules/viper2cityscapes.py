@@ -1,6 +1,6 @@
 # The papers' segmentor optimisation (AdaptSegNet / ADVENT / IAST, DeepLabv2 on ResNet):
 # SGD, lr 2.5e-4, momentum 0.9, weight decay 5e-4, poly decay with power 0.9.
-# The iteration count is not given by the seed paper; 40k iterations of one clip pair is
+# The iteration count is not given by Shin et al. (2021); 40k iterations of one clip pair is
 # our choice (docs/benchmarks.md).
 max_iters = 40000
 optim_wrapper = dict(

@@ -52,10 +52,11 @@ class PseudoLabelHook(Hook):
             ``InstanceAdaptivePolicy``, ``ClipAdaptivePolicy``).
         interval: A new round after every ``interval`` training iterations (round 0 runs before
             the first iteration; no round after the last iteration).
-        instance: What the policy thresholds at once: ``'clip'`` (clip-adaptive, seed Eq. 11) or
-            a number of consecutive frames (1: each image is an instance, as the seed paper
+        instance: What the policy thresholds at once: ``'clip'`` (clip-adaptive, Shin et al. (2021) Eq. 11) or
+            a number of consecutive frames (1: each image is an instance, as Shin et al. (2021)
             describes IAST). Irrelevant for class-balanced labels.
-        aggregate: None, or the options of VST's temporally aggregated predictions (seed Eq. 10),
+        aggregate: None, or the options of VST's temporally aggregated predictions (Shin et al.
+        (2021) Eq. 10),
             ``dict()`` for the defaults (``alpha``, ``th`` = 0.7, see
             ``pseudo_labels.temporal.aggregate_clip``).
         flow: Where aggregation gets flow: ``'files'`` (the target dataset's ``flow_path``

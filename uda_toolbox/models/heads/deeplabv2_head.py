@@ -1,4 +1,5 @@
-"""DeepLabv2 classifier head (Chen et al., TPAMI 2018), the head of the seed paper's framework (Sec. 5.1)."""
+"""DeepLabv2 classifier head (Chen et al., TPAMI 2018), the head of Shin et al. (2021)'s framework
+(Sec. 5.1)."""
 from typing import List, Sequence
 
 import torch.nn as nn
@@ -13,7 +14,7 @@ class DeepLabV2Head(BaseDecodeHead):
     """ASPP as in DeepLabv2: parallel 3x3 convs with different dilations, each predicting
     class scores directly from the backbone features, summed (no 1x1 fusion, no BN).
 
-    This is the classifier AdaptSegNet, ADVENT, IAST and the seed paper all use on
+    This is the classifier AdaptSegNet, ADVENT, IAST and Shin et al. (2021) all use on
     ResNet features (dilations 6/12/18/24 at output stride 8).
 
     Args:
