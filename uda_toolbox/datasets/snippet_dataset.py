@@ -125,6 +125,8 @@ class SnippetDataset(ClipDataset):
             ``frame_offsets``) nor ``data_prefix``.
     """
 
+    TOOL = 'cityscapes_seq'  # tools/data/<TOOL>.py prepares the dataset
+
     def __init__(self,
                  data_root: str,
                  img_dir: str,
@@ -160,6 +162,12 @@ class SnippetDataset(ClipDataset):
         self.frame_offsets = offsets
         self.label_offsets = tuple(sorted(int(o) for o in label_offsets)) if label_dir else ()
         self.flow_format = flow_format
+        if flow_root is not None and kwargs.get('prepare_hint'):
+            kwargs['prepare_hint'] += (
+                f' The flow ({flow_format} format, flow_root={flow_root!r}): '
+                + (f'python tools/data/{self.TOOL}.py compute_flow {data_root}'
+                   if flow_format == 'toolbox' else "the originals' *_int16_x10.npy files")
+                + ' (docs/data.md).')
         data_prefix = dict(img_path=img_dir, seg_map_path=label_dir, flow_path=flow_root)
         super().__init__(data_root=data_root, data_prefix=data_prefix, **kwargs)
 

@@ -60,6 +60,7 @@ class SynthiaSeqDataset(SnippetDataset):
         **kwargs: :class:`~uda_toolbox.datasets.ClipDataset` arguments.
     """
 
+    TOOL = 'synthia_seq'
     METAINFO = dict(SYNTHIA_CITYSCAPES_SEQ_METAINFO)
 
     def __init__(self,

@@ -54,6 +54,7 @@ class VIPERSeqDataset(SnippetDataset):
         **kwargs: :class:`~uda_toolbox.datasets.ClipDataset` arguments.
     """
 
+    TOOL = 'viper_seq'
     METAINFO = dict(VIPER_CITYSCAPES_SEQ_METAINFO)
 
     def __init__(self,
