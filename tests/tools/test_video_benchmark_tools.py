@@ -176,3 +176,27 @@ def test_tool_scripts_run_standalone_and_in_process(repo_root, cs, tmp_path):
     assert (synthia_root / 'cityscapes_seq_labels' / '000003.png').is_file()
     # the release's size is the default: the tiny frames are reported
     assert tool.main(['verify', str(synthia_root), '--split-list', 'train', split_list]) == 1
+
+
+def test_compute_flow_direction_scale_and_crop(tmp_path):
+    """The _bw file of frame t holds estimator(frame t, frame t-1), the _fw file of t-1
+    estimator(frame t-1, frame t), on frames scaled (and, for SYNTHIA-Seq, cut) first."""
+    from uda_toolbox.data_prep.snippets import compute_snippet_flows
+
+    seen = []
+
+    def estimator(a, b):  # encodes which frames it saw, and their size
+        seen.append(a.shape)
+        return np.stack([np.full(a.shape[:2], a[0, 0, 0]), np.full(a.shape[:2], b[0, 0, 0])], -1)
+
+    root = tmp_path / 'SEQS-04-DAWN'
+    split_list = str(make_synthia_seq_tree(root))
+    dataset = SynthiaSeqDataset(data_root=str(root), labels=None, split_list=split_list)
+    written, kept = compute_snippet_flows(dataset, str(tmp_path / 'flow'), estimator, scale=0.5,
+                                          crop_bottom=120)
+    assert (written, kept) == (6, 0)
+    assert set(seen) == {(32, 64, 3)}  # (184 - 120) / 2 rows, 128 / 2 columns
+    blue = {f: (16 * f + 5) % 256 for f in range(4)}  # fake_video_benchmark_data.synthia_frame
+    bw = np.load(tmp_path / 'flow' / '000002_bw.npy')
+    fw = np.load(tmp_path / 'flow' / '000001_fw.npy')
+    assert bw[0, 0].tolist() == [blue[2], blue[1]] and fw[0, 0].tolist() == [blue[1], blue[2]]
