@@ -200,3 +200,16 @@ def test_compute_flow_direction_scale_and_crop(tmp_path):
     bw = np.load(tmp_path / 'flow' / '000002_bw.npy')
     fw = np.load(tmp_path / 'flow' / '000001_fw.npy')
     assert bw[0, 0].tolist() == [blue[2], blue[1]] and fw[0, 0].tolist() == [blue[1], blue[2]]
+
+
+def test_compute_flow_command(cs, capsys):
+    root, lists = cs
+    tool = load_tool('cityscapes_seq')
+    args = ['compute_flow', str(root), '--splits', 'train', '--split-list', 'train',
+            str(lists['train']), '--preset', 'ultrafast']
+    assert tool.main(args) == 0
+    out = capsys.readouterr().out
+    assert f"train: wrote 6 flow files, kept 0 existing, in {root / 'flow' / 'train'}" in out
+    (root / 'leftImg8bit_sequence/train/aachen/aachen_000000_000018_leftImg8bit.png').unlink()
+    with pytest.raises(SystemExit, match=r'error: Cityscapes-Seq: .*1 frame file\(s\) missing'):
+        tool.main(args)

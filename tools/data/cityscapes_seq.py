@@ -17,15 +17,14 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from uda_toolbox import register_all_modules  # noqa: E402
 from uda_toolbox.data_prep import cityscapes_seq  # noqa: E402
 from uda_toolbox.data_prep.snippets import (  # noqa: E402
     estimator_config,
     print_progress,
+    run_flow_command,
     snippet_tool_parser,
 )
 from uda_toolbox.datasets.preparation import print_report  # noqa: E402
-from uda_toolbox.utils.errors import DataError  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -41,15 +40,10 @@ def main(argv=None) -> int:
         return print_report(cityscapes_seq.verify(
             args.root, args.splits, args.workers, args.every, lists, args.frames,
             None if args.any_size else cityscapes_seq.CITYSCAPES_NATIVE_SIZE))
-    register_all_modules(init_default_scope=False)
     for split in args.splits or ['train']:
-        try:
-            written, kept, out = cityscapes_seq.compute_flow(
-                args.root, split, args.out, args.frames, args.scale, estimator_config(args),
-                args.overwrite, lists.get(split), progress=print_progress)
-        except DataError as exc:
-            raise SystemExit(f'error: {exc}') from None
-        print(f'{split}: wrote {written} flow files, kept {kept} existing, in {out}')
+        run_flow_command(lambda split=split: cityscapes_seq.compute_flow(
+            args.root, split, args.out, args.frames, args.scale, estimator_config(args),
+            args.overwrite, lists.get(split), progress=print_progress), f'{split}: ')
     return 0
 
 

@@ -18,15 +18,14 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from uda_toolbox import register_all_modules  # noqa: E402
 from uda_toolbox.data_prep import synthia_seq  # noqa: E402
 from uda_toolbox.data_prep.snippets import (  # noqa: E402
     estimator_config,
     print_progress,
+    run_flow_command,
     snippet_tool_parser,
 )
 from uda_toolbox.datasets.preparation import print_report  # noqa: E402
-from uda_toolbox.utils.errors import DataError  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -50,14 +49,9 @@ def main(argv=None) -> int:
     if args.command == 'convert':
         return print_report(synthia_seq.convert(args.root, args.workers, args.overwrite, split_list,
                                                 args.label_dir))
-    register_all_modules(init_default_scope=False)
-    try:
-        written, kept, out = synthia_seq.compute_flow(
-            args.root, args.out, args.frames, args.scale, estimator_config(args), args.overwrite,
-            split_list, args.img_dir, progress=print_progress)
-    except DataError as exc:
-        raise SystemExit(f'error: {exc}') from None
-    print(f'wrote {written} flow files, kept {kept} existing, in {out}')
+    run_flow_command(lambda: synthia_seq.compute_flow(
+        args.root, args.out, args.frames, args.scale, estimator_config(args), args.overwrite,
+        split_list, args.img_dir, progress=print_progress))
     return 0
 
 

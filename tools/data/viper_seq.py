@@ -19,15 +19,14 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from uda_toolbox import register_all_modules  # noqa: E402
 from uda_toolbox.data_prep import viper_seq  # noqa: E402
 from uda_toolbox.data_prep.snippets import (  # noqa: E402
     estimator_config,
     print_progress,
+    run_flow_command,
     snippet_tool_parser,
 )
 from uda_toolbox.datasets.preparation import print_report  # noqa: E402
-from uda_toolbox.utils.errors import DataError  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -53,14 +52,9 @@ def main(argv=None) -> int:
                 args.root, split, args.workers, not args.keep_ego_vehicle, args.overwrite,
                 lists.get(split)))
         else:
-            register_all_modules(init_default_scope=False)
-            try:
-                written, kept, out = viper_seq.compute_flow(
-                    args.root, split, args.out, args.frames, args.scale, estimator_config(args),
-                    args.overwrite, lists.get(split), progress=print_progress)
-            except DataError as exc:
-                raise SystemExit(f'error: {exc}') from None
-            print(f'{split}: wrote {written} flow files, kept {kept} existing, in {out}')
+            run_flow_command(lambda split=split: viper_seq.compute_flow(
+                args.root, split, args.out, args.frames, args.scale, estimator_config(args),
+                args.overwrite, lists.get(split), progress=print_progress), f'{split}: ')
     return status
 
 

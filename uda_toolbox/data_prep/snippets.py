@@ -254,6 +254,16 @@ def estimator_config(args) -> dict:
     return cfg
 
 
+def run_flow_command(compute: Callable[[], Tuple[int, int, str]], prefix: str = '') -> None:
+    """Run a ``compute_flow`` function and print what it did; a DataError (a missing frame, a bad
+    list) ends the program with its message instead of a traceback."""
+    try:
+        written, kept, out = compute()
+    except DataError as exc:
+        raise SystemExit(f'error: {exc}') from None
+    print(f'{prefix}wrote {written} flow files, kept {kept} existing, in {out}')
+
+
 def print_progress(done: int, total: int) -> None:
     """A progress line every 10 % (compute_flow)."""
     if done == total or done % max(1, total // 10) == 0:

@@ -23,7 +23,7 @@ from uda_toolbox.datasets.synthia_seq import (
     SynthiaSeqDataset,
 )
 from uda_toolbox.registry import FLOW_ESTIMATORS
-from uda_toolbox.utils.classes import IGNORE_INDEX, SYNTHIA_CITYSCAPES_SEQ_CLASSES
+from uda_toolbox.utils.classes import SYNTHIA_CITYSCAPES_SEQ_CLASSES, apply_label_map
 from uda_toolbox.utils.errors import DataError, DataFormatError, DataNotFoundError
 from uda_toolbox.utils.io import check_not_truncated, read_bytes
 
@@ -92,10 +92,7 @@ def read_synthia_label(path: str) -> np.ndarray:
 
 def convert_synthia_seq_ids(ids: np.ndarray) -> np.ndarray:
     """SYNTHIA ids (H, W) -> the benchmark's train ids (H, W) uint8, 255 ignored."""
-    lut = np.full(256, IGNORE_INDEX, np.uint8)
-    for synthia_id, train_id in synthia_seq_label_map().items():
-        lut[synthia_id] = train_id
-    return lut[ids]
+    return apply_label_map(ids, synthia_seq_label_map(), 'SYNTHIA-Seq label')
 
 
 def check_synthia_seq_frame(task: Tuple[str, Optional[str]]) -> dict:

@@ -20,7 +20,7 @@ from uda_toolbox.datasets.viper_seq import (
     VIPERSeqDataset,
 )
 from uda_toolbox.registry import FLOW_ESTIMATORS
-from uda_toolbox.utils.classes import IGNORE_INDEX, VIPER_CITYSCAPES_SEQ_CLASSES
+from uda_toolbox.utils.classes import VIPER_CITYSCAPES_SEQ_CLASSES, apply_label_map
 from uda_toolbox.utils.errors import DataError
 
 # VIPER class (classes.csv) -> class of the benchmark; DA-VSN davsn/dataset/Viper.py id_to_trainid
@@ -55,10 +55,7 @@ def convert_viper_seq_ids(ids: np.ndarray, ignore_ego_vehicle: bool = True) -> n
     """
     if ignore_ego_vehicle:
         ids = remove_ego_vehicle(ids)
-    lut = np.full(256, IGNORE_INDEX, np.uint8)
-    for viper_id, train_id in viper_seq_label_map().items():
-        lut[viper_id] = train_id
-    return lut[ids]
+    return apply_label_map(ids, viper_seq_label_map(), 'VIPER label')
 
 
 def check_viper_seq_frame(task: Tuple[str, Optional[str]]) -> dict:

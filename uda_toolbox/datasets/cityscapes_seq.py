@@ -20,7 +20,7 @@ has no rider); for SYNTHIA-Seq rider is its own class. Every other id is ignored
 """
 import os.path as osp
 import re
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 from uda_toolbox.datasets.snippet_dataset import SnippetDataset
 from uda_toolbox.registry import DATASETS
@@ -93,49 +93,35 @@ class CityscapesSeqDataset(SnippetDataset):
 
     Args:
         data_root: Cityscapes root holding ``leftImg8bit_sequence/`` and ``gtFine/``.
-        split: ``'train'`` or ``'val'``.
+        split: ``'train'`` or ``'val'`` (shipped list ``cityscapes_seq/<split>``).
         class_set: ``'viper'`` (15 classes) or ``'synthia'`` (12 classes): the benchmark.
         with_labels: Attach gtFine labels; None: only in ``mode='test'`` (UDA methods never read
             the target's train labels; the oracle sets True).
-        split_list: A list file or shipped name; None: ``'cityscapes_seq/<split>'``.
-        frame_offsets, label_offsets, flow_format, flow_root: :class:`SnippetDataset`.
-            Originals' flow names: ``<city>_<seq>_<t:06d>_<t-1:06d>_int16_x10.npy``.
-        prepare_hint: Appended to missing-data errors; defaults to the preparation commands.
-        **kwargs: :class:`~uda_toolbox.datasets.ClipDataset` arguments (``mode``, ``pipeline``,
-            ``pseudo_label_dir``, ...).
+        **kwargs: :class:`SnippetDataset` arguments (``split_list``, ``frame_offsets``,
+            ``label_offsets``, ``flow_format``, ``flow_root``; originals' flow names
+            ``<city>_<seq>_<t:06d>_<t-1:06d>_int16_x10.npy``) and :class:`ClipDataset` ones
+            (``mode``, ``pipeline``, ``pseudo_label_dir``, ...).
     """
+
+    DATASET_NAME = 'Cityscapes-Seq'
+    TOOL = 'cityscapes_seq'
+    SPLIT_LIST = 'cityscapes_seq/{split}'
 
     def __init__(self,
                  data_root: str = 'data/cityscapes',
                  split: str = 'train',
                  class_set: str = 'viper',
                  with_labels: Optional[bool] = None,
-                 split_list: Optional[str] = None,
-                 frame_offsets: Sequence[int] = (-1, 0),
-                 label_offsets: Sequence[int] = (0,),
-                 flow_format: str = 'toolbox',
-                 flow_root: Optional[str] = None,
-                 prepare_hint: Optional[str] = None,
                  **kwargs) -> None:
-        for key in ('label_map', 'metainfo'):
-            if key in kwargs:
-                raise TypeError(f'CityscapesSeqDataset sets {key} itself from class_set; remove it.')
+        self.refuse_own_keys(kwargs)
         label_map = cityscapes_seq_label_map(class_set)  # validates class_set
-        self.split = split
         self.class_set = class_set
         self.with_labels = (kwargs.get('mode', 'train') == 'test') if with_labels is None \
             else bool(with_labels)
-        root = data_root or ''
-        if prepare_hint is None:
-            prepare_hint = ('Prepare Cityscapes-Seq as in docs/data.md ("Cityscapes-Seq benchmarks") '
-                            f'and check it with: python tools/data/cityscapes_seq.py verify {root}')
         super().__init__(
             data_root=data_root, img_dir=osp.join('leftImg8bit_sequence', split),
-            label_dir=osp.join('gtFine', split) if self.with_labels else None,
-            split_list=split_list or f'cityscapes_seq/{split}', frame_offsets=frame_offsets,
-            label_offsets=label_offsets, flow_format=flow_format, flow_root=flow_root,
-            dataset_name='Cityscapes-Seq', label_map=label_map,
-            metainfo=dict(CLASS_SETS[class_set][0]), prepare_hint=prepare_hint, **kwargs)
+            label_dir=osp.join('gtFine', split) if self.with_labels else None, split=split,
+            label_map=label_map, metainfo=dict(CLASS_SETS[class_set][0]), **kwargs)
 
     def parse_entry(self, entry: str, list_path: str) -> Tuple[str, int]:
         fields = parse_cityscapes_entry(entry)

@@ -102,8 +102,8 @@ class SnippetDataset(ClipDataset):
     """Snippets around the frames of a split list (module docstring; docs/data.md).
 
     Subclasses say how a list entry and a frame are named (:meth:`parse_entry`,
-    :meth:`frame_relpath`, :meth:`label_relpath`, :meth:`original_flow_name`) and pass the image
-    and label directories.
+    :meth:`frame_relpath`, :meth:`label_relpath`, :meth:`original_flow_name`), set the class
+    attributes below and pass the image and label directories.
 
     Item keys as :class:`ClipDataset`'s: ``clip_id``, ``frame_ids`` (t + offsets, time order),
     ``img_paths``, ``seg_map_paths`` (None for frames outside ``label_offsets``), ``flow_paths``
@@ -114,62 +114,90 @@ class SnippetDataset(ClipDataset):
         data_root: The dataset's root.
         img_dir: Image directory, relative to ``data_root``.
         label_dir: Label directory, relative to ``data_root``; None: no labels.
-        split_list: A list file or a shipped list name (:func:`split_list_path`).
+        split: Split name; the default list is ``SPLIT_LIST.format(split=split)``.
+        split_list: A list file or a shipped list name (:func:`split_list_path`); None: the
+            shipped list of ``split``.
         frame_offsets: Offsets from t of the snippet's frames, strictly increasing, ending with 0.
         label_offsets: Offsets whose frames get their label (``(0,)``: t only, as the originals).
         flow_format: ``'toolbox'`` or ``'original'`` (module docstring); used with ``flow_root``.
         flow_root: Flow directory (relative to ``data_root`` unless absolute); None: no flow.
-        dataset_name: Name used in messages.
-        **kwargs: :class:`ClipDataset` arguments (``mode``, ``label_map``, ``metainfo``,
-            ``pipeline``, ``pseudo_label_dir``, ``prepare_hint``, ...); not ``tau`` (use
-            ``frame_offsets``) nor ``data_prefix``.
+        prepare_hint: Appended to missing-data errors; None: the ``verify`` (and ``convert``,
+            ``compute_flow``) commands of ``tools/data/<TOOL>.py``.
+        **kwargs: :class:`ClipDataset` arguments (``mode``, ``pipeline``, ``pseudo_label_dir``,
+            ...); not ``tau`` (use ``frame_offsets``) nor ``data_prefix``.
     """
 
+    DATASET_NAME = 'SnippetDataset'  # in messages
     TOOL = 'cityscapes_seq'  # tools/data/<TOOL>.py prepares the dataset
+    SPLIT_LIST = 'cityscapes_seq/{split}'  # the shipped list of a split
+    CONVERTS = False  # whether the tool has a convert command the dataset's labels need
 
     def __init__(self,
                  data_root: str,
                  img_dir: str,
                  label_dir: Optional[str],
-                 split_list: str,
+                 split: str = 'train',
+                 split_list: Optional[str] = None,
                  frame_offsets: Sequence[int] = (-1, 0),
                  label_offsets: Sequence[int] = (0,),
                  flow_format: str = 'toolbox',
                  flow_root: Optional[str] = None,
-                 dataset_name: str = 'SnippetDataset',
+                 prepare_hint: Optional[str] = None,
                  **kwargs) -> None:
+        name = self.DATASET_NAME
         for key, fix in (('tau', 'set frame_offsets, e.g. (-2, -1, 0)'),
                          ('data_prefix', 'the dataset sets it from its own arguments')):
             if key in kwargs:
-                raise TypeError(f'{dataset_name}: remove {key} ({fix}).')
+                raise TypeError(f'{name}: remove {key} ({fix}).')
         offsets = tuple(int(o) for o in frame_offsets)
         if not offsets or offsets[-1] != 0 or any(a >= b for a, b in zip(offsets, offsets[1:])):
-            raise ValueError(f'{dataset_name}: frame_offsets must increase strictly and end with 0 '
+            raise ValueError(f'{name}: frame_offsets must increase strictly and end with 0 '
                              f'(the listed frame t), e.g. (-1, 0); got {tuple(frame_offsets)}.')
         unknown = sorted(set(int(o) for o in label_offsets) - set(offsets))
         if unknown:
-            raise ValueError(f'{dataset_name}: label_offsets {unknown} are not in frame_offsets '
-                             f'{offsets}.')
+            raise ValueError(f'{name}: label_offsets {unknown} are not in frame_offsets {offsets}.')
         if flow_format not in FLOW_FORMATS:
-            raise ValueError(f'{dataset_name}: flow_format must be one of {FLOW_FORMATS}, got '
+            raise ValueError(f'{name}: flow_format must be one of {FLOW_FORMATS}, got '
                              f'{flow_format!r}.')
-        mode = kwargs.get('mode', 'train')
-        if mode == 'test' and (label_dir is None or 0 not in label_offsets):
-            raise ValueError(f"{dataset_name}: mode='test' evaluates the listed frames t; it needs "
-                             'their labels (with_labels=True, 0 in label_offsets).')
-        self.dataset_name = dataset_name
-        self.split_list = split_list
+        if kwargs.get('mode', 'train') == 'test' and (label_dir is None or 0 not in label_offsets):
+            raise ValueError(f"{name}: mode='test' evaluates the listed frames t; it needs their "
+                             'labels (with_labels=True, 0 in label_offsets).')
+        self.dataset_name = name
+        self.split = split
+        self.split_list = split_list or self.SPLIT_LIST.format(split=split)
         self.frame_offsets = offsets
         self.label_offsets = tuple(sorted(int(o) for o in label_offsets)) if label_dir else ()
         self.flow_format = flow_format
-        if flow_root is not None and kwargs.get('prepare_hint'):
-            kwargs['prepare_hint'] += (
-                f' The flow ({flow_format} format, flow_root={flow_root!r}): '
-                + (f'python tools/data/{self.TOOL}.py compute_flow {data_root}'
-                   if flow_format == 'toolbox' else "the originals' *_int16_x10.npy files")
-                + ' (docs/data.md).')
         data_prefix = dict(img_path=img_dir, seg_map_path=label_dir, flow_path=flow_root)
-        super().__init__(data_root=data_root, data_prefix=data_prefix, **kwargs)
+        super().__init__(data_root=data_root, data_prefix=data_prefix,
+                         prepare_hint=prepare_hint or self._prepare_commands(data_root or '',
+                                                                             flow_root),
+                         **kwargs)
+
+    @classmethod
+    def refuse_own_keys(cls, kwargs: dict, keys: Sequence[str] = ('label_map', 'metainfo')) -> None:
+        """TypeError for arguments a subclass sets itself (its class set decides them)."""
+        for key in keys:
+            if key in kwargs:
+                raise TypeError(f'{cls.__name__} sets {key} itself; remove it.')
+
+    @classmethod
+    def check_labels_option(cls, labels: Optional[str]) -> None:
+        """``labels`` of a source dataset: ``'converted'`` (by the tool) or None."""
+        if labels not in ('converted', None):
+            raise ValueError(f"{cls.__name__}: labels must be 'converted' (tools/data/{cls.TOOL}.py "
+                             f'convert) or None, got {labels!r}.')
+
+    def _prepare_commands(self, root: str, flow_root: Optional[str]) -> str:
+        """The default prepare hint: the tool's commands (docs/data.md)."""
+        tool = f'python tools/data/{self.TOOL}.py'
+        hint = (f'Prepare {self.DATASET_NAME} as in docs/data.md ("Cityscapes-Seq benchmarks"): '
+                f'{tool} verify {root}' + (f' && {tool} convert {root}' if self.CONVERTS else ''))
+        if flow_root is not None:
+            hint += (f'. The flow ({self.flow_format} format, flow_root={flow_root!r}): '
+                     + (f'{tool} compute_flow {root}' if self.flow_format == 'toolbox'
+                        else "the originals' *_int16_x10.npy files"))
+        return hint + '.'
 
     # ------------------------------------------------------------ naming (subclasses)
     def parse_entry(self, entry: str, list_path: str) -> Tuple[str, int]:

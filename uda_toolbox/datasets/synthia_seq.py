@@ -23,7 +23,7 @@ converted once by the tool (``uda_toolbox/data_prep/synthia_seq.py``).
 """
 import os.path as osp
 import re
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 from uda_toolbox.datasets.snippet_dataset import SnippetDataset
 from uda_toolbox.registry import DATASETS
@@ -53,48 +53,32 @@ class SynthiaSeqDataset(SnippetDataset):
         img_dir: Frame directory relative to ``data_root``; None: the release's
             ``RGB/Stereo_Left/Omni_F``, or ``rgb`` (the originals' copy) when only that exists.
         labels: ``'converted'`` (``cityscapes_seq_labels/``) or None (no labels).
-        split_list: A list file or shipped name; None: ``'synthia_seq/train'``.
-        frame_offsets, label_offsets, flow_format, flow_root: :class:`SnippetDataset`.
-            Originals' flow names: ``<t:06d>_int16_x10.npy`` (from t to t - 1 only).
-        prepare_hint: Appended to missing-data errors; defaults to the preparation commands.
-        **kwargs: :class:`~uda_toolbox.datasets.ClipDataset` arguments.
+        **kwargs: :class:`SnippetDataset` arguments (``split_list`` (default the shipped
+            ``synthia_seq/train``), ``frame_offsets``, ``label_offsets``, ``flow_format``,
+            ``flow_root``; originals' flow names ``<t:06d>_int16_x10.npy``, from t to t - 1 only)
+            and :class:`ClipDataset` ones.
     """
 
+    DATASET_NAME = 'SYNTHIA-Seq'
     TOOL = 'synthia_seq'
+    SPLIT_LIST = 'synthia_seq/{split}'
+    CONVERTS = True
     METAINFO = dict(SYNTHIA_CITYSCAPES_SEQ_METAINFO)
 
     def __init__(self,
                  data_root: str = 'data/SynthiaSeq/SEQS-04-DAWN',
                  img_dir: Optional[str] = None,
                  labels: Optional[str] = 'converted',
-                 split_list: Optional[str] = None,
-                 frame_offsets: Sequence[int] = (-1, 0),
-                 label_offsets: Sequence[int] = (0,),
-                 flow_format: str = 'toolbox',
-                 flow_root: Optional[str] = None,
-                 prepare_hint: Optional[str] = None,
                  **kwargs) -> None:
-        for key in ('label_map', 'metainfo'):
-            if key in kwargs:
-                raise TypeError(f'SynthiaSeqDataset sets {key} itself; remove it.')
-        if labels not in ('converted', None):
-            raise ValueError("SynthiaSeqDataset: labels must be 'converted' (tools/data/synthia_seq.py "
-                             f'convert) or None, got {labels!r}.')
+        self.refuse_own_keys(kwargs)
+        self.check_labels_option(labels)
         root = data_root or ''
         if img_dir is None:
             img_dir = ('rgb' if not osp.isdir(osp.join(root, RELEASE_IMG_DIR))
                        and osp.isdir(osp.join(root, 'rgb')) else RELEASE_IMG_DIR)
         self.labels = labels
-        if prepare_hint is None:
-            prepare_hint = ('Prepare SYNTHIA-Seq as in docs/data.md ("Cityscapes-Seq benchmarks"): '
-                            f'python tools/data/synthia_seq.py verify {root} && python '
-                            f'tools/data/synthia_seq.py convert {root}')
-        super().__init__(
-            data_root=data_root, img_dir=img_dir,
-            label_dir=CONVERTED_LABEL_DIR if labels else None,
-            split_list=split_list or 'synthia_seq/train', frame_offsets=frame_offsets,
-            label_offsets=label_offsets, flow_format=flow_format, flow_root=flow_root,
-            dataset_name='SYNTHIA-Seq', prepare_hint=prepare_hint, **kwargs)
+        super().__init__(data_root=data_root, img_dir=img_dir,
+                         label_dir=CONVERTED_LABEL_DIR if labels else None, **kwargs)
 
     def parse_entry(self, entry: str, list_path: str) -> Tuple[str, int]:
         frame = parse_synthia_entry(entry)

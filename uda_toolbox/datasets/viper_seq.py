@@ -18,7 +18,7 @@ bottom-centre pixel, as DA-VSN does), converted once by the tool. A snippet's cl
 """
 import os.path as osp
 import re
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 from uda_toolbox.datasets.snippet_dataset import SnippetDataset
 from uda_toolbox.registry import DATASETS
@@ -44,17 +44,18 @@ class VIPERSeqDataset(SnippetDataset):
 
     Args:
         data_root: VIPER root holding ``train/``.
-        split: Split directory (the list covers ``train``).
+        split: Split directory (the shipped list ``viper_seq/train`` covers ``train``).
         labels: ``'converted'`` (``<split>/cityscapes_seq_labels``) or None (no labels).
         img_suffix: Frame ending; None: the one the list entry names (``.jpg``).
-        split_list: A list file or shipped name; None: ``'viper_seq/train'``.
-        frame_offsets, label_offsets, flow_format, flow_root: :class:`SnippetDataset`.
-            Originals' flow names: ``<SSS>_<t:05d><t-1:05d>_int16_x10.npy`` (no separator).
-        prepare_hint: Appended to missing-data errors; defaults to the preparation commands.
-        **kwargs: :class:`~uda_toolbox.datasets.ClipDataset` arguments.
+        **kwargs: :class:`SnippetDataset` arguments (``split_list``, ``frame_offsets``,
+            ``label_offsets``, ``flow_format``, ``flow_root``; originals' flow names
+            ``<SSS>_<t:05d><t-1:05d>_int16_x10.npy``, no separator) and :class:`ClipDataset` ones.
     """
 
+    DATASET_NAME = 'VIPER-Seq'
     TOOL = 'viper_seq'
+    SPLIT_LIST = 'viper_seq/{split}'
+    CONVERTS = True
     METAINFO = dict(VIPER_CITYSCAPES_SEQ_METAINFO)
 
     def __init__(self,
@@ -62,34 +63,16 @@ class VIPERSeqDataset(SnippetDataset):
                  split: str = 'train',
                  labels: Optional[str] = 'converted',
                  img_suffix: Optional[str] = None,
-                 split_list: Optional[str] = None,
-                 frame_offsets: Sequence[int] = (-1, 0),
-                 label_offsets: Sequence[int] = (0,),
-                 flow_format: str = 'toolbox',
-                 flow_root: Optional[str] = None,
-                 prepare_hint: Optional[str] = None,
                  **kwargs) -> None:
-        for key in ('label_map', 'metainfo'):
-            if key in kwargs:
-                raise TypeError(f'VIPERSeqDataset sets {key} itself; remove it.')
-        if labels not in ('converted', None):
-            raise ValueError("VIPERSeqDataset: labels must be 'converted' (tools/data/viper_seq.py "
-                             f'convert) or None, got {labels!r}.')
-        self.split = split
+        self.refuse_own_keys(kwargs)
+        self.check_labels_option(labels)
         self.labels = labels
         self.frame_suffix = img_suffix
-        root = data_root or ''
-        if prepare_hint is None:
-            prepare_hint = ('Prepare VIPER as in docs/data.md ("Cityscapes-Seq benchmarks"): python '
-                            f'tools/data/viper_seq.py verify {root} && python tools/data/viper_seq.py '
-                            f'convert {root}')
         self._suffixes: Dict[str, str] = {}
         super().__init__(
             data_root=data_root, img_dir=osp.join(split, 'img'),
-            label_dir=osp.join(split, CONVERTED_LABEL_DIR) if labels else None,
-            split_list=split_list or f'viper_seq/{split}', frame_offsets=frame_offsets,
-            label_offsets=label_offsets, flow_format=flow_format, flow_root=flow_root,
-            dataset_name='VIPER-Seq', prepare_hint=prepare_hint, **kwargs)
+            label_dir=osp.join(split, CONVERTED_LABEL_DIR) if labels else None, split=split,
+            **kwargs)
 
     def parse_entry(self, entry: str, list_path: str) -> Tuple[str, int]:
         fields = parse_viper_entry(entry)
