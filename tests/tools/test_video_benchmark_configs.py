@@ -9,16 +9,13 @@ through ``tools/train.py`` and ``tools/test.py`` called in-process. Configs that
 run's checkpoint (``load_from``) get one from a 1-iteration warm-up of that config.
 """
 import glob
-import importlib.util
 import json
 import os.path as osp
 import re
 from pathlib import Path
 from types import SimpleNamespace
 
-import mmengine.config.config as mmengine_config
 import pytest
-import torch
 from fake_video_benchmark_data import (
     CS_SIZE,
     SYNTHIA_SIZE,
@@ -28,8 +25,9 @@ from fake_video_benchmark_data import (
     make_viper_seq_tree,
 )
 from mmengine.config import Config
+from test_real_data_configs import Runs as RealDataRuns  # train.py / test.py in-process, warm-ups
+from test_real_data_configs import _fast_runs, config_id  # noqa: F401 (_fast_runs: autouse fixture)
 
-from uda_toolbox.apis import default_work_dir
 from uda_toolbox.data_prep import cityscapes_seq, synthia_seq, viper_seq
 from uda_toolbox.registry import DATASETS
 
@@ -59,28 +57,6 @@ train_cfg = dict(max_iters={iters}, val_interval={iters})
 default_hooks = dict(checkpoint=dict(interval={iters}), logger=dict(interval=1))
 visualizer = dict(name={name!r})
 """
-
-
-def _load_script(name: str):
-    spec = importlib.util.spec_from_file_location(f'uda_tools_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def config_id(path: Path) -> str:
-    return f'{path.parent.name}/{path.stem}'
-
-
-@pytest.fixture(scope='module', autouse=True)
-def _fast_runs():
-    """No yapf formatting of the config text, one torch thread (test_real_data_configs.py)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mmengine_config, 'FormatCode', lambda text, **kwargs: (text, False))
-        yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='module')
@@ -130,13 +106,11 @@ def _tiny_segmentor(base: Config) -> str:
             f'decode_head=dict(_delete_=True, **{head!r})')
 
 
-class Runs:
-    """Writes a config's tiny override file and trains/tests it through tools/train.py and test.py."""
+class Runs(RealDataRuns):
+    """test_real_data_configs.py's runner with this benchmark's override file."""
 
     def __init__(self, trees):
-        self.trees = trees
-        self.train_tool, self.test_tool = _load_script('train'), _load_script('test')
-        self.warmups = {}
+        super().__init__(trees, CONFIGS)
 
     def override(self, config: Path, iters: int, name: str):
         base = Config.fromfile(str(config))
@@ -161,22 +135,6 @@ class Runs:
         if base.get('load_from'):
             options.append(f'load_from={self.warmup_checkpoint(base.load_from)}')
         return path, options
-
-    def train(self, config: Path, iters: int, name: str) -> Path:
-        path, options = self.override(config, iters, name)
-        work = self.trees.root / 'work' / name
-        args = [str(path), '--work-dir', str(work)]
-        self.train_tool.main(args + (['--cfg-options', *options] if options else []))
-        return work
-
-    def warmup_checkpoint(self, load_from: str) -> str:
-        """A 1-iteration run of the config whose default work dir ``load_from`` points into."""
-        producer = [c for c in CONFIGS if default_work_dir(str(c)) == osp.dirname(load_from)]
-        assert len(producer) == 1, f'no config writes {load_from!r}'
-        if load_from not in self.warmups:
-            work = self.train(producer[0], 1, 'warmup_' + config_id(producer[0]).replace('/', '_'))
-            self.warmups[load_from] = str(work / 'iter_1.pth')
-        return self.warmups[load_from]
 
 
 @pytest.fixture(scope='module')
