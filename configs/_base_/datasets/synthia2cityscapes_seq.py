@@ -16,16 +16,17 @@ synthia_source_pipeline = [
     dict(type='ClipCropMargins', bottom=120),
     dict(type='PackClipInputs'),
 ]
-synthia_source_train = dict(
-    type='SynthiaSeqDataset',
-    data_root=synthia_root,
-    labels='converted',
-    frame_offsets={{_base_.frame_offsets}},
-    mode='train',
-    pipeline=synthia_source_pipeline)
 train_dataloader = dict(
-    dataset=dict(source=dict(_delete_=True, **synthia_source_train),
-                 target=dict(class_set=class_set)))
+    dataset=dict(
+        source=dict(
+            _delete_=True,
+            type='SynthiaSeqDataset',
+            data_root=synthia_root,
+            labels='converted',
+            frame_offsets={{_base_.frame_offsets}},
+            mode='train',
+            pipeline=synthia_source_pipeline),
+        target=dict(class_set=class_set)))
 val_dataloader = dict(dataset=dict(class_set=class_set))
 test_dataloader = val_dataloader
 # DA-VSN eval_video_UDA.py: the 12-class IoUs are computed, then fence is removed (DA-VSN #4).
