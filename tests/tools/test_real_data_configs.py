@@ -27,8 +27,10 @@ from uda_toolbox.apis import default_work_dir
 from uda_toolbox.registry import DATASETS
 
 REPO = Path(__file__).resolve().parents[2]
-# Every method's training configs (configs/benchmarks/ holds benchmark matrices, not runs).
-CONFIGS = sorted(p for p in REPO.glob('configs/*/viper2cityscapes*.py') if p.parent.name != 'benchmarks')
+# Every method's training configs (configs/benchmarks/ holds benchmark matrices, not runs; the
+# Cityscapes-Seq benchmarks' *_seq.py configs: tests/tools/test_video_benchmark_configs.py).
+CONFIGS = sorted(p for p in REPO.glob('configs/*/viper2cityscapes*.py')
+                 if p.parent.name != 'benchmarks' and not p.stem.endswith('_seq'))
 # Frames are resized to fit (W, H) = (128, 64) instead of the papers' sizes: large enough for the
 # discriminators' five stride-2 convolutions, small enough for a step in a fraction of a second.
 TINY_SCALE = (128, 64)
@@ -121,8 +123,9 @@ def _tiny_segmentor(base: Config) -> str:
 class Runs:
     """Writes a config's tiny override file and trains/tests it through tools/train.py and test.py."""
 
-    def __init__(self, trees):
+    def __init__(self, trees, configs=CONFIGS):
         self.trees = trees
+        self.configs = configs  # where warm-up producers are looked for
         self.train_tool, self.test_tool = _load_script('train'), _load_script('test')
         self.warmups = {}
 
@@ -158,7 +161,7 @@ class Runs:
 
     def warmup_checkpoint(self, load_from: str) -> str:
         """A 1-iteration run of the config whose default work dir ``load_from`` points into."""
-        producer = [c for c in CONFIGS
+        producer = [c for c in self.configs
                     if default_work_dir(str(c)) == osp.dirname(load_from)]
         assert len(producer) == 1, f'no config writes {load_from!r}'
         if load_from not in self.warmups:

@@ -21,6 +21,7 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement, PixelData
 from mmseg.structures import SegDataSample
+from PIL import Image
 
 from uda_toolbox.registry import TRANSFORMS
 from uda_toolbox.utils.classes import (
@@ -56,18 +57,31 @@ def check_same_size(results: dict, transform: str) -> Tuple[int, int]:
     return next(iter(sizes.values()))
 
 
-def resize_clip(results: dict, new_wh: Tuple[int, int]) -> None:
-    """Resize all frames (bilinear), labels (nearest) and flows (bilinear, values scaled).
+# Frame interpolations of ClipResize. 'pil_bicubic' is PIL's Image.resize(BICUBIC), which filters
+# (antialiases) when shrinking: the resize of the DA-VSN / TPS loaders (ADVENT base_dataset.py).
+FRAME_INTERPOLATIONS = ('bilinear', 'bicubic', 'area', 'pil_bicubic')
+_CV2_INTERPOLATION = {'bilinear': cv2.INTER_LINEAR, 'bicubic': cv2.INTER_CUBIC,
+                      'area': cv2.INTER_AREA}
+
+
+def _resize_frame(img: np.ndarray, new_w: int, new_h: int, interpolation: str) -> np.ndarray:
+    if interpolation == 'pil_bicubic':  # per channel, so BGR order does not matter
+        return np.asarray(Image.fromarray(img).resize((new_w, new_h), Image.BICUBIC))
+    return cv2.resize(img, (new_w, new_h), interpolation=_CV2_INTERPOLATION[interpolation])
+
+
+def resize_clip(results: dict, new_wh: Tuple[int, int], interpolation: str = 'bilinear') -> None:
+    """Resize all frames (``interpolation``), labels (nearest) and flows (bilinear, values scaled).
 
     Args:
         results: Clip results, modified in place.
         new_wh: Target (width, height).
+        interpolation: Of the frames, one of ``FRAME_INTERPOLATIONS``.
     """
     h, w = check_same_size(results, 'ClipResize')
     new_w, new_h = int(new_wh[0]), int(new_wh[1])
     w_scale, h_scale = new_w / w, new_h / h
-    results['imgs'] = [cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-                       for img in results['imgs']]
+    results['imgs'] = [_resize_frame(img, new_w, new_h, interpolation) for img in results['imgs']]
     if 'gt_seg_maps' in results:
         # NEAREST_EXACT samples at pixel centres like the bilinear frame resize, so
         # labels stay aligned with frames (plain INTER_NEAREST shifts by up to half a pixel).
@@ -220,20 +234,28 @@ class ClipResize(BaseTransform):
             clip is scaled as large as possible with long edge <= max(scale) and
             short edge <= min(scale).
         keep_ratio: Keep the aspect ratio.
+        interpolation: Of the frames: ``'bilinear'`` (OpenCV), ``'bicubic'``, ``'area'`` or
+            ``'pil_bicubic'`` (PIL, as the DA-VSN / TPS loaders). Labels are always nearest.
     """
 
-    def __init__(self, scale: Union[int, Sequence[int]], keep_ratio: bool = True) -> None:
+    def __init__(self, scale: Union[int, Sequence[int]], keep_ratio: bool = True,
+                 interpolation: str = 'bilinear') -> None:
+        if interpolation not in FRAME_INTERPOLATIONS:
+            raise ValueError(f'ClipResize: interpolation must be one of {FRAME_INTERPOLATIONS}, '
+                             f'got {interpolation!r}.')
         self.scale = _pair(scale, 'scale')
         self.keep_ratio = keep_ratio
+        self.interpolation = interpolation
 
     def transform(self, results: dict) -> dict:
         h, w = check_same_size(results, type(self).__name__)
-        resize_clip(results, rescale_size(h, w, self.scale, self.keep_ratio))
+        resize_clip(results, rescale_size(h, w, self.scale, self.keep_ratio), self.interpolation)
         results['keep_ratio'] = self.keep_ratio
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio})'
+        return (f'{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio}, '
+                f'interpolation={self.interpolation!r})')
 
 
 @TRANSFORMS.register_module()

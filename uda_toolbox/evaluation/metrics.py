@@ -371,8 +371,14 @@ class ClipSegMetric(BaseMetric):
     Args:
         num_classes: C; default ``len(dataset_meta['classes'])``.
         ignore_index: Void label value.
-        window_sizes: VPQ window sizes k in frames.
+        window_sizes: VPQ window sizes k in frames. None: no VPQ^s at all (its keys are absent,
+            never 0): a benchmark with one annotated frame per clip (Cityscapes-Seq) cannot
+            define it.
         frame_interval: Frames between consecutive annotated frames.
+        unreported_classes: Class names counted in the confusion matrix like every class but
+            left out of the reported per-class IoU and of mIoU, after the IoUs are computed
+            (SYNTHIA-Seq -> Cityscapes-Seq: fence, as DA-VSN's ``eval_video_UDA.py``). VPQ^s,
+            when computed, keeps every class.
         collect_device: 'cpu' or 'gpu' for gathering across ranks.
         prefix: Prefix of the metric names (e.g. 'val').
     """
@@ -380,17 +386,19 @@ class ClipSegMetric(BaseMetric):
     def __init__(self,
                  num_classes: Optional[int] = None,
                  ignore_index: int = 255,
-                 window_sizes: Sequence[int] = (0, 5, 10, 15),
+                 window_sizes: Optional[Sequence[int]] = (0, 5, 10, 15),
                  frame_interval: int = 5,
+                 unreported_classes: Sequence[str] = (),
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
         self.num_classes = num_classes
         self.ignore_index = ignore_index
-        self.window_sizes = tuple(int(k) for k in window_sizes)
+        self.window_sizes = None if window_sizes is None else tuple(int(k) for k in window_sizes)
         self.frame_interval = int(frame_interval)
-        for k in self.window_sizes:  # fail at build time, not after a full test pass
+        self.unreported_classes = tuple(str(c) for c in unreported_classes)
+        for k in self.window_sizes or ():  # fail at build time, not after a full test pass
             frames_per_window(k, self.frame_interval)
 
     def _get_num_classes(self) -> int:
@@ -407,6 +415,14 @@ class ClipSegMetric(BaseMetric):
         if classes is not None and len(classes) == num_classes:
             return [str(c) for c in classes]
         return [str(i) for i in range(num_classes)]
+
+    def _reported_classes(self, classes: List[str]) -> List[int]:
+        """Indices of the classes the report keeps (all but ``unreported_classes``)."""
+        unknown = sorted(set(self.unreported_classes) - set(classes))
+        if unknown:
+            raise ValueError(f'ClipSegMetric: unreported_classes {unknown} are not classes of the '
+                             f'dataset ({classes}); fix the evaluator config.')
+        return [c for c, name in enumerate(classes) if name not in self.unreported_classes]
 
     def process(self, data_batch: object, data_samples: Sequence[Mapping]) -> None:
         """Count one batch of predictions (SegDataSample dicts or objects)."""
@@ -440,13 +456,22 @@ class ClipSegMetric(BaseMetric):
         clips: Dict[str, List[np.ndarray]] = OrderedDict()
         for clip_id, _, _, stats in results:  # already in (clip, frame) order
             clips.setdefault(clip_id, []).append(stats)
-        vpq = vpq_from_frame_stats(clips, self.window_sizes, self.frame_interval)
+        reported = self._reported_classes(classes)
 
         metrics: Dict[str, float] = OrderedDict()
         metrics['aAcc'] = 100 * accuracy_from_confusion(conf)
-        metrics['mIoU'] = 100 * float(_nanmean(iou))
-        for name, value in zip(classes, iou):
-            metrics[f'IoU.{name}'] = 100 * float(value)
+        metrics['mIoU'] = 100 * float(_nanmean(iou[reported]))
+        for c in reported:
+            metrics[f'IoU.{classes[c]}'] = 100 * float(iou[c])
+        if self.window_sizes is None:
+            print_log(f'ClipSegMetric on {len(results)} frames of {len(clips)} clips (VPQ^s not '
+                      'computed: window_sizes=None)'
+                      + (f'; {", ".join(self.unreported_classes)} left out of the report and '
+                         'mIoU' if self.unreported_classes else '') + ':\n'
+                      + metrics_to_tables(metrics, [classes[c] for c in reported]),
+                      logger='current')
+            return dict(metrics)
+        vpq = vpq_from_frame_stats(clips, self.window_sizes, self.frame_interval)
         metrics['VPQ'] = 100 * vpq['vpq']
         for k, res in vpq['per_window'].items():
             metrics[f'VPQ_k{k}'] = 100 * res['vpq']
