@@ -187,3 +187,25 @@ def test_instances_and_sizes():
     conf, pred = probs.max(dim=1)
     keep = conf.numpy() >= policy.theta[pred.numpy()]
     np.testing.assert_array_equal(labels, np.where(keep, pred.numpy(), 255))
+
+
+def test_two_pass_thresholds_and_labels_use_the_same_numbers():
+    # Issue 16: class 0 of one 32 x 48 frame with confidences 1 - 10 n 2^-24 (n = 1..1536, each
+    # exact in float32). At p = 0.2, k_0 is the floor(0.2 * 1536) = 307-th largest confidence
+    # (1 - 3070 * 2^-24), so exactly 307 pixels reach it. Labels from float16-rounded
+    # probabilities would take every confidence >= 1 - 2^-12 as 1.0 (409 pixels).
+    n = torch.arange(1, 1537, dtype=torch.float64) * 10
+    d = (n * 2.0 ** -24).reshape(1, 1, 32, 48)
+    probs = torch.cat([1 - d, d], dim=1).float()
+    assert probs[:, 0].unique().numel() == 1536  # distinct in float32: no ties at k_0
+
+    def predictor(records, timings):
+        return probs.clone(), (32, 48)
+
+    clips = [('000', [dict(frame_idx=0, img_path='000/000_00000.png')])]
+    for cache_limit_mb in (1024.0, 0.0):  # predictions kept between the passes, or recomputed
+        policy = ClassBalancedPolicy(portion=0.2)
+        summary = generate_round(predictor, clips, policy, 0, num_classes=2, progress=False,
+                                 cache_limit_mb=cache_limit_mb)
+        assert policy.thresholds[0] == pytest.approx(1 - 3070 * 2.0 ** -24, abs=1e-12)
+        assert summary['proportion'] * 1536 == pytest.approx(307)

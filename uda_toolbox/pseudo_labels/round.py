@@ -98,8 +98,9 @@ def generate_round(predictor: ClipPredictor, clips: Sequence[Clip], policy: Any,
     only the statistics are returned (pseudo-label analyses, Table 7).
 
     Two-pass policies (``policy.two_pass``) observe every instance first; pass 2 labels from the
-    float16-rounded predictions, kept in memory while they fit in ``cache_limit_mb`` and
-    recomputed beyond (the same model on the same frames: the same values).
+    very predictions pass 1 observed (float32), kept in memory while they fit in
+    ``cache_limit_mb`` and recomputed beyond (the same model on the same frames: the same values),
+    so thresholds and labels come from the same numbers.
 
     ``distributed``: every process of the default process group calls this with the same
     arguments, predicts a contiguous share of the clips (about equal frame counts) and writes
@@ -228,8 +229,10 @@ def _two_pass_round(policy: Any, shard: _Shard, predict: Callable, writer: _Labe
                     budget: float, progress: bool, round_idx: int, **_) -> None:
     """Observe every instance of the shard, combine the statistics of every process, label.
 
-    Pass 2 labels from float16-rounded predictions whether they were kept or are recomputed, so
-    a clip's labels do not depend on which process held it or on the memory budget.
+    Pass 2 labels from the float32 predictions pass 1 observed (kept, or recomputed by the same
+    model on the same frames), so the thresholds k_c and the labels come from the same numbers.
+    Rounding them (float16 spaces 4.9e-4 apart near 1) would let every confidence >= 0.99976
+    pass any k_c above it, issue 16, and undo the class balance of the most confident classes.
     """
     cache: Dict[int, Tuple[Tensor, Tuple[int, int]]] = {}
 
@@ -242,15 +245,15 @@ def _two_pass_round(policy: Any, shard: _Shard, predict: Callable, writer: _Labe
             tic = time.perf_counter()
             index += observe_clip(policy, probs, shard.instance, first_index=index)
             tick(writer.timings, 'policy', tic)
-            if budget >= probs.numel() * 2:
-                cache[i] = (probs.half(), original)
-                budget -= probs.numel() * 2
+            size = probs.numel() * probs.element_size()
+            if budget >= size:
+                cache[i] = (probs, original)
+                budget -= size
             _update(bar)
         _done(bar)
 
     def probs_of(i: int, records: Sequence[dict]) -> Tuple[Tensor, Tuple[int, int]]:
-        probs, original = cache.pop(i) if i in cache else predict(records)
-        return probs.half().float(), original
+        return cache.pop(i) if i in cache else predict(records)
 
     run_everywhere(observe, f'pseudo-label round {round_idx} (statistics)')
     policy.finish_observation(all_reduce=all_reduce_array)
