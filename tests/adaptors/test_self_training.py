@@ -1,4 +1,6 @@
 """CBST / CRST / IAST / VST losses on in-memory batches, and VST's online refinement by hand."""
+import math
+
 import pytest
 import torch
 
@@ -108,3 +110,44 @@ def test_vst_trains_both_frames_without_source(adaptor_from_config, self_trainin
     assert 'loss_seg_src' not in logs[0]  # Eq. 13: target terms only
     assert {'loss_seg_tgt', 'loss_reg_ent', 'loss_reg_kld'} <= set(logs[0])
     assert_learns(logs, key='loss_seg_tgt')
+
+
+def _two_frame_logits():
+    """One clip (t - 1, t) of 1 x 4 pixels, 15 classes. Frame t - 1: one labelled pixel with
+    uniform scores (cross-entropy ln 15); frame t: three labelled pixels scoring class 0 at ln 2
+    and every other class at 0, so p_0 = 2 / 16 (cross-entropy ln 8)."""
+    logits = torch.zeros(1, 2, 15, 1, 4)
+    logits[0, 1, 0] = math.log(2.0)
+    labels = torch.tensor([[[[0, IGNORE, IGNORE, IGNORE]], [[0, 0, 0, IGNORE]]]])
+    return logits, labels
+
+
+@pytest.mark.parametrize('config,expected', [
+    # Eq. 13 of Shin et al. (2021): L_seg of each frame (its own mean), summed over the frames.
+    ('configs/vst/synthetic.py', math.log(15) + math.log(8)),
+    # Image methods: each frame is an image and the batch's cross-entropy averages every labelled
+    # pixel of the batch (CRST code: ce / valid_num; IAST code: CrossEntropyLoss' mean).
+    ('configs/cbst/synthetic.py', (math.log(15) + 3 * math.log(8)) / 4),
+    ('configs/crst/synthetic.py', (math.log(15) + 3 * math.log(8)) / 4),
+    ('configs/iast/synthetic.py', (math.log(15) + 3 * math.log(8)) / 4),
+])
+def test_frame_reduction_follows_each_paper(adaptor_from_config, config, expected):
+    logits, labels = _two_frame_logits()
+    options = dict(refine=None) if 'vst' in config else {}
+    model, _ = adaptor_from_config(config, **options)
+    model.segment = lambda frames: logits.clone().requires_grad_()
+    batch = dict(inputs=torch.zeros(1, 2, 3, 1, 4), gt_seg=labels)
+    losses = model.loss(batch, batch)
+    assert float(losses['loss_seg_tgt']) == pytest.approx(expected, rel=1e-6)
+
+
+def test_vst_regularizer_is_summed_over_the_frames(adaptor_from_config):
+    from uda_toolbox.models.losses import iast_regularizer
+    logits, labels = _two_frame_logits()
+    model, _ = adaptor_from_config('configs/vst/synthetic.py', refine=None)
+    model.segment = lambda frames: logits.clone().requires_grad_()
+    batch = dict(inputs=torch.zeros(1, 2, 3, 1, 4), gt_seg=labels)
+    losses = model.loss(batch, batch)
+    per_frame = [iast_regularizer(logits[:, k], labels[:, k]) for k in range(2)]
+    for name in ('loss_reg_ent', 'loss_reg_kld'):
+        assert float(losses[name]) == pytest.approx(float(sum(t[name] for t in per_frame)), rel=1e-6)

@@ -7,7 +7,7 @@ the package (and the shared losses, policies and temporal operations).
 import os.path as osp
 import warnings
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -21,6 +21,34 @@ from uda_toolbox.models.losses import masked_cross_entropy
 from uda_toolbox.registry import MODELS
 
 Batch = Dict[str, Tensor]
+
+#: How a loss over the frames of a clip batch combines them (each page of docs/methods/ says which):
+#: ``'pooled'`` treats every frame as an image of one batch (one mean over all their labelled
+#: pixels, as the image methods' code averages a batch); ``'sum'`` takes the loss of each frame
+#: position over the batch and sums the positions (Shin et al. (2021) Eq. 9 and Eq. 13).
+FRAME_REDUCTIONS = ('pooled', 'sum')
+
+
+def reduce_over_frames(loss_fn: Callable, logits: Tensor, labels: Tensor,
+                       reduction: str = 'pooled'):
+    """``loss_fn`` of (M, C, H, W) logits and (M, H, W) labels applied to a clip batch.
+
+    Args:
+        loss_fn: Returns a scalar tensor or a dict of named scalar terms.
+        logits: (N, T, C, H, W).
+        labels: (N, T, H, W).
+        reduction: ``'pooled'``: one call on the N*T frames; ``'sum'``: one call per frame
+            position t (on the N frames at t), summed over t (each term by name for a dict).
+    """
+    if reduction == 'pooled':
+        return loss_fn(logits.flatten(0, 1), labels.flatten(0, 1))
+    if reduction != 'sum':
+        raise ValueError(f'frame reduction must be one of {FRAME_REDUCTIONS}, got {reduction!r} '
+                         '(model.frame_reduction in the config)')
+    terms = [loss_fn(logits[:, t], labels[:, t]) for t in range(logits.shape[1])]
+    if isinstance(terms[0], dict):
+        return {name: sum(term[name] for term in terms) for name in terms[0]}
+    return sum(terms)
 
 
 def _drop_missing_pretrained(segmentor_cfg: dict) -> dict:
@@ -201,9 +229,11 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
             return ddp(frames, aux)
         return segmentor_logits(self.segmentor, frames, aux)
 
-    def seg_loss(self, logits: Tensor, labels: Tensor) -> Tensor:
-        """Per-frame cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels."""
-        return masked_cross_entropy(logits.flatten(0, 1), labels.flatten(0, 1), self.ignore_index)
+    def seg_loss(self, logits: Tensor, labels: Tensor, reduction: str = 'pooled') -> Tensor:
+        """Cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels, the frames
+        combined as ``reduction`` says (:func:`reduce_over_frames`)."""
+        return reduce_over_frames(
+            lambda x, y: masked_cross_entropy(x, y, self.ignore_index), logits, labels, reduction)
 
     def per_level(self, source: Batch, target: Batch, losses: Dict[str, Tensor],
                   lambda_seg_aux: float) -> Iterator[Tuple[str, str, Tensor, Tensor]]:

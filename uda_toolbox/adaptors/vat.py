@@ -5,7 +5,7 @@ from torch import Tensor
 
 from uda_toolbox.adaptors.adversarial import AdversarialAdaptor
 from uda_toolbox.adaptors.base import Batch
-from uda_toolbox.models.losses import frame_dice_loss, masked_cross_entropy, tube_dice_loss
+from uda_toolbox.models.losses import frame_dice_loss, tube_dice_loss
 from uda_toolbox.registry import MODELS
 
 DICE_MODES = ('tube', 'frame', None)
@@ -56,9 +56,7 @@ class VAT(AdversarialAdaptor):
         target_logits = self.segment(target['inputs'])
         labels = source['gt_seg']
         # Eq. 9, first term: cross-entropy of each frame, summed over the frames.
-        losses = dict(loss_seg_src=sum(
-            masked_cross_entropy(source_logits[:, i], labels[:, i], self.ignore_index)
-            for i in range(source_logits.shape[1])))
+        losses = dict(loss_seg_src=self.seg_loss(source_logits, labels, 'sum'))
         source_prob = source_logits.softmax(dim=2)
         if self.dice == 'tube':
             losses['loss_tube'] = self.lambda_tube * tube_dice_loss(

@@ -53,6 +53,9 @@ class VST(IASTRegularizedAdaptor):
         lambda_seg_t: Weight of the pseudo-label cross-entropy.
         lambda_reg: Weight of the IAST regulariser (0 switches it off).
         ent_weight, kld_weight: IAST's weights of its two terms (3.0, 0.1).
+        frame_reduction: ``'sum'`` (Eq. 13: each term is the frame's own mean, summed over the
+            two frames) or ``'pooled'`` (one mean over both frames' pixels, which weighs a frame
+            by its number of labelled pixels; the toolbox before issue 16).
         data_preprocessor, init_cfg: As :class:`BaseAdaptor`.
     """
 
@@ -61,14 +64,15 @@ class VST(IASTRegularizedAdaptor):
                  consistency_alpha: float = DEFAULT_CONSISTENCY_ALPHA,
                  consistency_th: float = DEFAULT_CONSISTENCY_THRESHOLD,
                  lambda_seg_s: float = 0.0, lambda_seg_t: float = 1.0, lambda_reg: float = 1.0,
-                 ent_weight: float = 3.0, kld_weight: float = 0.1,
+                 ent_weight: float = 3.0, kld_weight: float = 0.1, frame_reduction: str = 'sum',
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         if refine not in REFINEMENTS:
             raise ValueError(f'VST: refine must be one of {REFINEMENTS}, got {refine!r} '
                              '(model.refine in the config)')
         super().__init__(segmentor, lambda_seg_s=lambda_seg_s, lambda_seg_t=lambda_seg_t,
                          lambda_reg=lambda_reg, ent_weight=ent_weight, kld_weight=kld_weight,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+                         frame_reduction=frame_reduction, data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         self.refine = refine
         self.refine_both_frames = refine_both_frames
         self.keep_out_of_bounds = keep_out_of_bounds
