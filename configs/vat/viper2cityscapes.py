@@ -12,5 +12,5 @@ model = dict(
     lambda_adv=0.001,  # lambda_V: not given by Shin et al. (2021); AdaptSegNet/ADVENT's weight
     lambda_tube=1.0,  # Eq. 9 adds the tube loss unweighted
     dice='tube',
-    dice_smooth=1.0,  # ours (Eq. 7 has none); keeps Dice defined for absent classes
+    dice_smooth=0.0,  # Eq. 7 (no smoothing); 1.0 is the common smoothing (an option)
     gan_type='vanilla')
