@@ -43,9 +43,9 @@ def test_crst_regularizer_weight_and_choice(adaptor_from_config, self_training_b
     assert 'loss_mrkld' not in model.loss(data['source'], data['target'])
 
 
-def _vst(adaptor_from_config, refine, both=True):
+def _vst(adaptor_from_config, refine, both=True, **options):
     model, _ = adaptor_from_config('configs/vst/synthetic.py', refine=refine,
-                                   refine_both_frames=both)
+                                   refine_both_frames=both, **options)
     return model
 
 
@@ -57,14 +57,15 @@ def test_vst_cutout_by_hand(adaptor_from_config):
     cur = torch.tensor([[0, 1, 5, 3]])
     flow = torch.zeros(1, 1, 2, 1, 4)
     flow[:, :, 0] = -1.0
-    target = dict(gt_seg=torch.stack([ref, cur])[None], flows=flow,
+    # The whole scene moves, so the flow from t - 1 to t is dx = +1 everywhere.
+    target = dict(gt_seg=torch.stack([ref, cur])[None], flows=flow, flows_fw=-flow,
                   inputs=torch.zeros(1, 2, 3, 1, 4))
     out = model.target_labels(target)[0]
     # Frame t: x=0 has no source (out of bounds), x=1 agrees (1), x=2 disagrees (5 vs 2),
     # x=3 agrees (3).
     assert out[1].tolist() == [[IGNORE, 1, IGNORE, 3]]
-    # Frame t - 1 against t with the negated flow (dx = +1): x=0 -> cur[1]=1 agrees, x=1 -> 5
-    # no, x=2 -> 3 agrees, x=3 out of bounds.
+    # Frame t - 1 against t with the flow from t - 1 to t (dx = +1): x=0 -> cur[1]=1 agrees,
+    # x=1 -> 5 no, x=2 -> 3 agrees, x=3 out of bounds.
     assert out[0].tolist() == [[1, IGNORE, 3, IGNORE]]
     only_current = _vst(adaptor_from_config, 'cutout', both=False).target_labels(target)[0]
     assert only_current[0].tolist() == ref.tolist()
@@ -104,6 +105,7 @@ def test_vst_trains_both_frames_without_source(adaptor_from_config, self_trainin
     for seed in (0, 1):
         batch = self_training_batch(seed)
         batch['target']['flows'] = [torch.zeros(1, 2, 32, 64)] * 2  # static: cut-out keeps agreements
+        batch['target']['flows_fw'] = [torch.zeros(1, 2, 32, 64)] * 2
         batches.append(batch)
     model.train()
     logs = [model.train_step(batches[i % 2], optim) for i in range(16)]
@@ -151,3 +153,48 @@ def test_vst_regularizer_is_summed_over_the_frames(adaptor_from_config):
     per_frame = [iast_regularizer(logits[:, k], labels[:, k]) for k in range(2)]
     for name in ('loss_reg_ent', 'loss_reg_kld'):
         assert float(losses[name]) == pytest.approx(float(sum(t[name] for t in per_frame)), rel=1e-6)
+
+
+def _moving_square():
+    """Frames (t - 1, t) of 12 x 16 pixels: background 0 and a 6 x 6 object (class 1) that moves
+    3 pixels right, at columns 2-7 of frame t - 1 and 5-10 of frame t (rows 3-8); perfect labels
+    and exact flows: from t to t - 1 (dx = -3 on the object at t) and from t - 1 to t (dx = +3 on
+    the object at t - 1)."""
+    labels = torch.zeros(2, 12, 16, dtype=torch.long)
+    labels[0, 3:9, 2:8] = 1
+    labels[1, 3:9, 5:11] = 1
+    to_prev = torch.zeros(1, 1, 2, 12, 16)
+    to_prev[0, 0, 0, 3:9, 5:11] = -3.0
+    to_next = torch.zeros(1, 1, 2, 12, 16)
+    to_next[0, 0, 0, 3:9, 2:8] = 3.0
+    return labels, to_prev, to_next
+
+
+def test_vst_refines_frame_t_minus_tau_with_its_own_flow(adaptor_from_config):
+    labels, to_prev, to_next = _moving_square()
+    model = _vst(adaptor_from_config, 'cutout')
+    target = dict(gt_seg=labels[None], flows=to_prev, flows_fw=to_next,
+                  inputs=torch.zeros(1, 2, 3, 12, 16))
+    out = model.target_labels(target)[0]
+    # Frame t: the background uncovered behind the object (rows 3-8, columns 2-4) was object at
+    # t - 1: no consensus, cut (18 pixels). Everything else agrees.
+    expected_t = labels[1].clone()
+    expected_t[3:9, 2:5] = IGNORE
+    assert torch.equal(out[1], expected_t)
+    # Frame t - 1 with the flow from t - 1 to t: the whole object is kept; the background the
+    # object covers at t (rows 3-8, columns 8-10) is occluded there and cut (18 pixels).
+    expected_prev = labels[0].clone()
+    expected_prev[3:9, 8:11] = IGNORE
+    assert torch.equal(out[0], expected_prev)
+
+    # Without the flow from t - 1 to t it is an error, unless the negation fallback is asked
+    # for: the negated flow of frame t sampled on frame t - 1 cuts 18 correct object pixels
+    # (columns 2-4) and keeps the 18 occluded background pixels.
+    del target['flows_fw']
+    with pytest.raises(ValueError, match='with_forward'):
+        model.target_labels(target)
+    fallback = _vst(adaptor_from_config, 'cutout', negated_flow_fallback=True)
+    out = fallback.target_labels(target)[0]
+    expected_negated = labels[0].clone()
+    expected_negated[3:9, 2:5] = IGNORE
+    assert torch.equal(out[0], expected_negated)

@@ -62,7 +62,8 @@ class ClipDataset(BaseDataset):
     ``img_paths`` (list[str]), ``seg_map_paths`` (list[str | None]),
     ``flow_paths`` (list[str | None], T - 1 entries: ``flow_paths[k - 1]`` is the
     ``_bw`` flow of sample frame ``k`` (from frame k to frame k - 1) when
-    ``tau == 1`` and the file exists, else None), ``label_map``,
+    ``tau == 1`` and the file exists, else None), ``flow_fw_paths`` (the same for the
+    ``_fw`` flow of sample frame ``k - 1``, from frame k - 1 to frame k), ``label_map``,
     ``reduce_zero_label`` (always False). ``get_data_info`` adds ``sample_idx``
     and ``num_classes``.
 
@@ -278,11 +279,13 @@ class ClipDataset(BaseDataset):
     def _base_item(self, clip_id: str, frames: List[Dict[str, Any]]) -> dict:
         """The data_info of ``frames`` (in time order) of one clip."""
         flow_paths = [f['flow_bw_path'] if self.tau == 1 else None for f in frames[1:]]
+        flow_fw_paths = [f['flow_fw_path'] if self.tau == 1 else None for f in frames[:-1]]
         return dict(clip_id=clip_id,
                     frame_ids=[f['frame_idx'] for f in frames],
                     img_paths=[f['img_path'] for f in frames],
                     seg_map_paths=[f['seg_map_path'] for f in frames],
                     flow_paths=flow_paths,
+                    flow_fw_paths=flow_fw_paths,
                     label_map=self.label_map,
                     reduce_zero_label=False)
 

@@ -7,6 +7,8 @@ The ``results`` dict of a clip holds lists (one entry per frame, time order):
 * ``flows``: list of (H, W, 2) float32 (dx, dy); ``flows[k]`` is the flow from
   frame k + 1 to frame k, i.e. pixel p of frame k + 1 shows the scene point at
   p + flows[k](p) in frame k.
+* ``flows_fw`` (only with ``LoadClipFlow(with_forward=True)``): the other direction,
+  ``flows_fw[k]`` from frame k to frame k + 1 on frame k's grid.
 
 Geometric transforms therefore also act on the flow *values*: a resize scales
 dx and dy by the x and y factors, a horizontal flip negates dx, a crop leaves
@@ -35,6 +37,10 @@ from uda_toolbox.utils.io import load_frame, load_label
 
 # ----------------------------------------------------------------------------- helpers
 
+#: The flow lists of a clip (see the module doc); geometric transforms treat them alike.
+FLOW_KEYS = ('flows', 'flows_fw')
+#: Every per-frame map of a clip, in the order sizes are reported.
+MAP_KEYS = ('imgs', 'gt_seg_maps') + FLOW_KEYS
 
 def _hw(array: np.ndarray) -> Tuple[int, int]:
     return int(array.shape[0]), int(array.shape[1])
@@ -43,7 +49,7 @@ def _hw(array: np.ndarray) -> Tuple[int, int]:
 def check_same_size(results: dict, transform: str) -> Tuple[int, int]:
     """(H, W) shared by every frame, label map and flow; raise if they differ."""
     sizes = {}
-    for key in ('imgs', 'gt_seg_maps', 'flows'):
+    for key in MAP_KEYS:
         for k, array in enumerate(results.get(key, [])):
             sizes[f'{key}[{k}]'] = _hw(array)
     if not sizes:
@@ -74,12 +80,12 @@ def resize_clip(results: dict, new_wh: Tuple[int, int]) -> None:
         results['gt_seg_maps'] = [
             cv2.resize(seg, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)
             for seg in results['gt_seg_maps']]
-    if 'flows' in results:
-        # A displacement of dx pixels at the old size spans dx * w_scale new pixels.
-        scale = np.array([w_scale, h_scale], np.float32)
-        results['flows'] = [
-            cv2.resize(flow, (new_w, new_h), interpolation=cv2.INTER_LINEAR) * scale
-            for flow in results['flows']]
+    # A displacement of dx pixels at the old size spans dx * w_scale new pixels.
+    scale = np.array([w_scale, h_scale], np.float32)
+    for key in FLOW_KEYS:
+        if key in results:
+            results[key] = [cv2.resize(flow, (new_w, new_h), interpolation=cv2.INTER_LINEAR) * scale
+                            for flow in results[key]]
     results['img_shape'] = (new_h, new_w)
     old = results.get('scale_factor', (1.0, 1.0))
     results['scale_factor'] = (old[0] * w_scale, old[1] * h_scale)
@@ -181,31 +187,53 @@ class LoadClipFlow(BaseTransform):
     """Read ``results['flow_paths']`` into ``results['flows']`` (T - 1 x (H, W, 2) float32).
 
     ``flows[k]`` is the flow from frame k + 1 to frame k (the ``_bw`` file of frame
-    k + 1). ``.npy`` (float16/32) and Middlebury ``.flo`` are read. Each flow must
-    have the original frame size.
+    k + 1). With ``with_forward``, also ``results['flow_fw_paths']`` into
+    ``results['flows_fw']``: ``flows_fw[k]`` from frame k to frame k + 1 (the ``_fw`` file
+    of frame k), what VST needs to refine frame t - tau against frame t. ``.npy``
+    (float16/32) and Middlebury ``.flo`` are read. Each flow must have the original frame
+    size.
+
+    Args:
+        with_forward: Also load the flow from each frame to the next.
+        backend_args: mmengine file backend arguments.
     """
 
-    def __init__(self, backend_args: Optional[dict] = None) -> None:
+    def __init__(self, with_forward: bool = False, backend_args: Optional[dict] = None) -> None:
+        self.with_forward = with_forward
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
+        results['flows'] = self._read(results, 'flow_paths', 1, 'bw', 'backward')
+        if self.with_forward:
+            if 'flow_fw_paths' not in results:
+                raise KeyError("LoadClipFlow(with_forward=True): results has no 'flow_fw_paths'; "
+                               'the dataset must be a ClipDataset (or set the key).')
+            results['flows_fw'] = self._read(results, 'flow_fw_paths', 0, 'fw', 'forward')
+        return results
+
+    def _read(self, results: dict, key: str, offset: int, suffix: str, name: str) -> list:
+        """The flows of ``results[key]``; flow k belongs to frame k + ``offset``."""
         ori_shape = tuple(results['ori_shape'])
         flows = []
-        for k, path in enumerate(results['flow_paths']):
-            frame = results['img_paths'][k + 1]
+        for k, path in enumerate(results[key]):
+            frame = results['img_paths'][k + offset]
             if path is None:
                 raise DataNotFoundError(
-                    f'LoadClipFlow: no backward flow for frame {frame!r}. Flow is paired only '
-                    'for tau=1 and needs <flow_path>/<clip>/<frame stem>_bw.npy (or .flo); '
-                    'compute the flow, or drop LoadClipFlow from the pipeline.')
+                    f'LoadClipFlow: no {name} flow for frame {frame!r}. Flow is paired only '
+                    f'for tau=1 and needs <flow_path>/<clip>/<frame stem>_{suffix}.npy (or .flo); '
+                    'compute the flow (tools/data/compute_flow.py writes both directions), or '
+                    'drop LoadClipFlow from the pipeline.')
             flow = read_flow(path, backend_args=self.backend_args)
             if _hw(flow) != ori_shape:
                 raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
                                       f'{frame!r} is {ori_shape}; recompute the flow at the '
                                       'frame size (tools/data/compute_flow.py).')
             flows.append(flow)
-        results['flows'] = flows
-        return results
+        return flows
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(with_forward={self.with_forward})'
+
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -314,7 +342,7 @@ class ClipRandomCrop(BaseTransform):
                     break
                 box = self._random_box(h, w)
         y1, y2, x1, x2 = box
-        for key in ('imgs', 'gt_seg_maps', 'flows'):
+        for key in MAP_KEYS:
             if key in results:
                 results[key] = [a[y1:y2, x1:x2].copy() for a in results[key]]
         results['img_shape'] = _hw(results['imgs'][0])
@@ -350,13 +378,14 @@ class ClipRandomFlip(BaseTransform):
             if 'gt_seg_maps' in results:
                 results['gt_seg_maps'] = [np.ascontiguousarray(s[:, ::-1])
                                           for s in results['gt_seg_maps']]
-            if 'flows' in results:
-                flows = []
-                for flow in results['flows']:
-                    flow = np.ascontiguousarray(flow[:, ::-1])
-                    flow[..., 0] *= -1
-                    flows.append(flow)
-                results['flows'] = flows
+            for key in FLOW_KEYS:
+                if key in results:
+                    flows = []
+                    for flow in results[key]:
+                        flow = np.ascontiguousarray(flow[:, ::-1])
+                        flow[..., 0] *= -1
+                        flows.append(flow)
+                    results[key] = flows
         results['flip'] = flip
         results['flip_direction'] = self.direction if flip else None
         return results
@@ -440,7 +469,8 @@ class PackClipInputs(BaseTransform):
     """Pack a training clip.
 
     Output: ``dict(inputs=uint8 (T, 3, H, W), gt_seg=uint8 (T, H, W),
-    flows=float32 (T-1, 2, H, W) [only if loaded], meta=BaseDataElement with metainfo
+    flows=float32 (T-1, 2, H, W) [only if loaded], flows_fw=float32 (T-1, 2, H, W) [only if
+    loaded], meta=BaseDataElement with metainfo
     clip_id, frame_ids, img_paths)``. Frames without labels (or no LoadClipAnnotations)
     give 255 maps. ``meta`` is a data element (not a dict) so that ``pseudo_collate``
     keeps one per sample instead of transposing its lists.
@@ -465,14 +495,15 @@ class PackClipInputs(BaseTransform):
         else:
             segs = np.full((t, h, w), IGNORE_INDEX, np.uint8)
         packed['gt_seg'] = torch.from_numpy(segs.astype(np.uint8))
-        if 'flows' in results:
-            flows = np.stack(results['flows']) if results['flows'] else \
-                np.zeros((0, h, w, 2), np.float32)
-            if flows.shape != (t - 1, h, w, 2):
-                raise ValueError(f'PackClipInputs: flows {flows.shape} do not match frames '
-                                 f'{(t, h, w)} (expected ({t - 1}, {h}, {w}, 2)).')
-            packed['flows'] = torch.from_numpy(flows.astype(np.float32)).permute(0, 3, 1, 2) \
-                .contiguous()
+        for key in FLOW_KEYS:
+            if key in results:
+                flows = np.stack(results[key]) if results[key] else \
+                    np.zeros((0, h, w, 2), np.float32)
+                if flows.shape != (t - 1, h, w, 2):
+                    raise ValueError(f'PackClipInputs: {key} {flows.shape} do not match frames '
+                                     f'{(t, h, w)} (expected ({t - 1}, {h}, {w}, 2)).')
+                packed[key] = torch.from_numpy(flows.astype(np.float32)).permute(0, 3, 1, 2) \
+                    .contiguous()
         packed['meta'] = BaseDataElement(
             metainfo={key: results[key] for key in self.meta_keys if key in results})
         return packed
