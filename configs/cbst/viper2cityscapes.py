@@ -1,5 +1,6 @@
 # CBST (Zou et al., ECCV 2018) on VIPER -> Cityscapes-VPS (Shin et al. (2021) Table 1 "ST"), from the source-only
 # model. docs/methods/cbst.md
+description = 'CBST: class-balanced self-training from the source-only model'
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_self_training.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'

@@ -1,6 +1,7 @@
 # IAST (Mei et al., ECCV 2020) on the embedded pair (Shin et al. (2021) Table 1 "A+S"): adversarial warm-up
 # (the AdaptSegNet model), then self-training on instance-adaptive pseudo labels (Shin et al. (2021) Eq. 4) with
 # IAST's regulariser. docs/methods/iast.md
+description = 'IAST: instance-adaptive self-training with its regulariser, from the adversarial warm-up'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_self_training.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'

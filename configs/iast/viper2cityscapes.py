@@ -1,5 +1,6 @@
 # IAST (Mei et al., ECCV 2020) on VIPER -> Cityscapes-VPS (Shin et al. (2021) Table 1 "A+S"): AdaptSegNet warm-up,
 # then instance-adaptive self-training with IAST's regulariser. docs/methods/iast.md
+description = 'IAST: instance-adaptive self-training with its regulariser, from the adversarial warm-up'
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_self_training.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'

@@ -1,6 +1,7 @@
 # VAT (Shin et al. (2021) Sec. 4.3, Eq. 9) on the embedded pair: per-frame cross-entropy + tube matching
 # loss on source clips of frames (t - tau, t), sequence discriminator on stacked softmax maps.
 # Table 3 "Ours". docs/methods/vat.md
+description = 'VAT (Table 3 Ours): sequence discriminator + tube Dice'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic.py',
     '../_base_/schedules/synthetic_adversarial.py', '../_base_/default_runtime.py'

@@ -1,5 +1,6 @@
 # VAT (Shin et al. (2021) Sec. 4.3, Eq. 9) on VIPER -> Cityscapes-VPS, DeepLabv2 / ResNet-50: the first
 # phase of Shin et al. (2021) (Table 3 "Ours"; VST starts from its checkpoint).
+description = 'VAT (Table 3 Ours): sequence discriminator + tube Dice'
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes.py',
     '../_base_/schedules/viper2cityscapes_adversarial.py', '../_base_/default_runtime.py'

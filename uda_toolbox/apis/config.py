@@ -3,6 +3,7 @@
 ``build_train_config`` / ``build_test_config`` give a config ready for ``build_runner``; the
 pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
+import ast
 import os.path as osp
 from typing import Any, Optional
 
@@ -26,6 +27,39 @@ def load_config(path: str) -> Config:
     cfg = Config.fromfile(path, format_python_code=False)
     object.__setattr__(cfg, '_format_python_code', False)
     return cfg
+
+
+def config_description(path: str) -> str:
+    """The one-line ``description = '...'`` that the config file ``path`` sets itself.
+
+    Every method config states in one line what it runs (e.g. ``'VAT Table 3 (2): image
+    discriminator, no Dice'``), so that a benchmark prints row descriptions taken from the very
+    configs it runs instead of a text that can drift from them. Only an assignment in the file
+    itself counts: a description inherited through ``_base_`` describes the base, so a variant
+    without its own is an error, as are a missing one and a multi-line one. The file is parsed,
+    not executed (fast, and ``{{_base_.x}}`` references need no base).
+
+    Raises:
+        ValueError: naming the file and the fix.
+    """
+    if not osp.isfile(path):
+        raise ValueError(f'Config file {path!r} does not exist.')
+    with open(path, encoding='utf-8') as f:
+        tree = ast.parse(f.read(), filename=path)
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == 'description'):
+            value = node.value
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                raise ValueError(f'{path}: description must be a plain string literal, got '
+                                 f'{ast.unparse(value)!r}.')
+            text = value.value.strip()
+            if not text or '\n' in text:
+                raise ValueError(f'{path}: description must be one non-empty line, got {text!r}.')
+            return text
+    raise ValueError(f"{path} sets no top-level description = '...'. Add one line saying what it "
+                     'runs (a config inheriting another must state its own: the inherited one '
+                     'describes the base).')
 
 
 def default_work_dir(config_path: str) -> str:
