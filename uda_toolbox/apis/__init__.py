@@ -7,6 +7,7 @@ from .config import (
     config_description,
     default_work_dir,
     ensure_runtime_hooks,
+    expand_cfg_shortcuts,
     finish_config,
     load_config,
     substitute_work_dir,
@@ -16,5 +17,6 @@ from .runner import build_runner
 
 __all__ = ['build_runner', 'build_test_config', 'build_train_config', 'check_load_from',
            'check_work_dir', 'config_description', 'default_work_dir', 'ensure_runtime_hooks',
-           'explain_unknown_type', 'finish_config', 'last_checkpoint_pointer', 'latest_checkpoint',
-           'load_config', 'run_with_clear_errors', 'substitute_work_dir', 'worker_message']
+           'expand_cfg_shortcuts', 'explain_unknown_type', 'finish_config',
+           'last_checkpoint_pointer', 'latest_checkpoint', 'load_config', 'run_with_clear_errors',
+           'substitute_work_dir', 'worker_message']

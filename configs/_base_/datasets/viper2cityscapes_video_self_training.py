@@ -11,7 +11,7 @@ target_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
     dict(type='LoadClipFlow', with_forward=True),  # both directions: VST refines both frames
-    dict(type='ClipResize', scale=(1024, 512), keep_ratio=True),
+    dict(type='ClipResize', scale={{_base_.target_scale}}, keep_ratio=True),
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),
 ]
