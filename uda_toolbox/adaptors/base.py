@@ -5,7 +5,6 @@ The two families of methods build on it in ``adversarial.py`` (AdaptSegNet, ADVE
 the package (and the shared losses, policies and temporal operations).
 """
 import os.path as osp
-import warnings
 from abc import ABCMeta, abstractmethod
 from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -51,25 +50,33 @@ def reduce_over_frames(loss_fn: Callable, logits: Tensor, labels: Tensor,
     return sum(terms)
 
 
-def _drop_missing_pretrained(segmentor_cfg: dict) -> dict:
-    """Warn (instead of failing deep in init) when the backbone's pretrained file is absent.
+def check_pretrained_backbone(segmentor_cfg: dict) -> dict:
+    """Stop, with the fix, when the backbone's pretrained file does not exist.
 
-    No weights can be downloaded on the machines this toolbox targets, so the ImageNet
-    file is a local path; without it training starts from random weights.
+    No weights can be downloaded on the machines this toolbox targets, so the ImageNet file of
+    the real-data configs is a local path (docs/get_started.md, "Backbone weights"). Training from
+    random weights instead would run for days and report numbers far below the papers', so a
+    missing file is an error; random initialisation is an explicit choice,
+    ``model.segmentor.backbone.init_cfg=None``. URLs (``scheme://``) are left to mmengine.
+
+    Returns:
+        ``segmentor_cfg`` unchanged.
+    Raises:
+        FileNotFoundError: naming the key, the file and the three ways out.
     """
     backbone = segmentor_cfg.get('backbone', {})
     init_cfg = backbone.get('init_cfg') if isinstance(backbone, dict) else None
     if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-        path = init_cfg.get('checkpoint', '')
-        if '://' not in str(path) and not osp.isfile(str(path)):
-            warnings.warn(
-                f'Backbone weights {path!r} (model.segmentor.backbone.init_cfg.checkpoint) do '
-                'not exist: training starts from RANDOM weights. Put the ImageNet checkpoint '
-                'there or set the path with --cfg-options '
-                'model.segmentor.backbone.init_cfg.checkpoint=/path/to/resnet50.pth',
-                stacklevel=3)
-            segmentor_cfg = dict(segmentor_cfg)
-            segmentor_cfg['backbone'] = dict(backbone, init_cfg=None)
+        path = str(init_cfg.get('checkpoint', ''))
+        if '://' not in path and not osp.isfile(path):
+            raise FileNotFoundError(
+                f'Backbone weights {path!r} (model.segmentor.backbone.init_cfg.checkpoint) do not '
+                'exist. Put the ImageNet ResNet weights there (convert torchvision or mmpretrain '
+                'weights with tools/convert_backbone.py SRC ' + path + '; docs/get_started.md, '
+                '"Backbone weights"), or point to them with --cfg-options '
+                'model.segmentor.backbone.init_cfg.checkpoint=/path/to/resnet50.pth, or train '
+                'from random weights on purpose with --cfg-options '
+                'model.segmentor.backbone.init_cfg=None.')
     return segmentor_cfg
 
 
@@ -145,7 +152,7 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     def __init__(self, segmentor: dict, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.segmentor = MODELS.build(_drop_missing_pretrained(segmentor))
+        self.segmentor = MODELS.build(check_pretrained_backbone(segmentor))
         self.num_classes: int = self.segmentor.decode_head.num_classes
         self.ignore_index: int = self.segmentor.decode_head.ignore_index
         # DDP wrappers by name (see ddp_modules); a plain dict, so not part of the state dict.
