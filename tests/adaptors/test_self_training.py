@@ -14,6 +14,9 @@ def self_training_batch(clip_batch):
         target = clip_batch(seed=seed + 100, shift=-30)
         for labels in target['gt_seg']:  # some ignored pixels, as a policy leaves
             labels[:, :8] = IGNORE
+        # Soft labels (CRST's LR-ENT): 0.9 on the label, 0.1 on the next class.
+        target['gt_soft'] = [torch.stack([labels, (labels + 1) % 4, torch.full_like(labels, 230)],
+                                         dim=-1) for labels in target['gt_seg']]
         return dict(source=clip_batch(seed=seed), target=target)
     return make
 
@@ -21,7 +24,7 @@ def self_training_batch(clip_batch):
 @pytest.mark.parametrize('config,terms', [
     ('configs/cbst/synthetic.py', {'loss_seg_src', 'loss_seg_tgt'}),
     ('configs/crst/synthetic.py', {'loss_seg_src', 'loss_seg_tgt', 'loss_mrkld'}),
-    ('configs/crst/synthetic_lrent.py', {'loss_seg_src', 'loss_seg_tgt', 'loss_lrent'}),
+    ('configs/crst/synthetic_lrent.py', {'loss_seg_src', 'loss_seg_tgt'}),  # labels regularised
     ('configs/iast/synthetic.py', {'loss_seg_tgt', 'loss_reg_ent', 'loss_reg_kld'}),
 ])
 def test_losses_and_learning(adaptor_from_config, self_training_batch, assert_learns, config,
@@ -41,6 +44,35 @@ def test_crst_regularizer_weight_and_choice(adaptor_from_config, self_training_b
     model, _ = adaptor_from_config('configs/crst/synthetic.py', lambda_reg=0.0)
     data = model.data_preprocessor(self_training_batch(), True)
     assert 'loss_mrkld' not in model.loss(data['source'], data['target'])
+    # MR-ENT (the toolbox's "LR-ENT" before issue 16) stays an option on hard labels.
+    model, _ = adaptor_from_config('configs/crst/synthetic.py', regularizer='mrent', lambda_reg=0.25)
+    assert 'loss_mrent' in model.loss(data['source'], data['target'])
+    # LR-ENT's weight is the policy's alpha: a model weight would be silently meaningless.
+    with pytest.raises(ValueError, match='LabelEntropyPolicy'):
+        adaptor_from_config('configs/crst/synthetic_lrent.py', lambda_reg=0.25)
+    model, _ = adaptor_from_config('configs/crst/synthetic_lrent.py')
+    del data['target']['gt_soft']
+    with pytest.raises(ValueError, match='LoadClipSoftLabels'):
+        model.loss(data['source'], data['target'])
+
+
+def test_crst_lrent_trains_on_the_soft_labels_by_hand(adaptor_from_config):
+    # One target clip (t - 1, t) of 1 x 2 pixels, 15 classes, uniform scores: log p = -ln 15 for
+    # every class, so the soft cross-entropy is ln 15 whatever the weights. Make class 0 score
+    # ln 3 instead (p_0 = 3 / 17, the other 14 classes 1 / 17): pixel a, soft label 0.8 on class 0
+    # and 0.2 on class 1 -> 0.8 ln(17/3) + 0.2 ln 17; pixel b unlabelled (first = 255); frame t:
+    # pixel c all on class 1 (w = 1) -> ln 17.
+    logits = torch.zeros(1, 2, 15, 1, 2)
+    logits[:, :, 0] = math.log(3.0)
+    soft = torch.tensor([[[[[0, 1, 204], [255, 0, 0]]], [[[1, 0, 255], [255, 0, 0]]]]],
+                        dtype=torch.uint8)  # (N, T, H, W, 3): 204 / 255 = 0.8
+    labels = soft[..., 0].long()
+    model, _ = adaptor_from_config('configs/crst/synthetic_lrent.py', lambda_seg_s=0.0)
+    model.segment = lambda frames: logits.clone().requires_grad_()
+    target = dict(inputs=torch.zeros(1, 2, 3, 1, 2), gt_seg=labels, gt_soft=soft)
+    loss = model.loss(target, target)['loss_seg_tgt']
+    a = 0.8 * math.log(17 / 3) + 0.2 * math.log(17)
+    assert float(loss) == pytest.approx((a + math.log(17)) / 2, rel=1e-6)  # pooled: 2 pixels
 
 
 def _vst(adaptor_from_config, refine, both=True, **options):

@@ -28,23 +28,23 @@ Batch = Dict[str, Tensor]
 FRAME_REDUCTIONS = ('pooled', 'sum')
 
 
-def reduce_over_frames(loss_fn: Callable, logits: Tensor, labels: Tensor,
-                       reduction: str = 'pooled'):
-    """``loss_fn`` of (M, C, H, W) logits and (M, H, W) labels applied to a clip batch.
+def reduce_over_frames(loss_fn: Callable, reduction: str, *clips: Tensor):
+    """``loss_fn`` of per-frame tensors applied to clip batches, the frames combined by
+    ``reduction``.
 
     Args:
-        loss_fn: Returns a scalar tensor or a dict of named scalar terms.
-        logits: (N, T, C, H, W).
-        labels: (N, T, H, W).
+        loss_fn: Takes one (M, ...) tensor per entry of ``clips`` (e.g. logits (M, C, H, W) and
+            labels (M, H, W)) and returns a scalar tensor or a dict of named scalar terms.
         reduction: ``'pooled'``: one call on the N*T frames; ``'sum'``: one call per frame
             position t (on the N frames at t), summed over t (each term by name for a dict).
+        clips: Tensors (N, T, ...), e.g. logits (N, T, C, H, W) and labels (N, T, H, W).
     """
     if reduction == 'pooled':
-        return loss_fn(logits.flatten(0, 1), labels.flatten(0, 1))
+        return loss_fn(*(x.flatten(0, 1) for x in clips))
     if reduction != 'sum':
         raise ValueError(f'frame reduction must be one of {FRAME_REDUCTIONS}, got {reduction!r} '
                          '(model.frame_reduction in the config)')
-    terms = [loss_fn(logits[:, t], labels[:, t]) for t in range(logits.shape[1])]
+    terms = [loss_fn(*(x[:, t] for x in clips)) for t in range(clips[0].shape[1])]
     if isinstance(terms[0], dict):
         return {name: sum(term[name] for term in terms) for name in terms[0]}
     return sum(terms)
@@ -239,8 +239,8 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     def seg_loss(self, logits: Tensor, labels: Tensor, reduction: str = 'pooled') -> Tensor:
         """Cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels, the frames
         combined as ``reduction`` says (:func:`reduce_over_frames`)."""
-        return reduce_over_frames(
-            lambda x, y: masked_cross_entropy(x, y, self.ignore_index), logits, labels, reduction)
+        return reduce_over_frames(lambda x, y: masked_cross_entropy(x, y, self.ignore_index),
+                                  reduction, logits, labels)
 
     def per_level(self, source: Batch, target: Batch, losses: Dict[str, Tensor],
                   lambda_seg_aux: float) -> Iterator[Tuple[str, str, Tensor, Tensor]]:

@@ -60,10 +60,9 @@ class SelfTrainingAdaptor(BaseAdaptor):
                 self.segment(source['inputs']), source['gt_seg'], self.frame_reduction)
         logits = self.segment(target['inputs'])  # (N, T, C, H, W)
         labels = self.target_labels(target)  # (N, T, H, W)
-        losses['loss_seg_tgt'] = self.lambda_seg_t * self.seg_loss(logits, labels,
-                                                                   self.frame_reduction)
+        losses['loss_seg_tgt'] = self.lambda_seg_t * self.target_seg_loss(logits, labels, target)
         if self.lambda_reg > 0:
-            terms = reduce_over_frames(self.regularizer, logits, labels, self.frame_reduction)
+            terms = reduce_over_frames(self.regularizer, self.frame_reduction, logits, labels)
             for name, value in terms.items():
                 losses[name] = self.lambda_reg * value
         losses['tgt_labelled'] = (labels != self.ignore_index).float().mean().detach()
@@ -72,6 +71,11 @@ class SelfTrainingAdaptor(BaseAdaptor):
     def target_labels(self, target: Batch) -> Tensor:
         """The target pseudo labels the loss uses, (N, T, H, W) int64; default: as loaded."""
         return target['gt_seg']
+
+    def target_seg_loss(self, logits: Tensor, labels: Tensor, target: Batch) -> Tensor:
+        """L_seg(P_t, y_t^) of (N, T, C, H, W) logits; default: cross-entropy on the hard labels
+        (:meth:`target_labels`), the frames combined by ``frame_reduction``."""
+        return self.seg_loss(logits, labels, self.frame_reduction)
 
     def regularizer(self, logits: Tensor, labels: Tensor) -> Dict[str, Tensor]:
         """Named regularisation terms (each scaled by ``lambda_reg``) of (M, C, H, W) target

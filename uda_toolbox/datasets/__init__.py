@@ -11,6 +11,7 @@ from .transforms import (
     LoadClipAnnotations,
     LoadClipFlow,
     LoadClipFrames,
+    LoadClipSoftLabels,
     PackClipInputs,
     PackFrameInputs,
 )
@@ -19,7 +20,7 @@ from .viper import VIPERDataset
 
 __all__ = [
     'ClipDataset', 'UDADataset', 'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow',
-    'ClipResize', 'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip',
+    'LoadClipSoftLabels', 'ClipResize', 'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip',
     'ClipPhotoMetricDistortion', 'PackClipInputs', 'PackFrameInputs', 'ensure_synthetic_pair',
     'generate_synthetic_pair', 'VIPERDataset', 'CityscapesVPSDataset',
 ]

@@ -24,7 +24,7 @@ from mmengine.dataset import BaseDataset
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
-from uda_toolbox.utils.rounds import label_relpath, read_current
+from uda_toolbox.utils.rounds import label_relpath, read_current, soft_label_path
 
 # Flow file endings, tried in this order: numpy (our generator) then Middlebury.
 FLOW_SUFFIXES = ('.npy', '.flo')
@@ -352,6 +352,9 @@ class ClipDataset(BaseDataset):
         data_info['num_classes'] = len(self.metainfo['classes'])
         if self.pseudo_label_dir is not None:
             data_info['seg_map_paths'] = self.pseudo_label_paths(data_info)
+            # Where a round has soft labels (CRST's LR-ENT), LoadClipSoftLabels reads them.
+            data_info['soft_label_paths'] = [None if p is None else soft_label_path(p)
+                                             for p in data_info['seg_map_paths']]
             data_info['label_map'] = None  # pseudo labels are train ids already
         return data_info
 

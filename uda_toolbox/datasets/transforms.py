@@ -8,7 +8,9 @@ The ``results`` dict of a clip holds lists (one entry per frame, time order):
   frame k + 1 to frame k, i.e. pixel p of frame k + 1 shows the scene point at
   p + flows[k](p) in frame k.
 * ``flows_fw`` (only with ``LoadClipFlow(with_forward=True)``): the other direction,
-  ``flows_fw[k]`` from frame k to frame k + 1 on frame k's grid.
+  ``flows_fw[k]`` from frame k to frame k + 1 on frame k's grid;
+* ``gt_soft_maps`` (only with ``LoadClipSoftLabels``): list of (H, W, 3) uint8 packed soft
+  pseudo labels (``uda_toolbox.utils.soft_labels``), transformed as the label maps.
 
 Geometric transforms therefore also act on the flow *values*: a resize scales
 dx and dy by the x and y factors, a horizontal flip negates dx, a crop leaves
@@ -33,14 +35,16 @@ from uda_toolbox.utils.classes import (
 )
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.utils.flow_io import read_flow
-from uda_toolbox.utils.io import load_frame, load_label
+from uda_toolbox.utils.io import check_not_truncated, load_frame, load_label, read_bytes
 
 # ----------------------------------------------------------------------------- helpers
 
 #: The flow lists of a clip (see the module doc); geometric transforms treat them alike.
 FLOW_KEYS = ('flows', 'flows_fw')
+#: The label-like maps of a clip: resized with nearest neighbours, never blended.
+LABEL_KEYS = ('gt_seg_maps', 'gt_soft_maps')
 #: Every per-frame map of a clip, in the order sizes are reported.
-MAP_KEYS = ('imgs', 'gt_seg_maps') + FLOW_KEYS
+MAP_KEYS = ('imgs',) + LABEL_KEYS + FLOW_KEYS
 
 def _hw(array: np.ndarray) -> Tuple[int, int]:
     return int(array.shape[0]), int(array.shape[1])
@@ -74,12 +78,12 @@ def resize_clip(results: dict, new_wh: Tuple[int, int]) -> None:
     w_scale, h_scale = new_w / w, new_h / h
     results['imgs'] = [cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
                        for img in results['imgs']]
-    if 'gt_seg_maps' in results:
-        # NEAREST_EXACT samples at pixel centres like the bilinear frame resize, so
-        # labels stay aligned with frames (plain INTER_NEAREST shifts by up to half a pixel).
-        results['gt_seg_maps'] = [
-            cv2.resize(seg, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)
-            for seg in results['gt_seg_maps']]
+    for key in LABEL_KEYS:
+        if key in results:
+            # NEAREST_EXACT samples at pixel centres like the bilinear frame resize, so labels
+            # stay aligned with frames (plain INTER_NEAREST shifts by up to half a pixel).
+            results[key] = [cv2.resize(seg, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)
+                            for seg in results[key]]
     # A displacement of dx pixels at the old size spans dx * w_scale new pixels.
     scale = np.array([w_scale, h_scale], np.float32)
     for key in FLOW_KEYS:
@@ -236,6 +240,45 @@ class LoadClipFlow(BaseTransform):
 
 
 
+@TRANSFORMS.register_module()
+class LoadClipSoftLabels(BaseTransform):
+    """Read ``results['soft_label_paths']`` into ``results['gt_soft_maps']`` ((H, W, 3) uint8).
+
+    The soft pseudo labels of CRST's LR-ENT (``LabelEntropyPolicy``), written by the round
+    beside each hard label (``<stem>_soft.png``, ``uda_toolbox.utils.soft_labels``); the
+    self-training dataset sets the paths from its CURRENT round. Put it after
+    ``LoadClipAnnotations``; each map must have its frame's original size.
+    """
+
+    def __init__(self, backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        ori_shape = tuple(results['ori_shape'])
+        maps = []
+        for k, path in enumerate(results.get('soft_label_paths') or [None] * len(results['imgs'])):
+            if path is None:
+                raise DataNotFoundError(
+                    f'LoadClipSoftLabels: no soft pseudo label for frame '
+                    f'{results["img_paths"][k]!r}. It needs a self-training dataset '
+                    '(pseudo_label_dir) whose rounds are written by a soft-label policy '
+                    "(pseudo_labels.policy.type='LabelEntropyPolicy', CRST's LR-ENT).")
+            data = read_bytes(path, 'soft pseudo label', self.backend_args)
+            check_not_truncated(data, path, 'soft pseudo label')
+            soft = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            if soft is None or soft.ndim != 3 or soft.shape[2] != 3:
+                raise DataFormatError(
+                    f'soft pseudo label {path!r} is not a 3-channel PNG (got '
+                    f'{None if soft is None else soft.shape}); regenerate the round with '
+                    'LabelEntropyPolicy.')
+            if _hw(soft) != ori_shape:
+                raise DataFormatError(f'soft pseudo label {path!r} is {_hw(soft)} (H, W) but its '
+                                      f'frame is {ori_shape}; regenerate the round.')
+            maps.append(soft)
+        results['gt_soft_maps'] = maps
+        return results
+
+
 # ----------------------------------------------------------------------------- geometry
 
 
@@ -375,9 +418,9 @@ class ClipRandomFlip(BaseTransform):
         flip = bool(np.random.rand() < self.prob)
         if flip:
             results['imgs'] = [np.ascontiguousarray(img[:, ::-1]) for img in results['imgs']]
-            if 'gt_seg_maps' in results:
-                results['gt_seg_maps'] = [np.ascontiguousarray(s[:, ::-1])
-                                          for s in results['gt_seg_maps']]
+            for key in LABEL_KEYS:
+                if key in results:
+                    results[key] = [np.ascontiguousarray(s[:, ::-1]) for s in results[key]]
             for key in FLOW_KEYS:
                 if key in results:
                     flows = []
@@ -470,7 +513,7 @@ class PackClipInputs(BaseTransform):
 
     Output: ``dict(inputs=uint8 (T, 3, H, W), gt_seg=uint8 (T, H, W),
     flows=float32 (T-1, 2, H, W) [only if loaded], flows_fw=float32 (T-1, 2, H, W) [only if
-    loaded], meta=BaseDataElement with metainfo
+    loaded], gt_soft=uint8 (T, H, W, 3) [only if loaded], meta=BaseDataElement with metainfo
     clip_id, frame_ids, img_paths)``. Frames without labels (or no LoadClipAnnotations)
     give 255 maps. ``meta`` is a data element (not a dict) so that ``pseudo_collate``
     keeps one per sample instead of transposing its lists.
@@ -495,6 +538,12 @@ class PackClipInputs(BaseTransform):
         else:
             segs = np.full((t, h, w), IGNORE_INDEX, np.uint8)
         packed['gt_seg'] = torch.from_numpy(segs.astype(np.uint8))
+        if 'gt_soft_maps' in results:
+            soft = np.stack(results['gt_soft_maps'])
+            if soft.shape != (t, h, w, 3):
+                raise ValueError(f'PackClipInputs: soft labels {soft.shape} do not match frames '
+                                 f'{(t, h, w)}; load them before resizing.')
+            packed['gt_soft'] = torch.from_numpy(soft.astype(np.uint8))
         for key in FLOW_KEYS:
             if key in results:
                 flows = np.stack(results[key]) if results[key] else \
@@ -545,7 +594,7 @@ class PackFrameInputs(BaseTransform):
 
 
 __all__ = [
-    'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow', 'ClipResize', 'ClipRandomResize',
-    'ClipRandomCrop', 'ClipRandomFlip', 'ClipPhotoMetricDistortion', 'PackClipInputs',
+    'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow', 'LoadClipSoftLabels', 'ClipResize',
+    'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip', 'ClipPhotoMetricDistortion', 'PackClipInputs',
     'PackFrameInputs',
 ]

@@ -39,6 +39,9 @@ class ClipSegDataPreProcessor(SegDataPreProcessor):
             flows = self._stack(batch.get(key), torch.float32)
             if flows is not None:
                 out[key] = flows
+        soft = self._stack(batch.get('gt_soft'), torch.uint8)  # packed soft labels (LR-ENT)
+        if soft is not None:
+            out['gt_soft'] = soft
         return out
 
     def _stack(self, items: Optional[Any], dtype: torch.dtype) -> Optional[torch.Tensor]:

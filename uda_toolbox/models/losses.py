@@ -162,21 +162,52 @@ def mrkld_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255) -
     return (per_pixel * labelled).sum() / labelled.sum().clamp(min=1)
 
 
-def lrent_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
-    """The entropy regulariser of CRST-LRENT moved onto the network output: sum_c p_c log p_c
-    (the negative entropy), averaged over the pseudo-labelled pixels.
-
-    CRST's LR-ENT regularises the *pseudo labels* (alpha * sum_k y_k log y_k, giving the soft
-    labels of :func:`uda_toolbox.pseudo_labels.lrent_soft_labels`); with hard pseudo labels on
-    disk the same entropy term is applied to p instead (CRST's MR-ENT form), so minimising
-    ``loss + weight * lrent_regularizer`` keeps labelled predictions from collapsing to one-hot.
-    CRST's LR-ENT weight is alpha = 0.25 (lrent.sh). See docs/methods/crst.md.
+def mrent_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+    """An entropy model regulariser in the style of CRST's MR-KLD (Zou et al., ICCV 2019):
+    sum_c p_c log p_c (the negative entropy of the output), averaged over the pseudo-labelled
+    pixels, so minimising ``loss + weight * mrent_regularizer`` keeps labelled predictions from
+    collapsing to one-hot. It is the entropy of CRST's LR-ENT moved from the labels onto the
+    network output: what the toolbox ran as "LR-ENT" until issue 16 (CRST's real LR-ENT is
+    ``LabelEntropyPolicy`` + :func:`top2_soft_cross_entropy`). See docs/methods/crst.md.
 
     Args: as :func:`mrkld_regularizer`. Returns: scalar in [-log C, 0]; 0 when nothing is labelled.
     """
-    log_p, labelled = _regularizer_inputs(logits, labels, ignore_index, 'lrent_regularizer')
+    log_p, labelled = _regularizer_inputs(logits, labels, ignore_index, 'mrent_regularizer')
     per_pixel = (log_p.exp() * log_p).sum(dim=1, keepdim=True)
     return (per_pixel * labelled).sum() / labelled.sum().clamp(min=1)
+
+
+def top2_soft_cross_entropy(logits: Tensor, first: Tensor, second: Tensor, first_weight: Tensor,
+                            ignore_index: int = 255) -> Tensor:
+    """Cross-entropy with soft labels y = w onehot(first) + (1 - w) onehot(second), summed over
+    classes and averaged over the labelled pixels (``first != ignore_index``): CRST's loss with
+    LR-ENT's soft labels (crst_seg.py ``reg_loss_calc_expand``: ce / valid_num), the labels
+    stored as their two largest classes (``uda_toolbox.utils.soft_labels``).
+
+    Args:
+        logits: (N, C, H, W) class scores.
+        first, second: (N, H, W) int64 class ids (``first`` = ``ignore_index`` where unlabelled).
+        first_weight: (N, H, W) float weight w of ``first`` in [0, 1].
+    Returns:
+        Scalar; 0 (attached to the graph) when no pixel is labelled.
+    """
+    if logits.dim() != 4 or not (first.shape == second.shape == first_weight.shape
+                                 == logits.shape[:1] + logits.shape[2:]):
+        raise ValueError(f'top2_soft_cross_entropy takes logits (N, C, H, W) and (N, H, W) maps, '
+                         f'got {tuple(logits.shape)}, {tuple(first.shape)}, {tuple(second.shape)}, '
+                         f'{tuple(first_weight.shape)}')
+    log_p = F.log_softmax(logits, dim=1)
+    labelled = first != ignore_index
+    num_classes = logits.shape[1]
+
+    def picked(classes: Tensor) -> Tensor:
+        index = torch.where(labelled, classes, 0).clamp(0, num_classes - 1)
+        return log_p.gather(1, index.unsqueeze(1))[:, 0]
+
+    weight = first_weight.to(log_p.dtype)
+    per_pixel = -(weight * picked(first) + (1 - weight) * picked(second))
+    mask = labelled.to(log_p.dtype)
+    return (per_pixel * mask).sum() / mask.sum().clamp(min=1)
 
 
 def ignored_entropy_loss(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
