@@ -18,6 +18,7 @@ from torch import Tensor
 
 from uda_toolbox.models.losses import masked_cross_entropy
 from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.checkpoint import CheckpointError
 
 Batch = Dict[str, Tensor]
 
@@ -62,14 +63,15 @@ def check_pretrained_backbone(segmentor_cfg: dict) -> dict:
     Returns:
         ``segmentor_cfg`` unchanged.
     Raises:
-        FileNotFoundError: naming the key, the file and the three ways out.
+        CheckpointError: naming the key, the file and the three ways out (the tools print it
+            without a traceback).
     """
     backbone = segmentor_cfg.get('backbone', {})
     init_cfg = backbone.get('init_cfg') if isinstance(backbone, dict) else None
     if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
         path = str(init_cfg.get('checkpoint', ''))
         if '://' not in path and not osp.isfile(path):
-            raise FileNotFoundError(
+            raise CheckpointError(
                 f'Backbone weights {path!r} (model.segmentor.backbone.init_cfg.checkpoint) do not '
                 'exist. Put the ImageNet ResNet weights there (convert torchvision or mmpretrain '
                 'weights with tools/convert_backbone.py SRC ' + path + '; docs/get_started.md, '
