@@ -1,11 +1,11 @@
 import glob
-import warnings
 
 import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from uda_toolbox.registry import DATASETS, METRICS, MODELS, TRANSFORMS
+from uda_toolbox.utils.checkpoint import CheckpointError
 
 
 def test_default_scope_is_ours():
@@ -41,10 +41,11 @@ def test_every_config_parses_and_its_model_builds(repo_root):
     for path in configs:
         cfg = Config.fromfile(path)
         assert cfg.default_scope == 'uda_toolbox', path
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            model = MODELS.build(cfg.model)
+        if 'viper2cityscapes' in path:
+            # No ImageNet file on this machine: an error with the fixes, not random weights ...
+            with pytest.raises(CheckpointError, match=r'init_cfg=None'):
+                MODELS.build(cfg.model)
+            # ... unless random initialisation is asked for explicitly.
+            cfg.merge_from_dict({'model.segmentor.backbone.init_cfg': None})
+        model = MODELS.build(cfg.model)
         assert type(model).__name__ == cfg.model.type, path
-        if 'deeplabv2_r50' in str(cfg.filename) or 'viper2cityscapes' in path:
-            # No ImageNet file on this machine: a clear warning, not a crash.
-            assert any('RANDOM weights' in str(w.message) for w in caught), path

@@ -220,7 +220,11 @@ def test_config_trains_two_iterations_and_evaluates(config, runs, trees):
         # Self-training: round 0 labelled every frame of the tiny target train clips.
         labels = work / 'pseudo_labels'
         current = (labels / 'CURRENT').read_text().strip()
-        assert len(list((labels / current).rglob('*.png'))) == VPS_TRAIN_FRAMES
+        files = list((labels / current).rglob('*.png'))
+        soft = [f for f in files if f.name.endswith('_soft.png')]  # CRST's LR-ENT soft labels
+        assert len(files) - len(soft) == VPS_TRAIN_FRAMES
+        assert len(soft) == (VPS_TRAIN_FRAMES if base.pseudo_labels.policy.type ==
+                             'LabelEntropyPolicy' else 0)
 
     out = work / 'test_metrics.json'
     metrics = runs.test_tool.main([str(trees.root / 'configs' / f'{name}.py'),

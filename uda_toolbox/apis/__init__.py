@@ -1,11 +1,18 @@
 """The library behind the tools (the idea of ``mmseg.apis``): configs, runners, checkpoints and
 clear errors. ``tools/*.py`` are thin scripts over it; notebooks and other programs use it too."""
-from .checkpoints import check_load_from, last_checkpoint_pointer, latest_checkpoint
+from .checkpoints import (
+    check_load_from,
+    convert_backbone_checkpoint,
+    last_checkpoint_pointer,
+    latest_checkpoint,
+)
 from .config import (
     build_test_config,
     build_train_config,
+    config_description,
     default_work_dir,
     ensure_runtime_hooks,
+    expand_cfg_shortcuts,
     finish_config,
     load_config,
     substitute_work_dir,
@@ -14,6 +21,7 @@ from .errors import check_work_dir, explain_unknown_type, run_with_clear_errors,
 from .runner import build_runner
 
 __all__ = ['build_runner', 'build_test_config', 'build_train_config', 'check_load_from',
-           'check_work_dir', 'default_work_dir', 'ensure_runtime_hooks', 'explain_unknown_type',
-           'finish_config', 'last_checkpoint_pointer', 'latest_checkpoint', 'load_config',
-           'run_with_clear_errors', 'substitute_work_dir', 'worker_message']
+           'check_work_dir', 'config_description', 'convert_backbone_checkpoint',
+           'default_work_dir', 'ensure_runtime_hooks', 'expand_cfg_shortcuts',
+           'explain_unknown_type', 'finish_config', 'last_checkpoint_pointer', 'latest_checkpoint',
+           'load_config', 'run_with_clear_errors', 'substitute_work_dir', 'worker_message']

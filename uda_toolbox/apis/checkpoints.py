@@ -6,6 +6,7 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from uda_toolbox.models.backbones.convert import convert_backbone_checkpoint  # noqa: F401 (API)
 from uda_toolbox.utils.checkpoint import CheckpointError, check_checkpoint_file
 
 

@@ -13,6 +13,7 @@ from .transforms import (
     LoadClipAnnotations,
     LoadClipFlow,
     LoadClipFrames,
+    LoadClipSoftLabels,
     PackClipInputs,
     PackFrameInputs,
 )
@@ -23,7 +24,7 @@ from .viper_seq import VIPERSeqDataset
 
 __all__ = [
     'ClipDataset', 'UDADataset', 'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow',
-    'ClipResize', 'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip',
+    'LoadClipSoftLabels', 'ClipResize', 'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip',
     'ClipPhotoMetricDistortion', 'PackClipInputs', 'PackFrameInputs', 'ensure_synthetic_pair',
     'generate_synthetic_pair', 'VIPERDataset', 'CityscapesVPSDataset',
     # Cityscapes-Seq benchmarks (DA-VSN / TPS protocol)

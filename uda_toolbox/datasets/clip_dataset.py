@@ -24,7 +24,7 @@ from mmengine.dataset import BaseDataset
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
-from uda_toolbox.utils.rounds import label_relpath, read_current
+from uda_toolbox.utils.rounds import label_relpath, read_current, soft_label_path
 
 # Flow file endings, tried in this order: numpy (our generator) then Middlebury.
 FLOW_SUFFIXES = ('.npy', '.flo')
@@ -62,7 +62,8 @@ class ClipDataset(BaseDataset):
     ``img_paths`` (list[str]), ``seg_map_paths`` (list[str | None]),
     ``flow_paths`` (list[str | None], T - 1 entries: ``flow_paths[k - 1]`` is the
     ``_bw`` flow of sample frame ``k`` (from frame k to frame k - 1) when
-    ``tau == 1`` and the file exists, else None), ``label_map``,
+    ``tau == 1`` and the file exists, else None), ``flow_fw_paths`` (the same for the
+    ``_fw`` flow of sample frame ``k - 1``, from frame k - 1 to frame k), ``label_map``,
     ``reduce_zero_label`` (always False). ``get_data_info`` adds ``sample_idx``
     and ``num_classes``.
 
@@ -278,11 +279,13 @@ class ClipDataset(BaseDataset):
     def _base_item(self, clip_id: str, frames: List[Dict[str, Any]]) -> dict:
         """The data_info of ``frames`` (in time order) of one clip."""
         flow_paths = [f['flow_bw_path'] if self.tau == 1 else None for f in frames[1:]]
+        flow_fw_paths = [f['flow_fw_path'] if self.tau == 1 else None for f in frames[:-1]]
         return dict(clip_id=clip_id,
                     frame_ids=[f['frame_idx'] for f in frames],
                     img_paths=[f['img_path'] for f in frames],
                     seg_map_paths=[f['seg_map_path'] for f in frames],
                     flow_paths=flow_paths,
+                    flow_fw_paths=flow_fw_paths,
                     label_map=self.label_map,
                     reduce_zero_label=False)
 
@@ -349,6 +352,9 @@ class ClipDataset(BaseDataset):
         data_info['num_classes'] = len(self.metainfo['classes'])
         if self.pseudo_label_dir is not None:
             data_info['seg_map_paths'] = self.pseudo_label_paths(data_info)
+            # Where a round has soft labels (CRST's LR-ENT), LoadClipSoftLabels reads them.
+            data_info['soft_label_paths'] = [None if p is None else soft_label_path(p)
+                                             for p in data_info['seg_map_paths']]
             data_info['label_map'] = None  # pseudo labels are train ids already
         return data_info
 

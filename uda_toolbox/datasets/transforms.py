@@ -7,6 +7,10 @@ The ``results`` dict of a clip holds lists (one entry per frame, time order):
 * ``flows``: list of (H, W, 2) float32 (dx, dy); ``flows[k]`` is the flow from
   frame k + 1 to frame k, i.e. pixel p of frame k + 1 shows the scene point at
   p + flows[k](p) in frame k.
+* ``flows_fw`` (only with ``LoadClipFlow(with_forward=True)``): the other direction,
+  ``flows_fw[k]`` from frame k to frame k + 1 on frame k's grid;
+* ``gt_soft_maps`` (only with ``LoadClipSoftLabels``): list of (H, W, 3) uint8 packed soft
+  pseudo labels (``uda_toolbox.utils.soft_labels``), transformed as the label maps.
 
 Geometric transforms therefore also act on the flow *values*: a resize scales
 dx and dy by the x and y factors, a horizontal flip negates dx, a crop leaves
@@ -32,10 +36,16 @@ from uda_toolbox.utils.classes import (
 )
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.utils.flow_io import read_flow
-from uda_toolbox.utils.io import load_frame, load_label
+from uda_toolbox.utils.io import check_not_truncated, load_frame, load_label, read_bytes
 
 # ----------------------------------------------------------------------------- helpers
 
+#: The flow lists of a clip (see the module doc); geometric transforms treat them alike.
+FLOW_KEYS = ('flows', 'flows_fw')
+#: The label-like maps of a clip: resized with nearest neighbours, never blended.
+LABEL_KEYS = ('gt_seg_maps', 'gt_soft_maps')
+#: Every per-frame map of a clip, in the order sizes are reported.
+MAP_KEYS = ('imgs',) + LABEL_KEYS + FLOW_KEYS
 
 def _hw(array: np.ndarray) -> Tuple[int, int]:
     return int(array.shape[0]), int(array.shape[1])
@@ -44,7 +54,7 @@ def _hw(array: np.ndarray) -> Tuple[int, int]:
 def check_same_size(results: dict, transform: str) -> Tuple[int, int]:
     """(H, W) shared by every frame, label map and flow; raise if they differ."""
     sizes = {}
-    for key in ('imgs', 'gt_seg_maps', 'flows'):
+    for key in MAP_KEYS:
         for k, array in enumerate(results.get(key, [])):
             sizes[f'{key}[{k}]'] = _hw(array)
     if not sizes:
@@ -82,18 +92,18 @@ def resize_clip(results: dict, new_wh: Tuple[int, int], interpolation: str = 'bi
     new_w, new_h = int(new_wh[0]), int(new_wh[1])
     w_scale, h_scale = new_w / w, new_h / h
     results['imgs'] = [_resize_frame(img, new_w, new_h, interpolation) for img in results['imgs']]
-    if 'gt_seg_maps' in results:
-        # NEAREST_EXACT samples at pixel centres like the bilinear frame resize, so
-        # labels stay aligned with frames (plain INTER_NEAREST shifts by up to half a pixel).
-        results['gt_seg_maps'] = [
-            cv2.resize(seg, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)
-            for seg in results['gt_seg_maps']]
-    if 'flows' in results:
-        # A displacement of dx pixels at the old size spans dx * w_scale new pixels.
-        scale = np.array([w_scale, h_scale], np.float32)
-        results['flows'] = [
-            cv2.resize(flow, (new_w, new_h), interpolation=cv2.INTER_LINEAR) * scale
-            for flow in results['flows']]
+    for key in LABEL_KEYS:
+        if key in results:
+            # NEAREST_EXACT samples at pixel centres like the bilinear frame resize, so labels
+            # stay aligned with frames (plain INTER_NEAREST shifts by up to half a pixel).
+            results[key] = [cv2.resize(seg, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)
+                            for seg in results[key]]
+    # A displacement of dx pixels at the old size spans dx * w_scale new pixels.
+    scale = np.array([w_scale, h_scale], np.float32)
+    for key in FLOW_KEYS:
+        if key in results:
+            results[key] = [cv2.resize(flow, (new_w, new_h), interpolation=cv2.INTER_LINEAR) * scale
+                            for flow in results[key]]
     results['img_shape'] = (new_h, new_w)
     old = results.get('scale_factor', (1.0, 1.0))
     results['scale_factor'] = (old[0] * w_scale, old[1] * h_scale)
@@ -195,8 +205,63 @@ class LoadClipFlow(BaseTransform):
     """Read ``results['flow_paths']`` into ``results['flows']`` (T - 1 x (H, W, 2) float32).
 
     ``flows[k]`` is the flow from frame k + 1 to frame k (the ``_bw`` file of frame
-    k + 1). ``.npy`` (float16/32) and Middlebury ``.flo`` are read. Each flow must
-    have the original frame size.
+    k + 1). With ``with_forward``, also ``results['flow_fw_paths']`` into
+    ``results['flows_fw']``: ``flows_fw[k]`` from frame k to frame k + 1 (the ``_fw`` file
+    of frame k), what VST needs to refine frame t - tau against frame t. ``.npy``
+    (float16/32) and Middlebury ``.flo`` are read. Each flow must have the original frame
+    size.
+
+    Args:
+        with_forward: Also load the flow from each frame to the next.
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self, with_forward: bool = False, backend_args: Optional[dict] = None) -> None:
+        self.with_forward = with_forward
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        results['flows'] = self._read(results, 'flow_paths', 1, 'bw', 'backward')
+        if self.with_forward:
+            if 'flow_fw_paths' not in results:
+                raise KeyError("LoadClipFlow(with_forward=True): results has no 'flow_fw_paths'; "
+                               'the dataset must be a ClipDataset (or set the key).')
+            results['flows_fw'] = self._read(results, 'flow_fw_paths', 0, 'fw', 'forward')
+        return results
+
+    def _read(self, results: dict, key: str, offset: int, suffix: str, name: str) -> list:
+        """The flows of ``results[key]``; flow k belongs to frame k + ``offset``."""
+        ori_shape = tuple(results['ori_shape'])
+        flows = []
+        for k, path in enumerate(results[key]):
+            frame = results['img_paths'][k + offset]
+            if path is None:
+                raise DataNotFoundError(
+                    f'LoadClipFlow: no {name} flow for frame {frame!r}. Flow is paired only '
+                    f'for tau=1 and needs <flow_path>/<clip>/<frame stem>_{suffix}.npy (or .flo); '
+                    'compute the flow (tools/data/compute_flow.py writes both directions), or '
+                    'drop LoadClipFlow from the pipeline.')
+            flow = read_flow(path, backend_args=self.backend_args)
+            if _hw(flow) != ori_shape:
+                raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
+                                      f'{frame!r} is {ori_shape}; recompute the flow at the '
+                                      'frame size (tools/data/compute_flow.py).')
+            flows.append(flow)
+        return flows
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(with_forward={self.with_forward})'
+
+
+
+@TRANSFORMS.register_module()
+class LoadClipSoftLabels(BaseTransform):
+    """Read ``results['soft_label_paths']`` into ``results['gt_soft_maps']`` ((H, W, 3) uint8).
+
+    The soft pseudo labels of CRST's LR-ENT (``LabelEntropyPolicy``), written by the round
+    beside each hard label (``<stem>_soft.png``, ``uda_toolbox.utils.soft_labels``); the
+    self-training dataset sets the paths from its CURRENT round. Put it after
+    ``LoadClipAnnotations``; each map must have its frame's original size.
     """
 
     def __init__(self, backend_args: Optional[dict] = None) -> None:
@@ -204,21 +269,27 @@ class LoadClipFlow(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         ori_shape = tuple(results['ori_shape'])
-        flows = []
-        for k, path in enumerate(results['flow_paths']):
-            frame = results['img_paths'][k + 1]
+        maps = []
+        for k, path in enumerate(results.get('soft_label_paths') or [None] * len(results['imgs'])):
             if path is None:
                 raise DataNotFoundError(
-                    f'LoadClipFlow: no backward flow for frame {frame!r}. Flow is paired only '
-                    'for tau=1 and needs <flow_path>/<clip>/<frame stem>_bw.npy (or .flo); '
-                    'compute the flow, or drop LoadClipFlow from the pipeline.')
-            flow = read_flow(path, backend_args=self.backend_args)
-            if _hw(flow) != ori_shape:
-                raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
-                                      f'{frame!r} is {ori_shape}; recompute the flow at the '
-                                      'frame size (tools/data/compute_flow.py).')
-            flows.append(flow)
-        results['flows'] = flows
+                    f'LoadClipSoftLabels: no soft pseudo label for frame '
+                    f'{results["img_paths"][k]!r}. It needs a self-training dataset '
+                    '(pseudo_label_dir) whose rounds are written by a soft-label policy '
+                    "(pseudo_labels.policy.type='LabelEntropyPolicy', CRST's LR-ENT).")
+            data = read_bytes(path, 'soft pseudo label', self.backend_args)
+            check_not_truncated(data, path, 'soft pseudo label')
+            soft = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            if soft is None or soft.ndim != 3 or soft.shape[2] != 3:
+                raise DataFormatError(
+                    f'soft pseudo label {path!r} is not a 3-channel PNG (got '
+                    f'{None if soft is None else soft.shape}); regenerate the round with '
+                    'LabelEntropyPolicy.')
+            if _hw(soft) != ori_shape:
+                raise DataFormatError(f'soft pseudo label {path!r} is {_hw(soft)} (H, W) but its '
+                                      f'frame is {ori_shape}; regenerate the round.')
+            maps.append(soft)
+        results['gt_soft_maps'] = maps
         return results
 
 
@@ -336,7 +407,7 @@ class ClipRandomCrop(BaseTransform):
                     break
                 box = self._random_box(h, w)
         y1, y2, x1, x2 = box
-        for key in ('imgs', 'gt_seg_maps', 'flows'):
+        for key in MAP_KEYS:
             if key in results:
                 results[key] = [a[y1:y2, x1:x2].copy() for a in results[key]]
         results['img_shape'] = _hw(results['imgs'][0])
@@ -369,16 +440,17 @@ class ClipRandomFlip(BaseTransform):
         flip = bool(np.random.rand() < self.prob)
         if flip:
             results['imgs'] = [np.ascontiguousarray(img[:, ::-1]) for img in results['imgs']]
-            if 'gt_seg_maps' in results:
-                results['gt_seg_maps'] = [np.ascontiguousarray(s[:, ::-1])
-                                          for s in results['gt_seg_maps']]
-            if 'flows' in results:
-                flows = []
-                for flow in results['flows']:
-                    flow = np.ascontiguousarray(flow[:, ::-1])
-                    flow[..., 0] *= -1
-                    flows.append(flow)
-                results['flows'] = flows
+            for key in LABEL_KEYS:
+                if key in results:
+                    results[key] = [np.ascontiguousarray(s[:, ::-1]) for s in results[key]]
+            for key in FLOW_KEYS:
+                if key in results:
+                    flows = []
+                    for flow in results[key]:
+                        flow = np.ascontiguousarray(flow[:, ::-1])
+                        flow[..., 0] *= -1
+                        flows.append(flow)
+                    results[key] = flows
         results['flip'] = flip
         results['flip_direction'] = self.direction if flip else None
         return results
@@ -462,7 +534,8 @@ class PackClipInputs(BaseTransform):
     """Pack a training clip.
 
     Output: ``dict(inputs=uint8 (T, 3, H, W), gt_seg=uint8 (T, H, W),
-    flows=float32 (T-1, 2, H, W) [only if loaded], meta=BaseDataElement with metainfo
+    flows=float32 (T-1, 2, H, W) [only if loaded], flows_fw=float32 (T-1, 2, H, W) [only if
+    loaded], gt_soft=uint8 (T, H, W, 3) [only if loaded], meta=BaseDataElement with metainfo
     clip_id, frame_ids, img_paths)``. Frames without labels (or no LoadClipAnnotations)
     give 255 maps. ``meta`` is a data element (not a dict) so that ``pseudo_collate``
     keeps one per sample instead of transposing its lists.
@@ -487,14 +560,21 @@ class PackClipInputs(BaseTransform):
         else:
             segs = np.full((t, h, w), IGNORE_INDEX, np.uint8)
         packed['gt_seg'] = torch.from_numpy(segs.astype(np.uint8))
-        if 'flows' in results:
-            flows = np.stack(results['flows']) if results['flows'] else \
-                np.zeros((0, h, w, 2), np.float32)
-            if flows.shape != (t - 1, h, w, 2):
-                raise ValueError(f'PackClipInputs: flows {flows.shape} do not match frames '
-                                 f'{(t, h, w)} (expected ({t - 1}, {h}, {w}, 2)).')
-            packed['flows'] = torch.from_numpy(flows.astype(np.float32)).permute(0, 3, 1, 2) \
-                .contiguous()
+        if 'gt_soft_maps' in results:
+            soft = np.stack(results['gt_soft_maps'])
+            if soft.shape != (t, h, w, 3):
+                raise ValueError(f'PackClipInputs: soft labels {soft.shape} do not match frames '
+                                 f'{(t, h, w)}; load them before resizing.')
+            packed['gt_soft'] = torch.from_numpy(soft.astype(np.uint8))
+        for key in FLOW_KEYS:
+            if key in results:
+                flows = np.stack(results[key]) if results[key] else \
+                    np.zeros((0, h, w, 2), np.float32)
+                if flows.shape != (t - 1, h, w, 2):
+                    raise ValueError(f'PackClipInputs: {key} {flows.shape} do not match frames '
+                                     f'{(t, h, w)} (expected ({t - 1}, {h}, {w}, 2)).')
+                packed[key] = torch.from_numpy(flows.astype(np.float32)).permute(0, 3, 1, 2) \
+                    .contiguous()
         packed['meta'] = BaseDataElement(
             metainfo={key: results[key] for key in self.meta_keys if key in results})
         return packed
@@ -536,7 +616,7 @@ class PackFrameInputs(BaseTransform):
 
 
 __all__ = [
-    'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow', 'ClipResize', 'ClipRandomResize',
-    'ClipRandomCrop', 'ClipRandomFlip', 'ClipPhotoMetricDistortion', 'PackClipInputs',
+    'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow', 'LoadClipSoftLabels', 'ClipResize',
+    'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip', 'ClipPhotoMetricDistortion', 'PackClipInputs',
     'PackFrameInputs',
 ]

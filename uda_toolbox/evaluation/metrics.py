@@ -279,12 +279,17 @@ def vpq_from_frame_stats(clips: Mapping[str, Union[Sequence[np.ndarray], np.ndar
         window_sizes: Window sizes k in frames.
         frame_interval: Frames between consecutive annotated frames.
 
+    A window size k whose VPQ_k has no value is *undefined* (NaN): no clip has enough annotated
+    frames for one window, or every class has TP + FP + FN = 0 in every window (all-void ground
+    truth without false positives). Each such k is warned about (``UserWarning``) and listed in
+    ``'undefined_window_sizes'``; ``'vpq'`` is then the mean over the k that have a value (the
+    official evaluator would give NaN; docs/metrics.md).
+
     Returns:
-        dict with ``'vpq'`` (mean over k of VPQ_k, ignoring k with no defined
-        VPQ), ``'pq_per_class'`` (C,) mean over k ignoring NaN, and
-        ``'per_window'``: ``{k: {'vpq', 'pq' (C,), 'iou_sum', 'tp', 'fp', 'fn'
-        (C,), 'num_windows'}}``. Values are fractions in [0, 1]; NaN when
-        undefined.
+        dict with ``'vpq'`` (mean over the defined k of VPQ_k), ``'pq_per_class'`` (C,) mean
+        over k ignoring NaN, ``'undefined_window_sizes'`` (list of k) and ``'per_window'``:
+        ``{k: {'vpq', 'pq' (C,), 'iou_sum', 'tp', 'fp', 'fn' (C,), 'num_windows'}}``. Values
+        are fractions in [0, 1]; NaN when undefined.
     """
     nframes_of = OrderedDict((int(k), frames_per_window(int(k), frame_interval))
                              for k in window_sizes)
@@ -328,10 +333,20 @@ def vpq_from_frame_stats(clips: Mapping[str, Union[Sequence[np.ndarray], np.ndar
         per_window[k] = dict(vpq=float(_nanmean(pq)), pq=pq, iou_sum=iou_sum,
                              tp=tp, fp=fp, fn=fn, num_windows=num_windows)
 
+    undefined = [k for k, r in per_window.items() if np.isnan(r['vpq'])]
+    for k in undefined:
+        nframes = nframes_of[k]
+        why = (f'no clip has {nframes} annotated frames' if per_window[k]['num_windows'] == 0 else
+               f'every one of its {per_window[k]["num_windows"]} windows has void ground truth '
+               'and no false positive (TP + FP + FN = 0 for every class)')
+        defined = [str(j) for j in per_window if j not in undefined]
+        warnings.warn(f'VPQ_k{k} is undefined (NaN): {why}. VPQ is the mean over '
+                      + (f'k = {", ".join(defined)} only' if defined else 'no k: NaN'),
+                      UserWarning, stacklevel=2)
     vpq_k = np.array([r['vpq'] for r in per_window.values()])
     pq_k = np.stack([r['pq'] for r in per_window.values()])
     return dict(vpq=float(_nanmean(vpq_k)), pq_per_class=_nanmean(pq_k, axis=0),
-                per_window=per_window)
+                undefined_window_sizes=undefined, per_window=per_window)
 
 
 # --------------------------------------------------------------------------- #
@@ -471,17 +486,17 @@ class ClipSegMetric(BaseMetric):
                       + metrics_to_tables(metrics, [classes[c] for c in reported]),
                       logger='current')
             return dict(metrics)
-        vpq = vpq_from_frame_stats(clips, self.window_sizes, self.frame_interval)
+        with warnings.catch_warnings(record=True) as caught:  # into the run's log instead
+            warnings.simplefilter('always')
+            vpq = vpq_from_frame_stats(clips, self.window_sizes, self.frame_interval)
+        for warning in caught:
+            print_log(f'ClipSegMetric: {warning.message}', logger='current', level=logging.WARNING)
         metrics['VPQ'] = 100 * vpq['vpq']
         for k, res in vpq['per_window'].items():
             metrics[f'VPQ_k{k}'] = 100 * res['vpq']
         for name, value in zip(classes, vpq['pq_per_class']):
             metrics[f'VPQ.{name}'] = 100 * float(value)
         for k, res in vpq['per_window'].items():
-            if res['num_windows'] == 0:
-                print_log(f'ClipSegMetric: no clip has {frames_per_window(k, self.frame_interval)}'
-                          f' annotated frames, VPQ_k{k} is NaN and left out of VPQ.',
-                          logger='current', level=logging.WARNING)
             for name, value in zip(classes, res['pq']):
                 metrics[f'VPQ_k{k}.{name}'] = 100 * float(value)
 

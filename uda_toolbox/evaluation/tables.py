@@ -95,17 +95,26 @@ def metrics_to_tables(metrics: Mapping[str, float], classes: Sequence[str],
     window_sizes = sorted(int(m.group(1)) for m in map(_VPQ_K_KEY.match, flat) if m)
     if window_sizes:
         vpq_rows = {}
+        undefined = [k for k in window_sizes if _undefined(flat.get(f'VPQ_k{k}'))]
         for k in window_sizes:
             row = {c: flat.get(f'VPQ_k{k}.{c}') for c in classes}
             row['mean'] = flat.get(f'VPQ_k{k}')
-            vpq_rows[f'k={k}'] = row
+            vpq_rows[f'k={k} (undefined)' if k in undefined else f'k={k}'] = row
         mean_row = {c: flat.get(f'VPQ.{c}') for c in classes}
         mean_row['mean'] = flat.get('VPQ')
-        vpq_rows['mean'] = mean_row
+        # VPQ averages the k that have a value (ClipSegMetric): say which, when some have none.
+        defined = [str(k) for k in window_sizes if k not in undefined]
+        vpq_rows[f'mean over k={", ".join(defined)}' if undefined and defined else 'mean'] = \
+            mean_row
         tables.append(format_class_table(vpq_rows, classes + ['mean'],
                                          title='VPQ^s (%) per window size k',
                                          precision=precision))
     return '\n\n'.join(tables)
+
+
+def _undefined(value: object) -> bool:
+    """A metric value that is missing or NaN (a window size without windows, ...)."""
+    return value is None or math.isnan(float(value))
 
 
 def _mean_std(values: Sequence[Optional[float]]) -> Tuple[float, float, int]:

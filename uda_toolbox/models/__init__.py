@@ -10,16 +10,17 @@ from .losses import (
     iast_regularizer,
     ignored_entropy_loss,
     labelled_kld_loss,
-    lrent_regularizer,
     masked_cross_entropy,
+    mrent_regularizer,
     mrkld_regularizer,
     self_information_map,
+    top2_soft_cross_entropy,
     tube_dice_loss,
 )
 
 __all__ = [
     'ClipSegDataPreProcessor', 'FCDiscriminator', 'SequenceDiscriminator', 'entropy_loss',
     'frame_dice_loss', 'gan_loss', 'iast_regularizer', 'ignored_entropy_loss', 'labelled_kld_loss',
-    'lrent_regularizer', 'masked_cross_entropy', 'mrkld_regularizer', 'self_information_map',
-    'tube_dice_loss'
+    'masked_cross_entropy', 'mrent_regularizer', 'mrkld_regularizer', 'self_information_map',
+    'top2_soft_cross_entropy', 'tube_dice_loss'
 ]

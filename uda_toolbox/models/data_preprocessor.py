@@ -16,10 +16,10 @@ class ClipSegDataPreProcessor(SegDataPreProcessor):
 
     Training batches are ``{'source': clip_batch, 'target': clip_batch}`` where a clip
     batch, collated by ``pseudo_collate``, holds lists of ``inputs`` (T, 3, H, W) uint8,
-    ``gt_seg`` (T, H, W) uint8, optional ``flows`` (T-1, 2, H, W) and ``meta`` (one
+    ``gt_seg`` (T, H, W) uint8, optional ``flows`` / ``flows_fw`` (T-1, 2, H, W) and ``meta`` (one
     data element per clip: clip_id, frame_ids, img_paths). Each
     domain comes back as ``inputs`` float (N, T, 3, H, W) normalised, ``gt_seg`` int64
-    (N, T, H, W), ``flows`` float (N, T-1, 2, H, W) when present, and ``meta``.
+    (N, T, H, W), ``flows`` / ``flows_fw`` float (N, T-1, 2, H, W) when present, and ``meta``.
     Validation and test batches (``inputs`` + ``data_samples``) go to
     :class:`SegDataPreProcessor` unchanged, so inference is exactly mmseg's.
     """
@@ -35,9 +35,13 @@ class ClipSegDataPreProcessor(SegDataPreProcessor):
         inputs = normalize(self.cast_data(inputs).float(), **preprocessor_stats(self))
         out: Dict[str, Any] = dict(inputs=inputs, meta=batch.get('meta'))
         out['gt_seg'] = self._stack(batch.get('gt_seg'), torch.long)
-        flows = self._stack(batch.get('flows'), torch.float32)
-        if flows is not None:
-            out['flows'] = flows
+        for key in ('flows', 'flows_fw'):  # from frame k + 1 to k, and from frame k to k + 1
+            flows = self._stack(batch.get(key), torch.float32)
+            if flows is not None:
+                out[key] = flows
+        soft = self._stack(batch.get('gt_soft'), torch.uint8)  # packed soft labels (LR-ENT)
+        if soft is not None:
+            out['gt_soft'] = soft
         return out
 
     def _stack(self, items: Optional[Any], dtype: torch.dtype) -> Optional[torch.Tensor]:

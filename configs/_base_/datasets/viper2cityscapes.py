@@ -19,24 +19,31 @@ tau = 1
 # sequences explicitly with viper_sequences = ['001', ...].
 viper_condition = 'day'
 viper_sequences = None
+# Frame sizes (w, h) of the resizes below and the dataloader workers, as top-level names so that a
+# smoke run can shrink them: `--cfg-options source_scale="(256,144)" target_scale="(256,128)"
+# num_workers=0` also sets every ClipResize, pseudo-label round and dataloader that uses them
+# (uda_toolbox.apis.config.expand_cfg_shortcuts; mmengine alone would change only these names).
+source_scale = (1280, 720)  # AdaptSegNet / ADVENT's GTA5 input size (train_gta2cityscapes_multi.py)
+target_scale = (1024, 512)  # their Cityscapes input size, for training and evaluation
+num_workers = 4
 
 source_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='ClipResize', scale=(1280, 720), keep_ratio=True),
+    dict(type='ClipResize', scale=source_scale, keep_ratio=True),
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),
 ]
 target_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='ClipResize', scale=(1024, 512), keep_ratio=True),
+    dict(type='ClipResize', scale=target_scale, keep_ratio=True),
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),
 ]
 test_pipeline = [
     dict(type='LoadClipFrames'),
-    dict(type='ClipResize', scale=(1024, 512), keep_ratio=True),
+    dict(type='ClipResize', scale=target_scale, keep_ratio=True),
     # Labels are loaded after the resize so they keep their full resolution.
     dict(type='LoadClipAnnotations'),
     dict(type='PackFrameInputs'),
@@ -74,14 +81,14 @@ target_val = dict(
 
 train_dataloader = dict(
     batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
+    num_workers=num_workers,
+    persistent_workers=num_workers > 0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type='UDADataset', source=source_train, target=target_train))
 val_dataloader = dict(
     batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
+    num_workers=num_workers,
+    persistent_workers=num_workers > 0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=target_val)
 test_dataloader = val_dataloader
