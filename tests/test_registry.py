@@ -1,4 +1,5 @@
 import glob
+import os.path as osp
 
 import pytest
 from mmengine.config import Config
@@ -41,7 +42,7 @@ def test_every_config_parses_and_its_model_builds(repo_root):
     for path in configs:
         cfg = Config.fromfile(path)
         assert cfg.default_scope == 'uda_toolbox', path
-        if 'viper2cityscapes' in path:
+        if not osp.basename(path).startswith('synthetic'):  # real-data configs
             # No ImageNet file on this machine: an error with the fixes, not random weights ...
             with pytest.raises(CheckpointError, match=r'init_cfg=None'):
                 MODELS.build(cfg.model)

@@ -5,6 +5,7 @@ _base_ = [
     '../_base_/models/deeplabv2_r50_synthia_seq.py', '../_base_/datasets/synthia2cityscapes_seq.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
+description = 'AdaBN on SYNTHIA-Seq -> Cityscapes-Seq'
 model = dict(type='AdaBN')
 # The model to adapt: source-only's final checkpoint (configs/source_only/synthia2cityscapes_seq.py).
 load_from = 'work_dirs/source_only_synthia2cityscapes_seq/iter_40000.pth'

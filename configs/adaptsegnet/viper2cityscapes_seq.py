@@ -4,6 +4,7 @@ _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_seq.py',
     '../_base_/schedules/viper2cityscapes_adversarial.py', '../_base_/default_runtime.py'
 ]
+description = 'AdaptSegNet, single level on VIPER -> Cityscapes-Seq: output-space discriminator on softmax maps'
 model = dict(
     type='AdaptSegNet',
     discriminator=dict(type='FCDiscriminator', widths=(64, 128, 256, 512)),  # AdaptSegNet

@@ -4,6 +4,7 @@ _base_ = [
     '../_base_/models/deeplabv2_r50_synthia_seq.py', '../_base_/datasets/synthia2cityscapes_seq.py',
     '../_base_/schedules/viper2cityscapes_adversarial.py', '../_base_/default_runtime.py'
 ]
+description = 'ADVENT (AdvEnt) on SYNTHIA-Seq -> Cityscapes-Seq: discriminator on weighted self-information maps'
 model = dict(
     type='ADVENT',
     discriminator=dict(type='FCDiscriminator', widths=(64, 128, 256, 512)),  # ADVENT

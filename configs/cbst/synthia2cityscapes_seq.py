@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/datasets/synthia2cityscapes_seq_self_training.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
+description = 'CBST on SYNTHIA-Seq -> Cityscapes-Seq: class-balanced self-training from the source-only model'
 load_from = 'work_dirs/source_only_synthia2cityscapes_seq/iter_40000.pth'
 model = dict(type='CBST', lambda_seg_s=1.0, lambda_seg_t=1.0)
 pseudo_labels = dict(

@@ -2,4 +2,5 @@
 # The DA-VSN / TPS benchmark: configs/benchmarks/synthia2cityscapes_seq.py; docs/data.md (Cityscapes-Seq).
 # docs/methods/crst.md
 _base_ = ['../cbst/synthia2cityscapes_seq.py']
+description = 'CRST (MR-KLD) on SYNTHIA-Seq -> Cityscapes-Seq'
 model = dict(type='CRST', regularizer='mrkld', lambda_reg=0.1)

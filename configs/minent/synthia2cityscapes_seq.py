@@ -4,4 +4,5 @@ _base_ = [
     '../_base_/models/deeplabv2_r50_synthia_seq.py', '../_base_/datasets/synthia2cityscapes_seq.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
+description = 'MinEnt on SYNTHIA-Seq -> Cityscapes-Seq: entropy minimisation on target frames'
 model = dict(type='MinEnt', lambda_ent=0.001)  # ADVENT

@@ -5,6 +5,7 @@ _base_ = [
     '../_base_/models/deeplabv2_r50_synthia_seq.py', '../_base_/datasets/synthia2cityscapes_seq.py',
     '../_base_/schedules/viper2cityscapes_adversarial.py', '../_base_/default_runtime.py'
 ]
+description = 'VAT (Table 3 Ours) on SYNTHIA-Seq -> Cityscapes-Seq: sequence discriminator + tube Dice'
 model = dict(
     type='VAT',
     # The image discriminator's widths (AdaptSegNet/ADVENT), first layer 3D with temporal

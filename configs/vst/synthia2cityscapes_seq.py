@@ -8,6 +8,7 @@ _base_ = [
     '../_base_/datasets/synthia2cityscapes_seq_video_self_training.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
+description = 'VST on SYNTHIA-Seq -> Cityscapes-Seq'
 load_from = 'work_dirs/vat_synthia2cityscapes_seq/iter_40000.pth'
 model = dict(type='VST', refine='cutout', lambda_seg_s=0.0, lambda_seg_t=1.0, lambda_reg=1.0,
              ent_weight=3.0, kld_weight=0.1)

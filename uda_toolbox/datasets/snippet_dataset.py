@@ -108,7 +108,8 @@ class SnippetDataset(ClipDataset):
     Item keys as :class:`ClipDataset`'s: ``clip_id``, ``frame_ids`` (t + offsets, time order),
     ``img_paths``, ``seg_map_paths`` (None for frames outside ``label_offsets``), ``flow_paths``
     (``flow_paths[k - 1]``: from frame k to frame k - 1 of the snippet, or None without
-    ``flow_root``), ``label_map``, ``reduce_zero_label``.
+    ``flow_root``), ``flow_fw_paths`` (``flow_fw_paths[k]``: from frame k to frame k + 1 where that
+    file exists, else None), ``label_map``, ``reduce_zero_label``.
 
     Args:
         data_root: The dataset's root.
@@ -264,8 +265,12 @@ class SnippetDataset(ClipDataset):
                     missing['frame'].append(frame['img_path'])
                 if frame['seg_map_path'] and not listing.exists(frame['seg_map_path']):
                     missing['label'].append(frame['seg_map_path'])
-            flow_paths = []
+            flow_paths, flow_fw_paths = [], []
             for prev, cur in zip(frames, frames[1:]):
+                # The other direction (frame k -> k + 1, VST's refinement of t - 1): optional.
+                forward = (self.flow_path(clip_id, prev['frame_idx'], cur['frame_idx'])
+                           if use_flow else None)
+                flow_fw_paths.append(forward if forward and listing.exists(forward) else None)
                 path = (self.flow_path(clip_id, cur['frame_idx'], prev['frame_idx'])
                         if use_flow else None)
                 if use_flow and (path is None or not listing.exists(path)):
@@ -277,7 +282,8 @@ class SnippetDataset(ClipDataset):
             items.append(dict(clip_id=clip_id, frame_ids=[f['frame_idx'] for f in frames],
                               img_paths=[f['img_path'] for f in frames],
                               seg_map_paths=[f['seg_map_path'] for f in frames],
-                              flow_paths=flow_paths, label_map=self.label_map,
+                              flow_paths=flow_paths, flow_fw_paths=flow_fw_paths,
+                              label_map=self.label_map,
                               reduce_zero_label=False))
         self._raise_missing(missing)
         return items

@@ -61,12 +61,15 @@ class LoadResizedClipFlow(BaseTransform):
     For flow files whose resolution is not the frames' (the originals' flows: Cityscapes-Seq
     512x1024, VIPER 576x1024, SYNTHIA-Seq 341x683; the toolbox's computed at a reduced size). Put
     it after the resize (and after :class:`ClipCropMargins`), before flips and random crops.
-    ``flows[k]`` is the flow from frame k + 1 to frame k, as :class:`LoadClipFlow` gives it.
-    Values are scaled per axis; DA-VSN / TPS scale both axes by the height ratio when they resize
-    a flow to the logit grid, which the two-frame segmentor does (docs/data.md).
+    ``flows[k]`` is the flow from frame k + 1 to frame k, as :class:`LoadClipFlow` gives it; with
+    ``with_forward`` also ``flows_fw[k]`` from frame k to frame k + 1 (``flow_fw_paths``, VST's
+    refinement of frame t - 1). Values are scaled per axis; DA-VSN / TPS scale both axes by the
+    height ratio when they resize a flow to the logit grid, which the two-frame segmentor does
+    (docs/data.md).
     """
 
-    def __init__(self, backend_args: Optional[dict] = None) -> None:
+    def __init__(self, with_forward: bool = False, backend_args: Optional[dict] = None) -> None:
+        self.with_forward = with_forward
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
@@ -84,6 +87,17 @@ class LoadResizedClipFlow(BaseTransform):
                     'drop the flow loader from the pipeline.')
             flows.append(resize_flow(read_benchmark_flow(path, self.backend_args), height, width))
         results['flows'] = flows
+        if self.with_forward:
+            forward = results.get('flow_fw_paths') or []
+            missing = [results['img_paths'][k] for k, path in enumerate(forward) if path is None]
+            if len(forward) != len(flows) or missing:
+                raise DataNotFoundError(
+                    f'LoadResizedClipFlow(with_forward=True): no flow from frame(s) {missing} to the '
+                    'next frame: compute both directions (tools/data/cityscapes_seq.py '
+                    'compute_flow writes _fw files), or set with_forward=False and '
+                    'model.negated_flow_fallback=True.')
+            results['flows_fw'] = [resize_flow(read_benchmark_flow(path, self.backend_args),
+                                               height, width) for path in forward]
         return results
 
 

@@ -6,7 +6,7 @@ target_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
     dict(type='ClipResize', scale=(1024, 512), keep_ratio=False, interpolation='pil_bicubic'),
-    dict(type='LoadResizedClipFlow'),
+    dict(type='LoadResizedClipFlow', with_forward=True),
     dict(type='PackClipInputs'),
 ]
 train_dataloader = dict(

@@ -10,7 +10,8 @@ target_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
     dict(type='ClipResize', scale=(1024, 512), keep_ratio=False, interpolation='pil_bicubic'),
-    dict(type='LoadResizedClipFlow'),  # any stored resolution, resized to the frames
+    # Any stored resolution, resized to the frames; both directions (VST refines t - 1 and t).
+    dict(type='LoadResizedClipFlow', with_forward=True),
     dict(type='PackClipInputs'),
 ]
 train_dataloader = dict(
