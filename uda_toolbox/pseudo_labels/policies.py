@@ -19,7 +19,7 @@ exactly, and a *sequential* policy (the labels of an instance depend on the inst
 IAST's EMA) splits ``label`` into ``summarize`` (parallel), ``advance`` (in the single-process
 order, one process after another) and ``label_with`` (parallel).
 """
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -39,17 +39,42 @@ def _local_reduce(array: np.ndarray, op: str) -> np.ndarray:
 
 
 def _confidences(probs: Tensor) -> Tuple[np.ndarray, np.ndarray]:
-    """(max probability, argmax) over classes as numpy (K, H, W) float32 / int64."""
+    """(max probability, argmax) over classes as numpy (K, H, W) float32 / uint8.
+
+    The argmax is the first class holding the maximum, as ``torch.max(dim=1)`` returns, computed
+    from ``amax`` and an equality test: on CPU ``torch.max`` with indices over the class axis is
+    a slow strided reduction, 10-20x the time of ``amax`` (docs/performance_rounds_and_eval.md).
+    """
     if probs.dim() != 4:
         raise ValueError(f'a policy takes probs (K, C, H, W), got shape {tuple(probs.shape)}')
     if probs.shape[1] >= IGNORE_INDEX:
         raise ValueError(f'{probs.shape[1]} classes do not fit uint8 labels with ignore {IGNORE_INDEX}')
-    conf, pred = probs.detach().float().max(dim=1)
+    conf, pred = max_and_first_argmax(probs.detach().float())
+    if torch.isnan(conf).any():
+        raise ValueError('pseudo-label policy: the predictions contain NaN (a diverged model or a '
+                         'broken model_fn); no threshold can be taken from them.')
     return conf.cpu().numpy(), pred.cpu().numpy()
 
 
+def max_and_first_argmax(values: Tensor, with_last: bool = False) -> Tuple[Tensor, ...]:
+    """Over dim 1 of (K, C, ...) values (C < 255): the maximum and the first index holding it
+    (``torch.max(dim=1)``'s values and indices, the indices as uint8); ``with_last`` also gives
+    the last index holding it, so ``first != last`` marks ties. NaN maxima get no valid index
+    (C, where no class equals NaN): callers reject or ignore them."""
+    num = values.shape[1]
+    shape = (1, num) + (1,) * (values.dim() - 2)
+    top = values.amax(dim=1)
+    hits = values == top.unsqueeze(1)
+    down = torch.arange(num, 0, -1, dtype=torch.uint8, device=values.device).view(shape)
+    first = num - (hits * down).amax(dim=1)  # C - (C - first index)
+    if not with_last:
+        return top, first
+    up = torch.arange(1, num + 1, dtype=torch.uint8, device=values.device).view(shape)
+    return top, first, (hits * up).amax(dim=1) - 1
+
+
 def _to_labels(pred: np.ndarray, keep: np.ndarray, device: torch.device) -> Tensor:
-    labels = np.where(keep, pred, IGNORE_INDEX).astype(np.uint8)
+    labels = np.where(keep, pred, np.uint8(IGNORE_INDEX)).astype(np.uint8, copy=False)
     return torch.from_numpy(labels).to(device)
 
 
@@ -57,7 +82,8 @@ _BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
 
 
 def kth_largest(sorted_values: List[np.ndarray], ranks: np.ndarray,
-                all_reduce: Optional[AllReduce] = None) -> np.ndarray:
+                all_reduce: Optional[AllReduce] = None, lower: Optional[np.ndarray] = None,
+                upper: Optional[np.ndarray] = None) -> np.ndarray:
     """For each set c, its ``ranks[c]``-th largest value (1-based) over every process, exactly.
 
     The values are non-negative floats (confidences, random keys), whose bit patterns sort as the
@@ -70,6 +96,9 @@ def kth_largest(sorted_values: List[np.ndarray], ranks: np.ndarray,
             dtype for all sets).
         ranks: (S,) int, the wanted rank per set (summed over processes) >= 1; 0 gives NaN.
         all_reduce: See :data:`AllReduce`; None for one process.
+        lower, upper: (S,) int bit patterns that bracket the answer (every set has at least
+            ``ranks[c]`` values >= the value of ``lower[c]``, fewer >= that of ``upper[c]``),
+            to start the bisection there; default 0 and the pattern of +inf.
     Returns:
         (S,) values of the sets' dtype (NaN where the rank is 0).
     """
@@ -78,8 +107,9 @@ def kth_largest(sorted_values: List[np.ndarray], ranks: np.ndarray,
     bits = _BITS[dtype]
     ranks = np.asarray(ranks, np.int64)
     # Invariant: at least ranks[c] values >= float(lo[c]), fewer than that >= float(hi[c]).
-    lo = np.zeros(len(ranks), np.int64)
-    hi = np.full(len(ranks), int(np.array(np.inf, dtype).view(bits)), np.int64)
+    lo = np.zeros(len(ranks), np.int64) if lower is None else np.array(lower, np.int64)
+    hi = (np.full(len(ranks), int(np.array(np.inf, dtype).view(bits)), np.int64) if upper is None
+          else np.array(upper, np.int64))
     while (hi - lo > 1).any():  # the same steps in every process: lo, hi come from global sums
         mid = lo + (hi - lo) // 2
         thresholds = mid.astype(bits).view(dtype)
@@ -91,6 +121,97 @@ def kth_largest(sorted_values: List[np.ndarray], ranks: np.ndarray,
     out = lo.astype(bits).view(dtype).astype(dtype)
     out[ranks < 1] = np.nan
     return out
+
+
+#: Bits below the histogram bin of a float32 confidence in :func:`kth_largest_by_histogram`: a
+#: bin is a sign, the exponent and the 7 leading mantissa bits (128 bins per octave).
+_BIN_SHIFT = 16
+#: Pixels per ``np.bincount`` call, so many small instances cost few calls.
+_CHUNK_PIXELS = 1 << 20
+
+
+def _chunks(conf: List[np.ndarray], pred: List[np.ndarray]) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    """The stored (confidence, class) arrays joined into pieces of about ``_CHUNK_PIXELS``."""
+    start = 0
+    while start < len(conf):
+        stop, pixels = start, 0
+        while stop < len(conf) and (pixels == 0 or pixels + conf[stop].size <= _CHUNK_PIXELS):
+            pixels += conf[stop].size
+            stop += 1
+        if stop - start == 1:
+            yield conf[start], pred[start]
+        else:
+            yield np.concatenate(conf[start:stop]), np.concatenate(pred[start:stop])
+        start = stop
+
+
+def kth_largest_by_histogram(conf: List[np.ndarray], pred: List[np.ndarray], num_classes: int,
+                             ranks_of: Callable[[np.ndarray], np.ndarray],
+                             all_reduce: Optional[AllReduce] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """Per class c, the ``ranks[c]``-th largest confidence of the pixels predicted as c, over
+    every process, exactly (the value :func:`kth_largest` gives on the sorted sets).
+
+    One histogram per class over the leading bits of the float32 confidences (their bit patterns
+    sort as the values do) gives the bin that holds the k-th value and how many values lie
+    above it; only the values in that one bin are then kept, and :func:`kth_largest` finds the
+    exact value among them, starting from the bin's edges. Three passes over the pixels in all,
+    no per-class selection and no sort of the whole set (CBST's pass 1 used to cost half a model
+    pass, docs/performance_rounds_and_eval.md).
+
+    Args:
+        conf: This process's confidences, float32 arrays (non-negative, not NaN).
+        pred: Their classes, uint8 arrays of the same sizes.
+        num_classes: C (the same in every process).
+        ranks_of: (C,) pixels per class over every process -> (C,) 1-based ranks (0 gives NaN).
+        all_reduce: See :data:`AllReduce`; None for one process.
+    Returns:
+        (values (C,) float32, ranks (C,) int64).
+    """
+    all_reduce = all_reduce or _local_reduce
+    # The bins present anywhere: a histogram over [first, last] only (softmax: about 500 bins).
+    bounds = np.array([-(1 << 31), -1], np.int64)  # (-first, last); no values: an empty range
+    for values in conf:
+        if values.size:
+            top = values.view(np.int32) >> _BIN_SHIFT
+            if top.min() < 0:
+                raise ValueError('class-balanced thresholds take non-negative confidences '
+                                 f'(probabilities); got {values.min()}. Check the model_fn.')
+            bounds = np.maximum(bounds, [-int(top.min()), int(top.max())])
+    bounds = all_reduce(bounds, 'max')
+    first, last = -bounds[0], bounds[1]
+    width = max(int(last - first + 1), 1)
+    hist = np.zeros(num_classes * width, np.int64)
+    for values, classes in _chunks(conf, pred):
+        key = (values.view(np.int32) >> _BIN_SHIFT) - np.int32(first)
+        key += classes.astype(np.int32) * np.int32(width)
+        hist += np.bincount(key, minlength=hist.size)
+    hist = all_reduce(hist, 'sum').reshape(num_classes, width)
+    ranks = np.asarray(ranks_of(hist.sum(axis=1)), np.int64)
+    # Counting down from the top bin: the bin where the running count reaches the rank.
+    above = np.cumsum(hist[:, ::-1], axis=1)  # above[c, j]: values in the top j + 1 bins
+    wanted = ranks >= 1
+    top_bins = np.where(wanted, (above < ranks[:, None]).sum(axis=1), 0)
+    top_bins = np.minimum(top_bins, width - 1)
+    bins = np.where(wanted, last - top_bins, -1)  # the bin (leading bits) of the k-th value
+    rows = np.arange(num_classes)
+    before = np.where(top_bins > 0, above[rows, np.maximum(top_bins - 1, 0)], 0)
+    in_bin: List[List[np.ndarray]] = [[] for _ in range(num_classes)]
+    lookup = bins.astype(np.int32)
+    for values, classes in _chunks(conf, pred):
+        hit = (values.view(np.int32) >> _BIN_SHIFT) == lookup[classes]
+        if hit.any():
+            key = (classes[hit].astype(np.int64) << 32) | values[hit].view(np.int32)
+            key.sort()
+            ends = np.searchsorted(key, np.arange(1, num_classes + 1, dtype=np.int64) << 32)
+            for c, (a, b) in enumerate(zip(np.r_[0, ends[:-1]], ends)):
+                if b > a:
+                    in_bin[c].append((key[a:b] & 0xFFFFFFFF).astype(np.uint32).view(np.float32))
+    sets = [np.sort(np.concatenate(v)) if len(v) > 1 else v[0] if v else np.zeros(0, np.float32)
+            for v in in_bin]
+    lower = np.maximum(bins, 0) << _BIN_SHIFT
+    values = kth_largest(sets, np.where(wanted, ranks - before, 0), all_reduce,
+                         lower=lower, upper=lower + (1 << _BIN_SHIFT))
+    return values, ranks
 
 
 class BasePolicy:
@@ -180,6 +301,8 @@ class ClassBalancedPolicy(BasePolicy):
     def _reset_observation(self) -> None:
         self._values: Dict[int, List[np.ndarray]] = {}
         self._keys: Dict[int, List[np.ndarray]] = {}
+        self._conf: List[np.ndarray] = []  # exact k_c: every pixel's confidence and class
+        self._pred: List[np.ndarray] = []
         self._num_classes: Optional[int] = None
         self._next_index = 0
 
@@ -191,16 +314,19 @@ class ClassBalancedPolicy(BasePolicy):
         index = self._next_index if index is None else int(index)
         self._next_index = index + 1
         conf, pred = conf.ravel(), pred.ravel()
+        if self.max_samples_per_class is None:
+            # Kept whole (5 bytes a pixel); finish_observation histograms them per class.
+            self._conf.append(conf)
+            self._pred.append(pred)
+            return
         # Random keys of the sampling drawn per instance: the same whichever process observes it.
-        rng = None if self.max_samples_per_class is None else \
-            np.random.default_rng([self.seed, self.round_idx, index])
-        keys = None if rng is None else rng.random(conf.size)
+        rng = np.random.default_rng([self.seed, self.round_idx, index])
+        keys = rng.random(conf.size)
         for c in np.unique(pred):
             selected = pred == c
             self._values.setdefault(int(c), []).append(conf[selected])
-            if keys is not None:
-                self._keys.setdefault(int(c), []).append(keys[selected])
-                self._subsample(int(c))
+            self._keys.setdefault(int(c), []).append(keys[selected])
+            self._subsample(int(c))
 
     def _subsample(self, c: int) -> None:
         """Keep the values with the smallest random keys: a uniform sample without replacement."""
@@ -217,16 +343,19 @@ class ClassBalancedPolicy(BasePolicy):
             raise RuntimeError('ClassBalancedPolicy.finish_observation: observe() saw no instance '
                                'this round; observe the target set first')
         if self.max_samples_per_class is None:
-            values = [np.sort(np.concatenate(self._values[c])) if c in self._values
-                      else np.zeros(0, np.float32) for c in range(num_classes)]
+            # Exact: per-class histograms of the confidences, refined in the bin of the k-th.
+            thresholds, ranks = kth_largest_by_histogram(
+                self._conf, self._pred, num_classes, self._ranks, all_reduce)
         else:
             values = self._global_sample(num_classes, all_reduce)
-        counts = all_reduce(np.array([v.size for v in values], np.int64), 'sum')
-        # 1-based rank in descending order; k_c = 1 where it is 0.
-        ranks = np.floor(counts * self.current_portion).astype(np.int64)
-        thresholds = kth_largest(values, ranks, all_reduce).astype(np.float64)
-        self.thresholds = np.where(ranks > 0, thresholds, 1.0)
+            ranks = self._ranks(all_reduce(np.array([v.size for v in values], np.int64), 'sum'))
+            thresholds = kth_largest(values, ranks, all_reduce)
+        self.thresholds = np.where(ranks > 0, thresholds.astype(np.float64), 1.0)
         self._reset_observation()
+
+    def _ranks(self, counts: np.ndarray) -> np.ndarray:
+        """1-based rank of k_c in descending order per class (0: k_c = 1)."""
+        return np.floor(counts * self.current_portion).astype(np.int64)
 
     def _global_sample(self, num_classes: int, all_reduce: AllReduce) -> List[np.ndarray]:
         """The values of the ``max_samples_per_class`` smallest keys of every process's samples
@@ -250,11 +379,28 @@ class ClassBalancedPolicy(BasePolicy):
                                'two-pass policy, observe the whole target set first')
         if probs.shape[1] != self.thresholds.size:
             raise ValueError(f'label: {probs.shape[1]} classes, thresholds for {self.thresholds.size}')
-        k = torch.as_tensor(self.thresholds, dtype=torch.float64, device=probs.device)
-        weighted = probs.detach().double() / k.view(1, -1, 1, 1)
-        score, pred = weighted.max(dim=1)
-        labels = torch.where(score >= 1, pred, torch.full_like(pred, IGNORE_INDEX))
-        return labels.to(torch.uint8)
+        probs = probs.detach()
+        k32 = self.thresholds.astype(np.float32)
+        exact32 = (probs.dtype == torch.float32 and np.array_equal(k32, self.thresholds)
+                   and bool((k32 >= np.finfo(np.float32).tiny).all()) and np.isfinite(k32).all())
+        if not exact32:
+            return _class_balanced_labels64(probs, self.thresholds)
+        # In float32, with the same labels as float64 (docs/performance_rounds_and_eval.md):
+        # p_c and k_c are float32 values, so max_c p_c / k_c >= 1 in float64 iff some p_c >= k_c
+        # iff the float32 maximum is >= 1 (a quotient below 1 rounds to at most 1 - 2^-24); and
+        # float64 quotients of float32 values tie only when the exact ones do, so their first
+        # argmax is the exact one, which the float32 argmax gives wherever its maximum is unique
+        # (rounding keeps the order). Pixels with a float32 tie take the float64 path.
+        k = torch.from_numpy(k32).to(probs.device).view(1, -1, 1, 1)
+        score, pred, last = max_and_first_argmax(probs / k, with_last=True)
+        keep = score >= 1
+        labels = torch.where(keep, pred, torch.full_like(pred, IGNORE_INDEX))
+        tied = keep & (pred != last)
+        if tied.any():
+            where = tied.nonzero(as_tuple=True)
+            pixels = probs.movedim(1, -1)[where]  # (n, C)
+            labels[where] = _class_balanced_labels64(pixels[:, :, None, None], self.thresholds)[:, 0, 0]
+        return labels
 
     def state_dict(self) -> dict:
         thresholds = None if self.thresholds is None else [float(v) for v in self.thresholds]
@@ -265,6 +411,15 @@ class ClassBalancedPolicy(BasePolicy):
         thresholds = state.get('thresholds')
         self.thresholds = None if thresholds is None else np.asarray(thresholds, dtype=np.float64)
         self._reset_observation()
+
+
+def _class_balanced_labels64(probs: Tensor, thresholds: np.ndarray) -> Tensor:
+    """CBST's labels in float64: argmax_c p_c / k_c, ignored where the maximum is below 1."""
+    k = torch.as_tensor(thresholds, dtype=torch.float64, device=probs.device)
+    weighted = probs.double() / k.view(1, -1, 1, 1)
+    score, pred = weighted.max(dim=1)
+    labels = torch.where(score >= 1, pred, torch.full_like(pred, IGNORE_INDEX))
+    return labels.to(torch.uint8)
 
 
 @PSEUDO_LABEL_POLICIES.register_module()
@@ -308,6 +463,74 @@ class LabelEntropyPolicy(ClassBalancedPolicy):
 
 
 # ----------------------------------------------------------------- IAST / VST
+def _class_percentiles(conf: np.ndarray, pred: np.ndarray, extra: np.ndarray,
+                       percents: List[float]) -> Optional[np.ndarray]:
+    """Per class k, ``np.percentile(concat([extra[k]], conf[pred == k]), percents[k])`` (numpy's
+    default linear method) in float64, bit for bit, from one sort of the instance.
+
+    numpy's percentile takes the two order statistics around the virtual index (n - 1) * q / 100
+    and interpolates them with its ``_lerp``; both steps are repeated here with the same float64
+    operations, the order statistics read from the instance sorted by (class, confidence), so
+    there is no selection or percentile call per class (IAST's update cost 15 of them per
+    instance, docs/performance_rounds_and_eval.md; tests/pseudo_labels/test_policy_equivalence.py
+    compares with numpy). Returns None where numpy's own handling is needed: a value NaN or
+    negative (its bit pattern would not sort), or a percentage outside [0, 100].
+    """
+    values = conf.ravel()
+    if (values.size and not values.min() >= 0) or not (extra >= 0).all():
+        return None
+    quantiles = [np.true_divide(q, 100) for q in percents]
+    if not all(0 <= q <= 1 for q in quantiles):
+        return None
+    num_classes = extra.size
+    order = np.sort((pred.ravel().astype(np.int64) << 32) | values.astype(np.float32).view(np.int32))
+    ends = np.searchsorted(order, np.arange(num_classes + 1, dtype=np.int64) << 32)
+    psi = np.empty(num_classes, np.float64)
+    for k in range(num_classes):
+        segment = order[ends[k]:ends[k + 1]] & 0xFFFFFFFF  # the class's float32 bit patterns
+        # extra[k] goes after the values below it; ties do not matter (equal values).
+        split = int(np.searchsorted(segment, _bits32(extra[k]), side='left'))
+        psi[k] = _linear_percentile(segment, split, extra[k], quantiles[k])
+    return psi
+
+
+def _linear_percentile(segment: np.ndarray, split: int, extra: np.float64,
+                       quantile: np.ndarray) -> np.float64:
+    """numpy's ``_quantile`` (method 'linear'), ``_get_indexes`` and ``_lerp`` on the sorted
+    union of float32 bit patterns ``segment`` and ``extra`` (inserted at ``split``)."""
+    n = segment.size + 1
+
+    def at(j: int) -> np.float64:
+        j %= n  # numpy's index -1: the largest
+        if j == split:
+            return extra
+        bits = segment[j if j < split else j - 1]
+        return np.float64(np.array(bits, np.uint32).view(np.float32))
+
+    virtual = (n - 1) * quantile
+    previous = np.floor(virtual)
+    following = previous + 1
+    if virtual >= n - 1:
+        previous = following = -1
+    elif virtual < 0:
+        previous = following = 0
+    gamma = virtual - np.intp(previous)
+    below, above = at(int(previous)), at(int(following))
+    diff = above - below
+    result = below + diff * gamma
+    if gamma >= 0.5:
+        result = above - diff * (1 - gamma)
+    return result
+
+
+def _bits32(value: float) -> int:
+    """The int32 bit pattern of a non-negative float64 value rounded up to float32's grid, for a
+    search among float32 bit patterns: the first pattern whose value is >= ``value``."""
+    single = np.float32(value)
+    bits = int(np.array(single).view(np.int32))
+    return bits + 1 if np.float64(single) < value else bits
+
+
 @PSEUDO_LABEL_POLICIES.register_module()
 class InstanceAdaptivePolicy(BasePolicy):
     """IAST's instance-adaptive thresholds (Mei et al., ECCV 2020; Shin et al. (2021) Eq. 4).
@@ -368,11 +591,14 @@ class InstanceAdaptivePolicy(BasePolicy):
     def update_thresholds(self, conf: np.ndarray, pred: np.ndarray) -> np.ndarray:
         """Eq. 4 / Eq. 11 on one instance's confidences and argmax (any shape); returns theta."""
         theta, alpha = self.theta, self.current_alpha
-        psi = np.empty_like(theta)
-        for k in range(theta.size):
-            # IAST's code appends the previous theta_k to the class's confidences.
-            values = np.concatenate(([theta[k]], conf[pred == k].astype(np.float64)))
-            psi[k] = np.percentile(values, 100 * (1 - alpha * theta[k] ** self.gamma))
+        # IAST's code appends the previous theta_k to the class's confidences.
+        percents = [100 * (1 - alpha * theta[k] ** self.gamma) for k in range(theta.size)]
+        psi = _class_percentiles(conf, pred, theta, percents)
+        if psi is None:  # NaN, negative or out-of-range input: numpy decides (or raises)
+            psi = np.empty_like(theta)
+            for k in range(theta.size):
+                values = np.concatenate(([theta[k]], conf[pred == k].astype(np.float64)))
+                psi[k] = np.percentile(values, percents[k])
         theta = self.beta * theta + (1 - self.beta) * psi
         theta[theta >= 1] = 0.999
         self.theta = theta
@@ -388,7 +614,7 @@ class InstanceAdaptivePolicy(BasePolicy):
         """What labelling an instance needs of its probabilities: confidence and argmax maps
         (K, H, W) and the number of classes. Independent of theta, so any process computes it."""
         conf, pred = _confidences(probs)
-        return dict(conf=conf, pred=pred.astype(np.uint8), num_classes=probs.shape[1],
+        return dict(conf=conf, pred=pred, num_classes=probs.shape[1],
                     device=probs.device)
 
     def advance(self, summary: Dict[str, Any]) -> np.ndarray:
@@ -403,7 +629,7 @@ class InstanceAdaptivePolicy(BasePolicy):
     def label_with(self, summary: Dict[str, Any], theta: np.ndarray) -> Tensor:
         """Labels (K, H, W) uint8 of a summarised instance under its updated ``theta``: ignored
         where the confidence is below theta of the argmax class."""
-        pred = summary['pred'].astype(np.int64)
+        pred = summary['pred']  # uint8
         return _to_labels(pred, summary['conf'] >= theta[pred], summary['device'])
 
     def state_dict(self) -> dict:

@@ -19,7 +19,9 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -98,7 +100,7 @@ def generate_round(predictor: ClipPredictor, clips: Sequence[Clip], policy: Any,
                    *, out_dir: Optional[str] = None, instance: Instance = 'clip',
                    load_gt: Optional[GtFn] = None, num_classes: Optional[int] = None,
                    cache_limit_mb: float = 1024.0, progress: bool = True,
-                   distributed: bool = False) -> Dict[str, Any]:
+                   distributed: bool = False, background_writes: bool = True) -> Dict[str, Any]:
     """Pseudo labels of round ``round_idx`` for every frame of ``clips``.
 
     With ``out_dir``, files go to ``<out_dir>/round_<r>.tmp/<clip>/<frame stem>.png`` (8-bit,
@@ -135,6 +137,9 @@ def generate_round(predictor: ClipPredictor, clips: Sequence[Clip], policy: Any,
         cache_limit_mb: Memory (per process) for predictions kept between passes.
         progress: Show a progress bar per pass (rank 0's share when distributed).
         distributed: Shard the round over the processes (see above); a no-op in one process.
+        background_writes: Encode and write the PNGs (and count the statistics) in a thread
+            while the next clips are predicted: the same files, overlapped with inference where
+            a core is free; False writes them in the calling thread.
     Returns:
         The round's statistics over every clip (:meth:`RoundStats.summary` plus ``round``,
         ``seconds`` and the time spent reading, in the model, on flow and aggregation,
@@ -157,17 +162,20 @@ def generate_round(predictor: ClipPredictor, clips: Sequence[Clip], policy: Any,
     first, last = shard_ranges([len(records) for _, records in clips], world)[rank]
     shard = _Shard(clips[first:last], instance,
                    sum(len(instance_slices(len(r), instance)) for _, r in clips[:first]))
-    writer = _LabelWriter(tmp_dir, num_classes, load_gt, timings)
+    writer = _LabelWriter(tmp_dir, num_classes, load_gt, timings, background=background_writes)
     ctx = dict(policy=policy, shard=shard, predict=predict, writer=writer,
                budget=cache_limit_mb * 2 ** 20, progress=progress and rank == 0,
                round_idx=round_idx)
     policy.start_round(round_idx)
-    if getattr(policy, 'two_pass', False):
-        _two_pass_round(**ctx)
-    elif getattr(policy, 'sequential', False) and world > 1:
-        _sequential_sharded_round(rank=rank, world=world, **ctx)
-    else:
-        run_everywhere(lambda: _label_shard(**ctx), f'pseudo-label round {round_idx}')
+    try:
+        if getattr(policy, 'two_pass', False):
+            _two_pass_round(**ctx)
+        elif getattr(policy, 'sequential', False) and world > 1:
+            _sequential_sharded_round(rank=rank, world=world, **ctx)
+        else:
+            run_everywhere(lambda: _label_shard(**ctx), f'pseudo-label round {round_idx}')
+    finally:
+        writer.close()
 
     stats = RoundStats.combine(gather_objects(writer.stats), num_classes or 0)
     summary = dict(round=round_idx, name=name, **stats.summary())
@@ -197,20 +205,54 @@ class _Shard:
 
 
 class _LabelWriter:
-    """Writes a clip's labels at the frames' size and counts them in the round's statistics."""
+    """Writes a clip's labels at the frames' size and counts them in the round's statistics.
+
+    With ``background``, one thread does it while the caller predicts the next clips (PNG
+    encoding releases the GIL, so it runs beside the model where a core is free); the same
+    files, written in the same order, land in the round's temporary directory, which is
+    published only after :meth:`flush`. At most ``MAX_PENDING`` clips wait, and an error of the
+    thread is raised by the next :meth:`write` or :meth:`flush` of the caller.
+    """
+
+    MAX_PENDING = 4
 
     def __init__(self, tmp_dir: Optional[str], num_classes: Optional[int],
-                 load_gt: Optional[GtFn], timings: Dict[str, float]):
+                 load_gt: Optional[GtFn], timings: Dict[str, float], background: bool = True):
         self.tmp_dir = tmp_dir
         self.num_classes = num_classes
         self.load_gt = load_gt
         self.timings = timings
         self.stats: Optional[RoundStats] = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix='pseudo-label-writer') \
+            if background else None
+        self._pending: Deque[Future] = deque()
 
     def write(self, clip_id: str, records: Sequence[dict], labels: np.ndarray,
               original: Tuple[int, int], num_classes: int) -> None:
         if self.stats is None:
             self.stats = RoundStats(self.num_classes or num_classes)
+        if self._pool is None:
+            self._write(clip_id, records, labels, original)
+            return
+        while self._pending and (self._pending[0].done() or len(self._pending) >= self.MAX_PENDING):
+            self._pending.popleft().result()  # re-raises the thread's error here
+        self._pending.append(self._pool.submit(self._write, clip_id, records, labels, original))
+
+    def flush(self) -> None:
+        """Wait until every label is written (raising the first error)."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        """Stop the thread; labels not yet written are dropped (the round failed)."""
+        if self._pool is not None:
+            for future in self._pending:
+                future.cancel()
+            self._pool.shutdown(wait=True)
+            self._pending.clear()
+
+    def _write(self, clip_id: str, records: Sequence[dict], labels: np.ndarray,
+               original: Tuple[int, int]) -> None:
         tic = time.perf_counter()
         for record, label in zip(records, labels):
             label = resize_label(label, original)  # (H, W) or packed soft labels (H, W, 3)
@@ -240,6 +282,7 @@ def _label_shard(policy: Any, shard: _Shard, predict: Callable, writer: _LabelWr
         tick(writer.timings, 'policy', tic)
         writer.write(clip_id, records, labels, original, probs.shape[1])
         _update(bar)
+    writer.flush()
     _done(bar)
 
 
@@ -316,6 +359,7 @@ def _sequential_sharded_round(policy: Any, shard: _Shard, predict: Callable, wri
                                  [policy.advance(s) for s in clip_summaries])
             else:
                 thresholds[i] = [policy.advance(s) for s in kept[0]]
+        writer.flush()
 
     def label_shard() -> None:
         for i, (clip_id, records) in enumerate(shard.clips):
@@ -323,6 +367,7 @@ def _sequential_sharded_round(policy: Any, shard: _Shard, predict: Callable, wri
                 clip_summaries, original = summaries[i]
                 _write_summaries(policy, writer, clip_id, records, clip_summaries, original,
                                  thresholds.pop(i))
+        writer.flush()
 
     run_everywhere(summarize_shard, f'pseudo-label round {round_idx} (predictions)')
     for turn in range(world):

@@ -77,7 +77,8 @@ def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: 
     count = torch.ones_like(probs[:, :1])
     # All previous neighbours first, then all next ones: each frame's sum is P_i + prev + next,
     # the order of the reference in tests/pseudo_labels/test_aggregate_equivalence.py.
-    # Slices instead of gathered frame groups, and one sampling grid for both warps.
+    # Slices instead of gathered frame groups, one sampling grid for both warps, and in-place
+    # sums: visible is 0 or 1, so visible * warped is exact and addcmul_ adds what += added.
     for offset, flows in ((1, to_prev.to(device)), (0, to_next.to(device))):
         for start in range(0, k - 1, chunk):
             stop = min(start + chunk, k - 1)
@@ -86,9 +87,9 @@ def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: 
             warped = sample(probs[src], grid)
             visible = ((photometric_consistency(x[dst], sample(x[src], grid), alpha) > th)
                        & in_bounds).to(probs.dtype)
-            total[dst] += visible * warped
+            total[dst].addcmul_(visible, warped)
             count[dst] += visible
-    return total / count
+    return total.div_(count)
 
 
 def consensus_cutout(label_t: Tensor, label_ref: Tensor, flow_t_to_ref: Tensor,
