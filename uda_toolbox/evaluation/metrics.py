@@ -138,6 +138,76 @@ def _joint_counts(pred: np.ndarray, gt: np.ndarray, num_classes: int,
     return conf, counts[ignore_index].astype(np.int64)
 
 
+def batch_frame_counts(preds: Sequence[np.ndarray], gts: Sequence[np.ndarray], num_classes: int,
+                       ignore_index: int = 255) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`frame_counts` of several frames at once: ``conf`` (B, C, C) and ``pred_void``
+    (B, C), each frame's counts exactly those of :func:`frame_counts`.
+
+    Frames of one shape with integer maps (a test batch) are counted with one histogram of
+    ``(frame * rows + gt) * C + pred``: a per-frame call costs about 15 numpy calls on maps of a
+    few thousand pixels, more than the counting itself (docs/performance_rounds_and_eval.md).
+    Anything else (and any invalid value, to raise its error) goes frame by frame.
+    """
+    counts = _batch_joint_counts(preds, gts, num_classes, ignore_index)
+    if counts is not None:
+        return counts
+    pairs = [frame_counts(p, g, num_classes, ignore_index) for p, g in zip(preds, gts)]
+    if not pairs:
+        return (np.zeros((0, num_classes, num_classes), np.int64),
+                np.zeros((0, num_classes), np.int64))
+    return np.stack([c for c, _ in pairs]), np.stack([v for _, v in pairs])
+
+
+def _batch_joint_counts(preds: Sequence[np.ndarray], gts: Sequence[np.ndarray], num_classes: int,
+                        ignore_index: int) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """:func:`_joint_counts` with a frame axis; None where the per-frame path must decide."""
+    if not preds or len(preds) != len(gts) or ignore_index < 0:
+        return None
+    maps = (*preds, *gts)
+    if (len({m.shape for m in maps}) != 1 or not preds[0].size
+            or not all(m.dtype.kind in 'ui' for m in maps)):
+        return None
+    pred = np.stack(preds) if len(preds) > 1 else preds[0][None]
+    gt = np.stack(gts) if len(gts) > 1 else gts[0][None]
+    if pred.dtype.kind not in 'ui' or gt.dtype.kind not in 'ui':
+        return None  # int64 stacked with uint64 promotes to float64
+    if pred.max() >= num_classes or (pred.dtype.kind == 'i' and pred.min() < 0):
+        return None
+    rows = max(num_classes, ignore_index + 1)
+    if gt.dtype == np.uint8:
+        rows = max(rows, 256)  # a row for every value: no range check needed
+    elif gt.min() < 0 or gt.max() >= rows:
+        return None
+    frames = pred.shape[0]
+    bins = frames * rows * num_classes
+    # Values are checked to fit, so the unsafe casts below never wrap.
+    dtype = np.uint16 if bins <= 1 << 16 else np.intp
+    index = np.multiply(gt, num_classes, dtype=dtype, casting='unsafe')
+    offsets = np.arange(frames, dtype=dtype) * dtype(rows * num_classes)
+    np.add(index, offsets.reshape((frames,) + (1,) * (index.ndim - 1)), out=index, casting='unsafe')
+    np.add(index, pred, out=index, casting='unsafe')
+    counts = np.bincount(index.ravel(), minlength=bins).reshape(frames, rows, num_classes)
+    conf = counts[:, :num_classes].astype(np.int64)
+    pred_void = counts[:, ignore_index].astype(np.int64)
+    # Every pixel counted in a class row or the void row, else a label value is neither.
+    known = conf.sum() + (pred_void.sum() if ignore_index >= num_classes else 0)
+    if known != index.size:
+        return None
+    if ignore_index < num_classes:
+        conf[:, ignore_index] = 0  # void pixels are not labelled, even with a class's id
+    return conf, pred_void
+
+
+def batch_vpq_stats_from_counts(conf: np.ndarray, pred_void: np.ndarray) -> np.ndarray:
+    """:func:`vpq_stats_from_counts` of (B, C, C) / (B, C) counts: (B, 4, C) int64."""
+    stats = np.empty((conf.shape[0], NUM_STATS, conf.shape[1]), dtype=np.int64)
+    stats[:, STAT_INTERSECTION] = np.diagonal(conf, axis1=1, axis2=2)
+    stats[:, STAT_PRED_AREA] = conf.sum(axis=1) + pred_void
+    stats[:, STAT_GT_AREA] = conf.sum(axis=2)
+    stats[:, STAT_PRED_VOID] = pred_void
+    return stats
+
+
 def confusion_matrix(pred: np.ndarray, gt: np.ndarray, num_classes: int,
                      ignore_index: int = 255) -> np.ndarray:
     """(C, C) int64 confusion matrix, rows = gt, cols = pred, void excluded."""
@@ -442,16 +512,19 @@ class ClipSegMetric(BaseMetric):
     def process(self, data_batch: object, data_samples: Sequence[Mapping]) -> None:
         """Count one batch of predictions (SegDataSample dicts or objects)."""
         num_classes = self._get_num_classes()
+        preds, gts, keys = [], [], []
         for sample in data_samples:
             # collections.abc: isinstance with typing.Mapping is several times slower.
             if not isinstance(sample, MappingABC):
                 sample = sample.to_dict()
-            pred = _to_numpy_map(sample['pred_sem_seg']['data'], 'pred_sem_seg')
-            gt = _to_numpy_map(sample['gt_sem_seg']['data'], 'gt_sem_seg')
-            conf, pred_void = frame_counts(pred, gt, num_classes, self.ignore_index)
-            self.results.append((str(_field(sample, 'clip_id')),
-                                 int(_field(sample, 'frame_idx')), conf,
-                                 vpq_stats_from_counts(conf, pred_void)))
+            preds.append(_to_numpy_map(sample['pred_sem_seg']['data'], 'pred_sem_seg'))
+            gts.append(_to_numpy_map(sample['gt_sem_seg']['data'], 'gt_sem_seg'))
+            keys.append((str(_field(sample, 'clip_id')), int(_field(sample, 'frame_idx'))))
+        # The batch counted at once; each frame keeps its own counts (ranks gather frames).
+        conf, pred_void = batch_frame_counts(preds, gts, num_classes, self.ignore_index)
+        stats = batch_vpq_stats_from_counts(conf, pred_void)
+        self.results.extend((clip_id, frame_idx, conf[i], stats[i])
+                            for i, (clip_id, frame_idx) in enumerate(keys))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """mIoU, aAcc, per-class IoU and VPQ^s (all in %) from gathered frames."""
