@@ -111,3 +111,20 @@ def test_read_flow_zeroes_unknown_pixels_only(tmp_path, flow, suffix, dtype, unk
     expected = np.where(expected_valid[..., None], stored, 0).astype(np.float32)
     assert back.dtype == np.float32 and back.flags.writeable
     assert np.array_equal(back.view(np.uint32), expected.view(np.uint32))
+    alone = read_flow(path)  # without return_valid: one whole-array test when all is known
+    assert alone.flags.writeable and np.array_equal(alone.view(np.uint32), expected.view(np.uint32))
+
+
+@pytest.mark.parametrize('version', [(1, 0), (2, 0), (3, 0)])
+@pytest.mark.parametrize('fortran', [False, True])
+def test_npy_header_cache_reads_what_np_load_reads(tmp_path, flow, version, fortran):
+    array = np.asfortranarray(flow) if fortran else flow
+    path = tmp_path / 'v.npy'
+    with open(path, 'wb') as f:
+        np.lib.format.write_array(f, array, version=version)
+    for _ in range(2):  # the second read takes the cached header
+        back = read_flow(path)
+        assert back.flags.writeable and np.array_equal(back, np.load(path))
+    path.write_bytes(path.read_bytes()[:-9])  # truncated: np.load's error, named
+    with pytest.raises(ValueError, match='v.npy.*truncated'):
+        read_flow(path)
