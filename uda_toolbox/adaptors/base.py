@@ -23,22 +23,26 @@ from uda_toolbox.registry import MODELS
 Batch = Dict[str, Tensor]
 
 
-def _drop_missing_pretrained(segmentor_cfg: dict) -> dict:
+def _drop_missing_pretrained(segmentor_cfg: dict, key: str = 'model.segmentor') -> dict:
     """Warn (instead of failing deep in init) when the backbone's pretrained file is absent.
 
     No weights can be downloaded on the machines this toolbox targets, so the ImageNet
-    file is a local path; without it training starts from random weights.
+    file is a local path; without it training starts from random weights. A wrapper segmentor
+    (``TwoFrameSegmentor``) is looked into: its ``segmentor`` holds the backbone.
     """
+    if 'backbone' not in segmentor_cfg and isinstance(segmentor_cfg.get('segmentor'), dict):
+        return dict(segmentor_cfg, segmentor=_drop_missing_pretrained(segmentor_cfg['segmentor'],
+                                                                      f'{key}.segmentor'))
     backbone = segmentor_cfg.get('backbone', {})
     init_cfg = backbone.get('init_cfg') if isinstance(backbone, dict) else None
     if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
         path = init_cfg.get('checkpoint', '')
         if '://' not in str(path) and not osp.isfile(str(path)):
             warnings.warn(
-                f'Backbone weights {path!r} (model.segmentor.backbone.init_cfg.checkpoint) do '
+                f'Backbone weights {path!r} ({key}.backbone.init_cfg.checkpoint) do '
                 'not exist: training starts from RANDOM weights. Put the ImageNet checkpoint '
                 'there or set the path with --cfg-options '
-                'model.segmentor.backbone.init_cfg.checkpoint=/path/to/resnet50.pth',
+                f'{key}.backbone.init_cfg.checkpoint=/path/to/resnet50.pth',
                 stacklevel=3)
             segmentor_cfg = dict(segmentor_cfg)
             segmentor_cfg['backbone'] = dict(backbone, init_cfg=None)
@@ -99,7 +103,8 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     and receive an ``OptimWrapperDict`` with ``segmentor`` and ``discriminator``.
 
     Inference (val/test) is the segmentor's own ``predict``, so every method costs the
-    same at test time (Shin et al. (2021): no inference overhead).
+    same at test time (Shin et al. (2021): no inference overhead); a two-frame segmentor
+    (DA-VSN, TPS) also takes the previous frame and the flow that its test batches carry.
 
     Data parallel (docs/distributed.md): ``AdaptorDistributedDataParallel`` wraps each module of
     :meth:`ddp_modules` in its own DDP and hands the wrappers back through :meth:`attach_ddp`.
@@ -225,12 +230,20 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
 
     # ----------------------------------------------------------------- inference
     def forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None,
-                mode: str = 'tensor'):
-        """``predict`` and ``tensor`` modes delegate to the segmentor; training uses train_step."""
+                mode: str = 'tensor', **context: Tensor):
+        """``predict`` and ``tensor`` modes delegate to the segmentor; training uses train_step.
+
+        ``context``: the ``previous`` frames and ``flows`` of a test batch that carries them
+        (``ClipSegDataPreProcessor``), passed to a segmentor that takes them
+        (``takes_previous_frame``, the two-frame segmentor); a single-frame segmentor predicts from
+        the frame alone, so one test pipeline serves both.
+        """
+        if not getattr(self.segmentor, 'takes_previous_frame', False):
+            context = {}
         if mode == 'predict':
-            return self.segmentor.predict(inputs, data_samples)
+            return self.segmentor.predict(inputs, data_samples, **context)
         if mode == 'tensor':
-            return self.segmentor._forward(inputs, data_samples)
+            return self.segmentor._forward(inputs, data_samples, **context)
         raise ValueError(f'{type(self).__name__}.forward got mode={mode!r}: adaptors train '
                          'through train_step(); use mode "predict" or "tensor" for inference. '
                          'Under DDP, model_wrapper_cfg must be '
