@@ -7,7 +7,6 @@ Faithful to the official code (xing0047/TPS @ 9505ec1, ``tps/domain_adaptation/t
 
 Equations, hyper-parameters, the quirks of the code and what we chose: docs/methods/tps.md.
 """
-import random
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -136,6 +135,10 @@ def rescaled_size(size: Tuple[int, int], ratio: float, multiple: int = 8) -> Tup
 class TPS(TwoFrameAdaptorMixin, BaseAdaptor):
     """TPS on the two-frame flow-fusion segmentor (warp ``'bilinear'``, TPS's ``Resample2d``).
 
+    Every random draw of the step (flip, blur radius, jitter, grayscale, scale) comes from torch's
+    global generator, which ``RNGStateHook`` saves with each checkpoint, so ``--resume`` draws
+    what the uninterrupted run drew (TPS itself mixes Python's, numpy's and torch's generators).
+
     One iteration (``train_TPS``), with source clips (t-1, t) and target clips (t-2, t-1, t)
     (``num_frames=3``) and their flows:
 
@@ -234,8 +237,8 @@ class TPS(TwoFrameAdaptorMixin, BaseAdaptor):
         pixels = self.to_pixels_bgr(torch.cat([current, previous], dim=-2))  # (N, 3, 2H, W)
         augmented = []
         for sample in pixels:
-            # TPS draws the radius with Python's random when it builds the pipeline.
-            radius = random.choice(self.blur_radii)
+            # TPS draws the radius (Python's random.choice) when it builds the pipeline.
+            radius = self.blur_radii[int(torch.randint(len(self.blur_radii), (1,)))]
             if self.strong_aug_input == 'original':
                 image = wrap_caffe_input(sample)  # BGR order, taken as RGB by PIL (as coded)
             else:
@@ -252,7 +255,8 @@ class TPS(TwoFrameAdaptorMixin, BaseAdaptor):
         stacked = torch.stack(augmented).to(current.device, current.dtype)
         h = current.shape[-2]
         low, high = self.scale_range
-        ratio = np.random.randint(int(round(100 * low)), int(round(100 * high))) / 100.0
+        # np.random.randint(80, 120) / 100 in TPS: s in {0.80, 0.81, ..., 1.19}
+        ratio = int(torch.randint(int(round(100 * low)), int(round(100 * high)), (1,))) / 100.0
         size = rescaled_size(tuple(current.shape[-2:]), ratio)
         return (self.upsample(stacked[..., :h, :], size), self.upsample(stacked[..., h:, :], size))
 
@@ -261,7 +265,7 @@ class TPS(TwoFrameAdaptorMixin, BaseAdaptor):
         """Pseudo labels of frame t per level, (N, h, w) at the logit grid (no gradient)."""
         current, previous, flow = self.pair_of(target, frame=-1, domain='target')  # t, t-1, t -> t-1
         weak, weaker, weak_flow = self.pair_of(target, frame=-2, domain='target')  # t-1, t-2
-        flip = self.weak_flip is not None and random.random() < self.flip_prob
+        flip = self.weak_flip is not None and float(torch.rand(1)) < self.flip_prob
         if flip:
             weak, weaker, weak_flow = weak.flip(-1), weaker.flip(-1), weak_flow.flip(-1)
             if self.weak_flip == 'consistent':
