@@ -145,3 +145,20 @@ def test_student_pair_inputs(tps, strong_aug_input):
     pixels = model.to_pixels_bgr(current)
     assert torch.equal(pixels, pixels.round()) and torch.allclose(model.from_pixels_bgr(pixels), current,
                                                                     atol=1e-5)
+
+
+def test_inference_takes_the_context_only_where_the_segmentor_does(tps, adaptor_from_config):
+    model, _ = tps
+    source_only, _ = adaptor_from_config('configs/source_only/synthetic.py')
+    model.eval(), source_only.eval()
+    frames, previous = torch.randn(2, 3, 32, 64), torch.randn(2, 1, 3, 32, 64)
+    flows = torch.zeros(2, 1, 2, 32, 64)
+    with torch.no_grad():
+        ours = model(frames, None, mode='predict', previous=previous, flows=flows)
+        direct = model.segmentor.predict(frames, None, previous=previous, flows=flows)
+        single = source_only(frames, None, mode='predict', previous=previous, flows=flows)
+        alone = source_only(frames, None, mode='predict')
+    assert torch.equal(ours[0].pred_sem_seg.data, direct[0].pred_sem_seg.data)
+    assert torch.equal(single[1].seg_logits.data, alone[1].seg_logits.data)  # context ignored
+    with pytest.raises(ValueError, match='num_frames=2'):
+        model(frames, None, mode='predict')
