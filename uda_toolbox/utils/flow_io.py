@@ -134,6 +134,24 @@ def write_original_flow(path: PathLike, flow: np.ndarray) -> None:
         np.save(f, np.trunc(scaled).astype(np.int16))
 
 
+def parse_original_frame_name(naming: str, path: PathLike) -> Optional[dict]:
+    """Fields of a frame file name in one of DA-VSN / TPS's naming schemes, or None.
+
+    ``'cityscapes'``: ``city``, ``seq``, ``frame`` of ``<city>_<seq>_<frame>_leftImg8bit.png`` (also
+    Cityscapes-VPS's ``VVVV_FFFF_<city>_..._newImg8bit.png``); ``'viper'``: ``seq``, ``frame`` of
+    ``SSS_FFFFF.<ext>``; ``'synthia'``: ``frame`` of ``NNNNNN.<ext>``. ``frame`` is an int.
+    """
+    if naming not in ORIGINAL_FLOW_NAMINGS:
+        raise ValueError(f'original flow naming must be one of {ORIGINAL_FLOW_NAMINGS}, got {naming!r}')
+    pattern = dict(cityscapes=_CITYSCAPES_NAME, viper=_VIPER_NAME, synthia=_SYNTHIA_NAME)[naming]
+    match = pattern.match(osp.basename(str(path)))
+    if match is None:
+        return None
+    fields = match.groupdict()
+    fields['frame'] = int(fields['frame'])
+    return fields
+
+
 def original_flow_name(naming: str, frame_path: PathLike, previous_path: PathLike) -> str:
     """File name of the DA-VSN / TPS flow from frame ``frame_path`` to ``previous_path``.
 
@@ -151,27 +169,22 @@ def original_flow_name(naming: str, frame_path: PathLike, previous_path: PathLik
         frame_path: Frame t (its file name is parsed).
         previous_path: The earlier frame (t-1 for the originals' files).
     """
-    if naming not in ORIGINAL_FLOW_NAMINGS:
-        raise ValueError(f'original flow naming must be one of {ORIGINAL_FLOW_NAMINGS}, got {naming!r}')
-    pattern = dict(cityscapes=_CITYSCAPES_NAME, viper=_VIPER_NAME, synthia=_SYNTHIA_NAME)[naming]
     fields = []
     for path in (frame_path, previous_path):
-        name = osp.basename(str(path))
-        match = pattern.match(name)
-        if match is None:
+        parsed = parse_original_frame_name(naming, path)
+        if parsed is None:
             raise DataFormatError(
                 f'{path}: not a frame name of the {naming!r} flow naming (expected e.g. '
                 + dict(cityscapes='aachen_000000_000019_leftImg8bit.png', viper='001_00010.jpg',
                        synthia='000001.png')[naming] + '); pick the flow_naming of the dataset')
-        fields.append(match.groupdict())
+        fields.append(parsed)
     current, previous = fields
     if naming == 'cityscapes':
-        return (f'{current["city"]}_{current["seq"]}_{int(current["frame"]):06d}_'
-                f'{int(previous["frame"]):06d}{ORIGINAL_FLOW_SUFFIX}')
+        return (f'{current["city"]}_{current["seq"]}_{current["frame"]:06d}_'
+                f'{previous["frame"]:06d}{ORIGINAL_FLOW_SUFFIX}')
     if naming == 'viper':
-        return (f'{current["seq"]}_{int(current["frame"]):05d}{int(previous["frame"]):05d}'
-                f'{ORIGINAL_FLOW_SUFFIX}')
-    return f'{int(current["frame"]):06d}{ORIGINAL_FLOW_SUFFIX}'
+        return f'{current["seq"]}_{current["frame"]:05d}{previous["frame"]:05d}{ORIGINAL_FLOW_SUFFIX}'
+    return f'{current["frame"]:06d}{ORIGINAL_FLOW_SUFFIX}'
 
 
 def write_flo(path: PathLike, flow: np.ndarray) -> None:
