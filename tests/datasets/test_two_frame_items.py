@@ -1,13 +1,20 @@
 """Items of the two-frame methods: (t-2, t-1, t) clips, test items with frame t-1 and its flow, and
 DA-VSN / TPS's own flow files (flat directory, int16 x 10, lower resolution)."""
+import cv2
 import numpy as np
 import pytest
 import torch
 from fake_benchmark_data import make_viper_tree, make_vps_tree
-from mmengine.dataset import pseudo_collate
+from mmengine.dataset import Compose, pseudo_collate
+from PIL import Image
 
 from uda_toolbox.datasets import CityscapesVPSDataset, ClipDataset, VIPERDataset
-from uda_toolbox.datasets.transforms import LoadClipFlow, LoadClipFrames, PackFrameInputs
+from uda_toolbox.datasets.transforms import (
+    ClipResize,
+    LoadClipFlow,
+    LoadClipFrames,
+    PackFrameInputs,
+)
 from uda_toolbox.models import ClipSegDataPreProcessor
 from uda_toolbox.utils.errors import DataFormatError
 from uda_toolbox.utils.flow_io import write_original_flow
@@ -15,8 +22,6 @@ from uda_toolbox.utils.normalize import normalize
 
 
 def _clip_tree(root, frames=6, labelled=(4,)):
-    import cv2
-    from PIL import Image
     for f in range(frames):
         stem = f'c0_{f:05d}'
         (root / 'img' / 'c0').mkdir(parents=True, exist_ok=True)
@@ -91,6 +96,10 @@ def test_viper_with_original_flow_files_at_lower_resolution(tmp_path):
     # resized to the frame and multiplied by the height ratio 24 / 12 = 2 (both components)
     np.testing.assert_allclose(flows[0][..., 0], 3.0, atol=1e-6)
     np.testing.assert_allclose(flows[0][..., 1], -1.0, atol=1e-6)
+    # after ClipResize it goes to the frames' current size: here the file's own 12x16, unscaled
+    ds.pipeline = Compose([LoadClipFrames(), ClipResize(scale=(16, 12), keep_ratio=False),
+                           LoadClipFlow(resize_to_frame='height')])
+    np.testing.assert_allclose(ds[1]['flows'][0], low)
     with pytest.raises(DataFormatError, match="resize_to_frame='height'"):
         LoadClipFlow()(dict(ds.get_data_info(1), ori_shape=(24, 32)))
 

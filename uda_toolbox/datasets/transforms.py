@@ -184,13 +184,15 @@ class LoadClipFlow(BaseTransform):
     ``flows[k]`` is the flow from frame k + 1 to frame k (the ``_bw`` file of frame
     k + 1). ``.npy`` (float16/32, or DA-VSN / TPS's int16 x 10 ``*_int16_x10.npy``) and
     Middlebury ``.flo`` are read. Each flow must have the original frame size, unless
-    ``resize_to_frame`` says how to bring it there.
+    ``resize_to_frame`` says how to bring it to the frames' current size.
 
     Args:
-        resize_to_frame: None: a flow of another size is an error. ``'height'``: resize it to
-            the frame (bilinear, align_corners=True) and multiply both components by the height
-            ratio, as DA-VSN / TPS treat their reduced-resolution files (e.g. 576x1024 for
-            1080x1920 VIPER frames); ``'per_axis'``: scale dx by the width ratio instead.
+        resize_to_frame: None: a flow of another size than the original frame is an error.
+            ``'height'``: resize it to the frames' current size (``img_shape``: place the
+            transform after ``ClipResize`` to resize once) with bilinear, align_corners=True,
+            and multiply both components by the height ratio, as DA-VSN / TPS treat their
+            reduced-resolution files (e.g. 576x1024 for 1080x1920 VIPER frames);
+            ``'per_axis'``: scale dx by the width ratio instead.
         backend_args: mmengine file backend arguments.
     """
 
@@ -204,6 +206,7 @@ class LoadClipFlow(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         ori_shape = tuple(results['ori_shape'])
+        size = ori_shape if self.resize_to_frame is None else tuple(results['img_shape'])
         flows = []
         for k, path in enumerate(results['flow_paths']):
             frame = results['img_paths'][k + 1]
@@ -215,10 +218,10 @@ class LoadClipFlow(BaseTransform):
                     '(tools/data/compute_flow.py, tools/data/write_original_flow.py), or drop '
                     'LoadClipFlow from the pipeline.')
             flow = read_flow(path, backend_args=self.backend_args)
-            if _hw(flow) != ori_shape and self.resize_to_frame is not None:
+            if _hw(flow) != size and self.resize_to_frame is not None:
                 grid = torch.from_numpy(np.ascontiguousarray(flow)).permute(2, 0, 1)[None]
-                flow = resize_flow(grid, ori_shape, self.resize_to_frame)[0].permute(1, 2, 0).numpy()
-            if _hw(flow) != ori_shape:
+                flow = resize_flow(grid, size, self.resize_to_frame)[0].permute(1, 2, 0).numpy()
+            if _hw(flow) != size:
                 raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
                                       f'{frame!r} is {ori_shape}; recompute the flow at the '
                                       'frame size (tools/data/compute_flow.py), or let '
