@@ -92,7 +92,8 @@ class TwoFrameAdaptorMixin:
 
     def upsample(self, logits: Tensor, size) -> Tensor:
         """Bilinear resize with the wrapped segmentor's ``align_corners`` (True in the originals)."""
-        return resize(logits, size=tuple(size), mode='bilinear', align_corners=self.segmentor.align_corners)
+        return resize(logits, size=tuple(size), mode='bilinear',
+                      align_corners=self.segmentor.align_corners, warning=False)
 
     def fused_source_losses(self, source: Batch, losses: Dict[str, Tensor],
                             lambda_seg_aux: float) -> PairOutput:

@@ -225,7 +225,7 @@ class TwoFrameSegmentor(BaseSegmentor):
                              f"test_cfg=dict(mode='whole') (got mode={mode!r})")
         logits = self._forward(inputs, data_samples, previous, flows)
         seg_logits = resize(logits, size=inputs.shape[2:], mode='bilinear',
-                            align_corners=self.align_corners)
+                            align_corners=self.align_corners, warning=False)
         return self.postprocess_result(seg_logits, data_samples)
 
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> dict:
