@@ -349,8 +349,7 @@ class ClipDataset(BaseDataset):
                 clip_items.append(self._base_item(clip_id, chain))
             if len(frames) < span + 1:
                 warnings.warn(f'ClipDataset: clip {clip_id!r} has {len(frames)} frame(s), fewer '
-                              f'than {span + 1} ({self.num_frames} frames {self.tau} apart); '
-                              'skipped.', stacklevel=2)
+                              f'than {self._span_text()}; skipped.', stacklevel=2)
             elif not clip_items and not self.labelled_only:
                 warnings.warn(f'ClipDataset: clip {clip_id!r} has no {self.num_frames} frames '
                               f'{self.tau} apart (gaps in its frame indices); skipped.', stacklevel=2)
@@ -360,6 +359,13 @@ class ClipDataset(BaseDataset):
                                   f'{self.data_prefix["img_path"]!r}: {self._no_pair_reason()}')
         return items
 
+    def _span_text(self) -> str:
+        """How many frames an item spans, as the messages say it."""
+        span = (self.num_frames - 1) * self.tau + 1
+        if self.num_frames == 2:
+            return f'tau + 1 = {span}'
+        return f'(num_frames - 1) * tau + 1 = {span}'
+
     def _no_pair_reason(self) -> str:
         """Why no clip gives a training pair, and the fix."""
         if self.labelled_only:
@@ -368,10 +374,9 @@ class ClipDataset(BaseDataset):
         longest = max(self.clips, key=lambda c: len(self.clips[c]), default=None)
         span = (self.num_frames - 1) * self.tau
         if longest is not None and len(self.clips[longest]) < span + 1:
-            return (f'every clip is shorter than {span + 1} frames ({self.num_frames} frames tau = '
-                    f'{self.tau} apart; the longest, '
+            return (f'every clip is shorter than {self._span_text()} frames (the longest, '
                     f'{osp.join(self.data_prefix["img_path"], longest)!r}, has '
-                    f'{len(self.clips[longest])}). Lower the dataset\'s tau or num_frames or add '
+                    f'{len(self.clips[longest])}). Lower the dataset\'s tau (or num_frames) or add '
                     'frames to the clips.' + (f' {self.prepare_hint}' if self.prepare_hint else ''))
         return (f'no clip has {self.num_frames} frames {self.tau} apart (gaps in the frame '
                 f'indices); check the frame file names (<clip>_<frame index>{self.img_suffix}) or '
