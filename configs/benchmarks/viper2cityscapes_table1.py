@@ -24,4 +24,8 @@ rows = [
          paper='Ours'),
     dict(name='Oracle', config='configs/oracle/viper2cityscapes.py', arch='-'),
     dict(name='AdaBN', config='configs/adabn/viper2cityscapes.py', arch='-', depends='Source-only'),
+    # Later video methods (not in Shin et al. (2021)'s tables; their own benchmarks' published rows:
+    # configs/_base_/paper_results_video_benchmarks.py).
+    dict(name='DA-VSN', config='configs/da_vsn/viper2cityscapes.py', arch='AT'),
+    dict(name='TPS', config='configs/tps/viper2cityscapes.py', arch='ST'),
 ]

@@ -51,14 +51,15 @@ def reduce_over_frames(loss_fn: Callable, reduction: str, *clips: Tensor):
     return sum(terms)
 
 
-def check_pretrained_backbone(segmentor_cfg: dict) -> dict:
+def check_pretrained_backbone(segmentor_cfg: dict, key: str = 'model.segmentor') -> dict:
     """Stop, with the fix, when the backbone's pretrained file does not exist.
 
     No weights can be downloaded on the machines this toolbox targets, so the ImageNet file of
     the real-data configs is a local path (docs/get_started.md, "Backbone weights"). Training from
     random weights instead would run for days and report numbers far below the papers', so a
     missing file is an error; random initialisation is an explicit choice,
-    ``model.segmentor.backbone.init_cfg=None``. URLs (``scheme://``) are left to mmengine.
+    ``model.segmentor.backbone.init_cfg=None``. URLs (``scheme://``) are left to mmengine. A
+    wrapper segmentor (``TwoFrameSegmentor``) is looked into: its ``segmentor`` holds the backbone.
 
     Returns:
         ``segmentor_cfg`` unchanged.
@@ -66,19 +67,22 @@ def check_pretrained_backbone(segmentor_cfg: dict) -> dict:
         CheckpointError: naming the key, the file and the three ways out (the tools print it
             without a traceback).
     """
+    if 'backbone' not in segmentor_cfg and isinstance(segmentor_cfg.get('segmentor'), dict):
+        return dict(segmentor_cfg, segmentor=check_pretrained_backbone(segmentor_cfg['segmentor'],
+                                                                       f'{key}.segmentor'))
     backbone = segmentor_cfg.get('backbone', {})
     init_cfg = backbone.get('init_cfg') if isinstance(backbone, dict) else None
     if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
         path = str(init_cfg.get('checkpoint', ''))
         if '://' not in path and not osp.isfile(path):
             raise CheckpointError(
-                f'Backbone weights {path!r} (model.segmentor.backbone.init_cfg.checkpoint) do not '
+                f'Backbone weights {path!r} ({key}.backbone.init_cfg.checkpoint) do not '
                 'exist. Put the ImageNet ResNet weights there (convert torchvision or mmpretrain '
                 'weights with tools/convert_backbone.py SRC ' + path + '; docs/get_started.md, '
                 '"Backbone weights"), or point to them with --cfg-options '
-                'model.segmentor.backbone.init_cfg.checkpoint=/path/to/resnet50.pth, or train '
+                f'{key}.backbone.init_cfg.checkpoint=/path/to/resnet50.pth, or train '
                 'from random weights on purpose with --cfg-options '
-                'model.segmentor.backbone.init_cfg=None.')
+                f'{key}.backbone.init_cfg=None.')
     return segmentor_cfg
 
 
@@ -136,7 +140,8 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     and receive an ``OptimWrapperDict`` with ``segmentor`` and ``discriminator``.
 
     Inference (val/test) is the segmentor's own ``predict``, so every method costs the
-    same at test time (Shin et al. (2021): no inference overhead).
+    same at test time (Shin et al. (2021): no inference overhead); a two-frame segmentor
+    (DA-VSN, TPS) also takes the previous frame and the flow that its test batches carry.
 
     Data parallel (docs/distributed.md): ``AdaptorDistributedDataParallel`` wraps each module of
     :meth:`ddp_modules` in its own DDP and hands the wrappers back through :meth:`attach_ddp`.
@@ -264,12 +269,20 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
 
     # ----------------------------------------------------------------- inference
     def forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None,
-                mode: str = 'tensor'):
-        """``predict`` and ``tensor`` modes delegate to the segmentor; training uses train_step."""
+                mode: str = 'tensor', **context: Tensor):
+        """``predict`` and ``tensor`` modes delegate to the segmentor; training uses train_step.
+
+        ``context``: the ``previous`` frames and ``flows`` of a test batch that carries them
+        (``ClipSegDataPreProcessor``), passed to a segmentor that takes them
+        (``takes_previous_frame``, the two-frame segmentor); a single-frame segmentor predicts from
+        the frame alone, so one test pipeline serves both.
+        """
+        if not getattr(self.segmentor, 'takes_previous_frame', False):
+            context = {}
         if mode == 'predict':
-            return self.segmentor.predict(inputs, data_samples)
+            return self.segmentor.predict(inputs, data_samples, **context)
         if mode == 'tensor':
-            return self.segmentor._forward(inputs, data_samples)
+            return self.segmentor._forward(inputs, data_samples, **context)
         raise ValueError(f'{type(self).__name__}.forward got mode={mode!r}: adaptors train '
                          'through train_step(); use mode "predict" or "tensor" for inference. '
                          'Under DDP, model_wrapper_cfg must be '
