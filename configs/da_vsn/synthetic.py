@@ -5,6 +5,7 @@ _base_ = [
     '../_base_/models/two_frame_tiny_deeplabv2.py', '../_base_/datasets/synthetic_two_frame.py',
     '../_base_/schedules/synthetic_adversarial.py', '../_base_/default_runtime.py'
 ]
+description = 'DA-VSN: two-frame segmentor, intra-domain TCR and spatial + spatio-temporal discriminators'
 model = dict(
     type='DAVSN',
     segmentor=dict(warp='splat'),  # DA-VSN's forward nearest splat with its hole mask

@@ -8,6 +8,7 @@ _base_ = [
     '../_base_/datasets/viper2cityscapes_two_frame.py',
     '../_base_/schedules/viper2cityscapes_two_frame.py', '../_base_/default_runtime.py'
 ]
+description = 'DA-VSN: two-frame segmentor, intra-domain TCR and spatial + spatio-temporal discriminators'
 model = dict(
     type='DAVSN',
     segmentor=dict(warp='splat'),  # DA-VSN's forward nearest splat (after its 2021-09 fix)

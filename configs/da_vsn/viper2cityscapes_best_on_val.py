@@ -4,6 +4,7 @@
 # labels, so it is not an unsupervised result; report it only beside, and labelled as, the final
 # checkpoint of viper2cityscapes.py.
 _base_ = ['./viper2cityscapes.py']
+description = 'DA-VSN, reporting the best validation snapshot as the original code does'
 train_cfg = dict(val_interval=1000)
 default_hooks = dict(
     checkpoint=dict(interval=1000, save_best='mIoU', rule='greater', max_keep_ckpts=1))

@@ -5,6 +5,7 @@ _base_ = [
     '../_base_/models/two_frame_tiny_deeplabv2.py', '../_base_/datasets/synthetic_two_frame.py',
     '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'
 ]
+description = 'TPS: cross-frame pseudo labels on strongly augmented two-frame target clips'
 model = dict(
     type='TPS',
     segmentor=dict(warp='bilinear'),  # TPS's Resample2d

@@ -9,6 +9,7 @@ _base_ = [
     '../_base_/datasets/viper2cityscapes_two_frame.py',
     '../_base_/schedules/viper2cityscapes_two_frame.py', '../_base_/default_runtime.py'
 ]
+description = 'TPS: cross-frame pseudo labels on strongly augmented two-frame target clips'
 model = dict(
     type='TPS',
     segmentor=dict(warp='bilinear'),  # TPS's Resample2d
