@@ -1,5 +1,7 @@
-"""The library behind the tools (the idea of ``mmseg.apis``): configs, runners, checkpoints and
-clear errors. ``tools/*.py`` are thin scripts over it; notebooks and other programs use it too."""
+"""The library behind the tools (the idea of ``mmseg.apis``): configs, runners, checkpoints, clear
+errors, inference, the benchmark runner and the analyses. ``tools/*.py`` are thin scripts over
+it; notebooks and other programs use it too. The visualiser is ``uda_toolbox.apis.visualize``."""
+from .benchmark import run_benchmark
 from .checkpoints import check_load_from, last_checkpoint_pointer, latest_checkpoint
 from .config import (
     build_test_config,
@@ -11,9 +13,11 @@ from .config import (
     substitute_work_dir,
 )
 from .errors import check_work_dir, explain_unknown_type, run_with_clear_errors, worker_message
+from .inference import init_adaptor, predict_frames
 from .runner import build_runner
 
 __all__ = ['build_runner', 'build_test_config', 'build_train_config', 'check_load_from',
            'check_work_dir', 'default_work_dir', 'ensure_runtime_hooks', 'explain_unknown_type',
-           'finish_config', 'last_checkpoint_pointer', 'latest_checkpoint', 'load_config',
-           'run_with_clear_errors', 'substitute_work_dir', 'worker_message']
+           'finish_config', 'init_adaptor', 'last_checkpoint_pointer', 'latest_checkpoint',
+           'load_config', 'predict_frames', 'run_benchmark', 'run_with_clear_errors',
+           'substitute_work_dir', 'worker_message']
