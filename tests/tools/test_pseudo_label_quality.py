@@ -2,18 +2,13 @@
 import json
 
 import pytest
-import torch
 
 from tools.analysis.pseudo_label_quality import main
 
 
 @pytest.fixture(scope='module')
-def table7_files(tmp_path_factory, repo_root, tiny_pair):
+def table7_files(tmp_path_factory, repo_root, tiny_pair, untrained_checkpoint):
     """configs/vst/synthetic_table7.py reading the tiny pair, and a random-weight checkpoint."""
-    from mmengine.config import Config
-
-    from uda_toolbox.registry import MODELS
-
     root = tmp_path_factory.mktemp('table7')
     cfg = root / 'table7.py'
     cfg.write_text(f"""
@@ -24,10 +19,7 @@ train_dataloader = dict(batch_size=1, **_loader, dataset=dict(
 pseudo_labels = dict(label_dataset=dict(data_root='{tiny_pair}'))
 load_from = None
 """)
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(str(cfg)).model)
-    ckpt = root / 'model.pth'
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    ckpt = untrained_checkpoint(cfg, root / 'model.pth')
     return cfg, ckpt
 
 
