@@ -12,7 +12,16 @@ from uda_toolbox.utils.checkpoint import (
     latest_checkpoint,
 )
 
-__all__ = ['check_load_from', 'last_checkpoint_pointer', 'latest_checkpoint']
+__all__ = ['check_load_from', 'last_checkpoint_pointer', 'latest_checkpoint', 'require_checkpoint']
+
+
+def require_checkpoint(path: str, key: str) -> None:
+    """Stop with ``Checkpoint error: ...`` (no traceback) unless ``path`` is a readable checkpoint;
+    ``key`` names where it came from (``load_from``, ``CHECKPOINT``)."""
+    try:
+        check_checkpoint_file(path, key=key)
+    except CheckpointError as exc:
+        raise SystemExit(f'Checkpoint error: {exc}') from None
 
 
 def check_load_from(cfg: Config) -> None:
@@ -20,7 +29,4 @@ def check_load_from(cfg: Config) -> None:
     load_from = cfg.get('load_from')
     if not load_from or '://' in load_from or load_from.startswith(('open-mmlab:', 'torchvision:')):
         return
-    try:
-        check_checkpoint_file(load_from, key='load_from')
-    except CheckpointError as exc:
-        raise SystemExit(f'Checkpoint error: {exc}') from None
+    require_checkpoint(load_from, 'load_from')
