@@ -52,3 +52,16 @@ def test_every_config_parses_and_its_model_builds(repo_root):
             cfg.merge_from_dict({f'{inner}.backbone.init_cfg': None})
         model = MODELS.build(cfg.model)
         assert type(model).__name__ == cfg.model.type, path
+
+
+@pytest.mark.parametrize('name', ['LOOPS', 'DATA_SAMPLERS', 'MODEL_WRAPPERS'])
+def test_mmengine_only_registries_have_a_node_for_our_scope(name):
+    """The runner builds mmengine's loops, samplers and wrappers under the 'uda_toolbox' scope;
+    without a node of that scope in their trees mmengine warns on every run."""
+    import mmengine.registry
+
+    import uda_toolbox.registry as ours
+
+    with mmengine.registry.DefaultScope.overwrite_default_scope('uda_toolbox'):
+        with getattr(mmengine.registry, name).switch_scope_and_registry(None) as registry:
+            assert registry is getattr(ours, name)
