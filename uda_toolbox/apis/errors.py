@@ -11,6 +11,15 @@ from mmengine.registry import Registry
 from uda_toolbox.engine.hooks import NonFiniteLossError
 from uda_toolbox.utils.checkpoint import CheckpointError
 from uda_toolbox.utils.errors import DataError
+from uda_toolbox.utils.io import path_problem
+
+
+class ConfigError(ValueError):
+    """A config (or --cfg-options) that cannot be right: unknown keys, values split at commas."""
+
+
+class WorkDirLockedError(RuntimeError):
+    """Another run holds the work dir (``uda_toolbox.apis.runner.work_dir_lock``)."""
 
 
 def check_work_dir(work_dir: str) -> None:
@@ -21,8 +30,10 @@ def check_work_dir(work_dir: str) -> None:
         os.close(fd)
         os.remove(probe)
     except OSError as exc:
+        problem = path_problem(work_dir)
+        reason = exc.strerror or str(exc) if problem in ('exists', 'does not exist') else problem
         raise SystemExit(
-            f'Work dir error: cannot write into {work_dir!r} ({exc.strerror or exc}); logs and '
+            f'Work dir error: cannot write into {work_dir!r} ({reason}); logs and '
             'checkpoints go there. Pass --work-dir with a directory you can write, or fix its '
             'permissions (e.g. chmod u+w on it or its parent).') from None
 
@@ -85,7 +96,7 @@ def worker_message(exc: BaseException) -> str:
     return text
 
 
-def run_with_clear_errors(cfg: Config, action: Callable[[], Any]) -> Any:
+def run_with_clear_errors(cfg: Optional[Config], action: Callable[[], Any]) -> Any:
     """Run ``action`` (build the runner, train or test); known user errors exit with a message.
 
     Data, checkpoint, config and NaN-loss errors print what is wrong and the fix, not a stack
@@ -93,6 +104,10 @@ def run_with_clear_errors(cfg: Config, action: Callable[[], Any]) -> Any:
     """
     try:
         return action()
+    except ConfigError as exc:
+        raise SystemExit(f'Config error: {exc}') from None
+    except WorkDirLockedError as exc:
+        raise SystemExit(f'Work dir error: {exc}') from None
     except DataError as exc:
         raise SystemExit(f'Data error: {worker_message(exc)}') from None
     except CheckpointError as exc:
@@ -100,7 +115,7 @@ def run_with_clear_errors(cfg: Config, action: Callable[[], Any]) -> Any:
     except NonFiniteLossError as exc:
         raise SystemExit(f'Training stopped: {exc}') from None
     except KeyError as exc:
-        message = explain_unknown_type(exc, cfg)
+        message = explain_unknown_type(exc, cfg) if cfg is not None else None
         if message is None:
             raise
         raise SystemExit(f'Config error: {message}') from None

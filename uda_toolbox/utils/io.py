@@ -1,11 +1,13 @@
 """File I/O shared by every layer: atomic writes (a reader never sees a half-written checkpoint,
 label or frame) and checked reads of frames and label maps (errors name the file and the fix)."""
 import contextlib
+import errno
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Iterator, List, Optional, Union
 
 import cv2
 import mmengine.fileio as fileio
@@ -51,6 +53,28 @@ def atomic_write(path: PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+def atomic_temp_pattern(final_name: str) -> 're.Pattern[str]':
+    """The names :func:`atomic_write` gives the temporary files of final names matching the
+    regular expression ``final_name``: ``.<name>.<8 random characters>.tmp<suffix>``."""
+    return re.compile(rf'^\.(?:{final_name})\.[a-z0-9_]{{8}}\.tmp(?:\.[A-Za-z0-9]+)?$')
+
+
+def remove_stale_temp_files(directory: PathLike, final_name: str) -> List[str]:
+    """Delete the temporary files a killed :func:`atomic_write` left in ``directory`` for final
+    names matching ``final_name`` (a regular expression); only names of that exact pattern are
+    touched. Call it when no other process writes there. Returns the removed paths."""
+    pattern = atomic_temp_pattern(final_name)
+    removed = []
+    if not os.path.isdir(directory):
+        return removed
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if pattern.match(name) and os.path.isfile(path) and not os.path.islink(path):
+            os.remove(path)
+            removed.append(path)
+    return removed
+
+
 def write_png_atomic(path: PathLike, array: np.ndarray) -> None:
     """Write an 8-bit image (H, W) or (H, W, 3 BGR) as PNG, atomically."""
     with atomic_write(path) as tmp:
@@ -73,6 +97,24 @@ JPEG_START = b'\xff\xd8'
 JPEG_END = b'\xff\xd9'
 
 
+def path_problem(path: PathLike) -> str:
+    """Why ``path`` cannot be used, for a message: ``'does not exist'``, or what is wrong with a
+    symbolic link on the way (a loop, or a link to nothing)."""
+    path = os.fspath(path)
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return ('is (or goes through) a symbolic link loop (links that point at each other); '
+                    'fix the links')
+        if os.path.islink(path):
+            return f'is a symbolic link to {os.readlink(path)!r}, which does not exist'
+        if exc.errno == errno.ENOENT:
+            return 'does not exist'
+        return f'cannot be accessed ({exc.strerror})'
+    return 'exists'
+
+
 def read_bytes(path: str, what: str, backend_args: Optional[dict] = None) -> bytes:
     """Read a whole file; a missing or empty file raises an error naming it.
 
@@ -86,6 +128,11 @@ def read_bytes(path: str, what: str, backend_args: Optional[dict] = None) -> byt
     except FileNotFoundError:
         raise DataNotFoundError(f'{what} file not found: {path!r} (the dataset lists it but it '
                                 'is gone). Restore it or regenerate the data.') from None
+    except OSError as exc:  # a symbolic link loop, a directory, no permission...
+        problem = path_problem(path)
+        problem = f'{exc.strerror or exc}' if problem == 'exists' else problem
+        raise DataNotFoundError(f'{what} file {path!r} cannot be read: it {problem}. Restore it '
+                                'or regenerate the data.') from None
     if not data:
         raise DataCorruptError(f'{what} file is empty: {path!r}; regenerate it.')
     return data
