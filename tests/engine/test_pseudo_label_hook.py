@@ -118,8 +118,8 @@ def test_train_tool_work_dir_token_and_resume_with_load_from(tmp_path, repo_root
     # load_from = initial weights: no checkpoint of this run yet -> a fresh start from them.
     assert cfg.resume is False and cfg.load_from == 'work_dirs/vat_synthetic/iter_400.pth'
     work.mkdir()
-    (work / 'iter_2.pth').write_bytes(b'')
+    torch.save(dict(meta=dict(iter=2)), work / 'iter_2.pth')
     (work / 'last_checkpoint').write_text(str(work / 'iter_2.pth'))
     # This run has a checkpoint: resume from it, not load_from.
     cfg = build_train_config(config, str(work), resume=True)
-    assert cfg.resume is True and cfg.load_from is None
+    assert cfg.resume is True and cfg.load_from == str(work / 'iter_2.pth')

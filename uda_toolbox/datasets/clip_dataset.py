@@ -24,6 +24,7 @@ from mmengine.dataset import BaseDataset
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
+from uda_toolbox.utils.io import path_problem
 from uda_toolbox.utils.rounds import label_relpath, read_current
 
 # Flow file endings, tried in this order: numpy (our generator) then Middlebury.
@@ -169,7 +170,7 @@ class ClipDataset(BaseDataset):
 
     def _missing(self, what: str, path: str) -> DataNotFoundError:
         """A DataNotFoundError naming ``path`` and the prepare hint."""
-        msg = f'ClipDataset: {what} {path!r} does not exist.'
+        msg = f'ClipDataset: {what} {path!r} {path_problem(path)}.'
         if self.prepare_hint:
             msg += f' {self.prepare_hint}'
         return DataNotFoundError(msg)

@@ -12,6 +12,7 @@ job left behind (only the toolbox's own, recognised by their exact name pattern)
 ``uda_toolbox.apis`` gives every run this hook in place of mmengine's ``CheckpointHook``
 (same arguments).
 """
+import os
 import os.path as osp
 
 from mmengine.dist import is_main_process
@@ -64,8 +65,10 @@ class VerifiedCheckpointHook(CheckpointHook):
             try:
                 verify_checkpoint_file(self.last_ckpt, key='checkpoint')
             except CheckpointError as exc:
+                os.remove(self.last_ckpt)  # never left behind as the newest checkpoint
                 raise CheckpointError(
-                    f'{exc} The disk may be full or failing; the previous checkpoints were kept '
+                    f'{exc} The disk may be full or failing: that file was removed and the previous '
+                    'checkpoints were kept '
                     '(resume from them with --resume once it is fixed).') from None
         with atomic_write(osp.join(runner.work_dir, 'last_checkpoint')) as tmp:
             tmp.write_text(self.last_ckpt)
