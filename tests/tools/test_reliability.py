@@ -325,3 +325,26 @@ def test_metrics_file_is_json_of_the_evaluated_checkpoint(tmp_path, tiny_pair, t
                     '--out', str(out)])
     record = json.loads(out.read_text())
     assert record['checkpoint'] == str(trained / 'iter_2.pth') and 'mIoU' in record['metrics']
+
+
+# ----------------------------------------------------------------------------- flow files
+@pytest.mark.parametrize('bad', ['nan', 'inf', 'aspect'])
+def test_bad_flow_stops_vst_with_one_line_naming_the_file(tmp_path, tiny_pair, bad):
+    """NaN/inf flow made VST train on zero target labels; a flow of another frame's shape went
+    through the round (or failed deep inside it)."""
+    import numpy as np
+    pair = tmp_path / 'pair'
+    shutil.copytree(tiny_pair, pair)
+    flow_file = pair / 'target/train/flow/001/001_00004_bw.npy'
+    flow = np.load(flow_file)
+    if bad == 'aspect':
+        flow = np.zeros((64, 32, 2), flow.dtype)  # frames are 32x64
+    else:
+        flow[3, 5, 0] = float(bad)
+    np.save(flow_file, flow)
+    cfg = write_config(tmp_path, pair, base='configs/vst/synthetic.py', extra=f"""
+pseudo_labels = dict(progress=False, label_dataset=dict(data_root='{pair}'))""")
+    message = tool_exit(train_tool, cfg, '--work-dir', tmp_path / 'work')
+    assert message.startswith('Data error:') and str(flow_file) in message
+    assert len(message.splitlines()) == 1 and 'compute_flow.py' in message
+    assert ('NaN or infinite' in message) == (bad != 'aspect')

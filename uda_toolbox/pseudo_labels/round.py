@@ -37,7 +37,15 @@ from uda_toolbox.pseudo_labels.sharding import (
     shard_ranges,
 )
 from uda_toolbox.pseudo_labels.stats import RoundStats
-from uda_toolbox.utils.rounds import TMP_SUFFIX, label_relpath, prepare_round_dir, publish_round, round_name
+from uda_toolbox.utils.io import write_png
+from uda_toolbox.utils.rounds import (
+    TMP_SUFFIX,
+    label_relpath,
+    prepare_round_dir,
+    publish_round,
+    round_label_files,
+    round_name,
+)
 
 Instance = Union[str, int]
 
@@ -166,8 +174,7 @@ def generate_round(predictor: ClipPredictor, clips: Sequence[Clip], policy: Any,
     if world > 1:
         summary['world_size'] = world
     if publish:
-        files = [osp.join(tmp_dir, label_relpath(clip_id, r['img_path']))
-                 for clip_id, records in clips for r in records]
+        files = round_label_files(tmp_dir, clips)
         run_everywhere(lambda: publish_round(out_dir, name, files, summary) if rank == 0 else None,
                        f'publishing {osp.join(out_dir, name)}')
     return summary
@@ -203,8 +210,8 @@ class _LabelWriter:
             if self.tmp_dir is not None:
                 path = osp.join(self.tmp_dir, label_relpath(clip_id, record['img_path']))
                 os.makedirs(osp.dirname(path), exist_ok=True)
-                if not cv2.imwrite(path, label):
-                    raise OSError(f'cannot write pseudo label {path!r}')
+                # not cv2.imwrite: it reports success on a full disk and leaves a broken file
+                write_png(path, label)
             self.stats.add(label, self.load_gt(record) if self.load_gt is not None else None)
         tick(self.timings, 'write', tic)
 

@@ -75,12 +75,41 @@ def remove_stale_temp_files(directory: PathLike, final_name: str) -> List[str]:
     return removed
 
 
+def encode_png(array: np.ndarray, path: PathLike = '<memory>') -> bytes:
+    """PNG bytes of an image (the bytes ``cv2.imwrite`` would write)."""
+    ok, encoded = cv2.imencode('.png', array)
+    if not ok:
+        raise OSError(f'cannot encode {path} as PNG (array of shape {array.shape}, '
+                      f'dtype {array.dtype})')
+    return encoded.tobytes()
+
+
+def write_bytes_checked(path: PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` and check the size that reached the file.
+
+    ``cv2.imwrite`` reports success on a full disk (ENOSPC) and leaves an empty or cut-off
+    file; Python's file writes raise ``OSError`` instead, and the size check catches a file
+    system that still loses bytes silently.
+    """
+    with open(path, 'wb') as f:
+        f.write(data)
+    size = os.path.getsize(path)
+    if size != len(data):
+        raise OSError(errno.EIO, f'wrote {len(data)} bytes but the file has {size} (is the '
+                      'disk full?)', str(path))
+
+
+def write_png(path: PathLike, array: np.ndarray) -> None:
+    """Write an image as PNG, raising ``OSError`` when the file is not written whole."""
+    write_bytes_checked(path, encode_png(array, path))
+
+
 def write_png_atomic(path: PathLike, array: np.ndarray) -> None:
-    """Write an 8-bit image (H, W) or (H, W, 3 BGR) as PNG, atomically."""
+    """Write an 8-bit image (H, W) or (H, W, 3 BGR) as PNG, atomically (errors as
+    :func:`write_png`)."""
+    data = encode_png(array, path)
     with atomic_write(path) as tmp:
-        ok = cv2.imwrite(str(tmp), array)
-        if not ok:
-            raise OSError(f'cv2.imwrite could not write {path}')
+        write_bytes_checked(tmp, data)
 
 
 def write_npy_atomic(path: PathLike, array: np.ndarray) -> None:
@@ -152,6 +181,21 @@ def check_not_truncated(data: bytes, path: str, what: str) -> None:
     if truncated:
         raise DataCorruptError(f'{what} file is truncated: {path!r} (no end-of-image marker); '
                                'it was probably written partially; regenerate it.')
+
+
+def png_complete(path: PathLike) -> bool:
+    """True if ``path`` is a non-empty PNG file with its signature and end marker (reads the
+    first and last bytes only)."""
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(8)
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - len(PNG_END)))
+            tail = f.read()
+    except OSError:
+        return False
+    return head == PNG_SIGNATURE and tail == PNG_END and size > len(PNG_SIGNATURE) + len(PNG_END)
 
 
 def file_complete(path: str) -> bool:
