@@ -143,14 +143,24 @@ def test_crash_mid_round_keeps_previous_round(tmp_path, tiny_pair):
 FULL_DISK_ROUND = """
 import resource, signal, sys
 sys.path.insert(0, {tests!r})
+import uda_toolbox.pseudo_labels.round as round_module
 from test_round import ClipPredictor, InstanceAdaptivePolicy, fake_model, generate_round, target_clips
 from uda_toolbox import register_all_modules
 register_all_modules()
 clips = target_clips({pair!r})
-# A file may grow to 64 bytes, as if the disk filled up: writes beyond fail with EFBIG (the
-# process ignores the SIGXFSZ that would kill it), like ENOSPC on a full disk.
+# A brief full disk while the labels are written: a file may grow to 64 bytes and writes beyond
+# fail with EFBIG (the process ignores the SIGXFSZ that would kill it), as they fail with ENOSPC
+# on a full disk; the space is back when the round is published.
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-resource.setrlimit(resource.RLIMIT_FSIZE, (64, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64, limit[1]))
+publish = round_module.publish_round
+
+def publish_with_space_back(*args, **kwargs):
+    resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+    return publish(*args, **kwargs)
+
+round_module.publish_round = publish_with_space_back
 generate_round(ClipPredictor(fake_model), clips, InstanceAdaptivePolicy(), 0, out_dir={out!r},
                instance=1, progress=False)
 """

@@ -256,7 +256,8 @@ def test_a_second_run_in_the_same_work_dir_stops_and_a_stale_lock_is_taken_over(
      "'lamda_seg_s'; did you mean 'lambda_seg_s'?"),
     ('train_cfg = dict(max_iter=3)', "train_cfg.max_iter: IterBasedTrainLoop has no parameter "
      "'max_iter'; did you mean 'max_iters'?"),
-    ("train_dataloader = dict(dataset=dict(target=dict(pseudo_labels_dir='x')))",
+    ("train_dataloader = dict(batch_size=2, dataset=dict(source=dict(data_root='{pair}'), "
+     "target=dict(data_root='{pair}', pseudo_labels_dir='x')))",
      "train_dataloader.dataset.target.pseudo_labels_dir: ClipDataset has no parameter "
      "'pseudo_labels_dir'; did you mean 'pseudo_label_dir'?"),
     ('default_hooks = dict(checkpoint=dict(intervl=1))', "default_hooks.checkpoint.intervl: "
@@ -266,7 +267,9 @@ def test_a_second_run_in_the_same_work_dir_stops_and_a_stale_lock_is_taken_over(
 ])
 def test_config_typos_stop_before_training_with_the_closest_name(tmp_path, tiny_pair, typo,
                                                                   expected):
-    cfg = write_config(tmp_path, tiny_pair, extra=typo, base='configs/iast/synthetic.py')
+    cfg = write_config(tmp_path, tiny_pair, base='configs/iast/synthetic.py', extra=f"""
+pseudo_labels = dict(progress=False, label_dataset=dict(data_root='{tiny_pair}'))
+{typo.format(pair=tiny_pair)}""")
     work = tmp_path / 'work'
     message = tool_exit(train_tool, cfg, '--work-dir', work)
     assert message.startswith(f'Config error: 1 unknown key(s) in {cfg}:')
@@ -275,8 +278,8 @@ def test_config_typos_stop_before_training_with_the_closest_name(tmp_path, tiny_
 
 
 def test_a_policy_typo_and_several_typos_at_once(tmp_path, tiny_pair):
-    cfg = write_config(tmp_path, tiny_pair, base='configs/iast/synthetic.py', extra="""
-pseudo_labels = dict(policy=dict(gama=8.0))
+    cfg = write_config(tmp_path, tiny_pair, base='configs/iast/synthetic.py', extra=f"""
+pseudo_labels = dict(policy=dict(gama=8.0), label_dataset=dict(data_root='{tiny_pair}'))
 model = dict(lamda_seg_t=1.0)""")
     message = tool_exit(train_tool, cfg, '--work-dir', tmp_path / 'work')
     assert message.startswith('Config error: 2 unknown key(s)')
