@@ -2,7 +2,6 @@
 damaged, checkpoint saves that survive a full disk, one run per work dir, --resume that falls back
 to an intact checkpoint, strict test weights, clear config errors. The tools run in-process
 (``tools.train.main`` / ``tools.test.main``) on the tiny pair."""
-import itertools
 import json
 import os
 import shutil
@@ -14,45 +13,13 @@ import warnings
 import pytest
 import torch
 from checkpoint_attacks import writes
+from run_tools import tool_exit, write_config
 
 from tools import test as test_tool
 from tools import train as train_tool
 from uda_toolbox.apis import build_train_config
 from uda_toolbox.engine.fileio import AtomicLocalBackend
 from uda_toolbox.utils.checkpoint import verify_checkpoint_file
-
-_names = itertools.count()
-
-
-def write_config(directory, data_root, max_iters=2, base='configs/source_only/synthetic.py',
-                 extra=''):
-    """A config of the tiny pair: a checkpoint every iteration, no validation."""
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    path = directory / f'reliability_{next(_names)}.py'
-    path.write_text(f"""
-_base_ = ['{repo}/{base}']
-load_from = None
-_loader = dict(num_workers=0, persistent_workers=False)
-train_dataloader = dict(batch_size=2, **_loader, dataset=dict(
-    source=dict(data_root='{data_root}'), target=dict(data_root='{data_root}')))
-test_dataloader = dict(batch_size=4, **_loader, dataset=dict(data_root='{data_root}'))
-train_cfg = dict(max_iters={max_iters}, val_interval=1000)
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1, max_keep_ckpts=5))
-{extra}
-""")
-    return path
-
-
-def tool_exit(tool, *argv) -> str:
-    """Run a tool in-process; the message it exits with (never a traceback)."""
-    with pytest.raises(SystemExit) as err:
-        tool.main([str(a) for a in argv])
-    message = str(err.value.code)
-    assert 'Traceback' not in message, message
-    return message
 
 
 @pytest.fixture(scope='module')

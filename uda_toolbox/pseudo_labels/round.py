@@ -37,7 +37,7 @@ from uda_toolbox.pseudo_labels.sharding import (
     shard_ranges,
 )
 from uda_toolbox.pseudo_labels.stats import RoundStats
-from uda_toolbox.utils.io import write_png
+from uda_toolbox.utils.io import resolve_inside, write_png
 from uda_toolbox.utils.rounds import (
     TMP_SUFFIX,
     label_relpath,
@@ -208,7 +208,9 @@ class _LabelWriter:
         for record, label in zip(records, labels):
             label = resize_label(label, original)
             if self.tmp_dir is not None:
-                path = osp.join(self.tmp_dir, label_relpath(clip_id, record['img_path']))
+                # a clip id from an index file must not write outside pseudo_label_dir
+                path = resolve_inside(self.tmp_dir, label_relpath(clip_id, record['img_path']),
+                                      f'pseudo label of clip {clip_id!r}')
                 os.makedirs(osp.dirname(path), exist_ok=True)
                 # not cv2.imwrite: it reports success on a full disk and leaves a broken file
                 write_png(path, label)

@@ -144,6 +144,31 @@ def path_problem(path: PathLike) -> str:
     return 'exists'
 
 
+def resolve_inside(root: str, relative: str, what: str) -> str:
+    """``root/relative``, after checking that it stays inside ``root``.
+
+    For paths built from names read out of data files (index files, clip ids): an absolute
+    name or one with ``..`` components could make training read, or a pseudo-label round write,
+    files anywhere. The check is on the path's text, so symbolic links inside the root (data on
+    another disk) keep working.
+
+    Raises:
+        DataFormatError: naming ``what`` (where the name came from) and both paths.
+    """
+    relative = os.fspath(relative)
+    joined = os.path.normpath(os.path.join(root, relative))
+    base = os.path.normpath(root)
+    inside = not os.path.isabs(relative) and '\0' not in relative and (
+        base == '.' and not joined.startswith('..') and not os.path.isabs(joined)
+        or joined == base or joined.startswith(base.rstrip(os.sep) + os.sep))
+    if not inside:
+        raise DataFormatError(
+            f'{what}: {relative!r} leads outside {root!r} (to {joined!r}); names read from data '
+            'files must stay inside their directory. The file is corrupt or was crafted: '
+            'rewrite it (e.g. regenerate the index with the preparation tool).')
+    return os.path.join(root, relative)
+
+
 def read_bytes(path: str, what: str, backend_args: Optional[dict] = None) -> bytes:
     """Read a whole file; a missing or empty file raises an error naming it.
 
