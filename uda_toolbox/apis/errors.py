@@ -1,5 +1,6 @@
 """One clear-error wrapper for every tool: known user errors print what is wrong and the fix."""
 import difflib
+import errno
 import os
 import re
 import tempfile
@@ -12,6 +13,10 @@ from uda_toolbox.engine.hooks import NonFiniteLossError
 from uda_toolbox.utils.checkpoint import CheckpointError
 from uda_toolbox.utils.errors import DataError
 from uda_toolbox.utils.io import path_problem
+from uda_toolbox.utils.rounds import RoundError
+
+# A full disk or quota, or a file size limit: what a write reports when space runs out.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class ConfigError(ValueError):
@@ -31,7 +36,8 @@ def check_work_dir(work_dir: str) -> None:
         os.remove(probe)
     except OSError as exc:
         problem = path_problem(work_dir)
-        reason = exc.strerror or str(exc) if problem in ('exists', 'does not exist') else problem
+        reason = exc.strerror or str(exc) if problem in ('exists', 'does not exist') else \
+            f'it {problem}'
         raise SystemExit(
             f'Work dir error: cannot write into {work_dir!r} ({reason}); logs and '
             'checkpoints go there. Pass --work-dir with a directory you can write, or fix its '
@@ -99,8 +105,8 @@ def worker_message(exc: BaseException) -> str:
 def run_with_clear_errors(cfg: Optional[Config], action: Callable[[], Any]) -> Any:
     """Run ``action`` (build the runner, train or test); known user errors exit with a message.
 
-    Data, checkpoint, config and NaN-loss errors print what is wrong and the fix, not a stack
-    trace; anything else propagates unchanged.
+    Data, checkpoint, config, work-dir, pseudo-label, full-disk and NaN-loss errors print what is
+    wrong and the fix, not a stack trace; anything else propagates unchanged.
     """
     try:
         return action()
@@ -114,6 +120,16 @@ def run_with_clear_errors(cfg: Optional[Config], action: Callable[[], Any]) -> A
         raise SystemExit(f'Checkpoint error: {exc}') from None
     except NonFiniteLossError as exc:
         raise SystemExit(f'Training stopped: {exc}') from None
+    except RoundError as exc:
+        raise SystemExit(f'Pseudo-label error: {exc}') from None
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        raise SystemExit(
+            f'Disk error: {exc.strerror} while writing {exc.filename or "a file"}. Nothing '
+            'incomplete was kept (checkpoints and pseudo-label rounds are written to temporary '
+            'files and published only when whole and verified): free space, then continue with '
+            'the same command plus --resume.') from None
     except KeyError as exc:
         message = explain_unknown_type(exc, cfg) if cfg is not None else None
         if message is None:

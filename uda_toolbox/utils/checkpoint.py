@@ -286,7 +286,8 @@ def check_plain_data(obj: Any, path: str = 'checkpoint') -> None:
         if kind in (dict, OrderedDict, Counter):
             extra = set(attributes) - (_PLAIN_DICT_ATTRIBUTES if kind is OrderedDict else set())
             if extra:
-                _refuse(path, where, f'a {kind.__name__} with attributes {sorted(map(str, extra))}')
+                _refuse(path, where, f'a container ({kind.__name__}) with attributes '
+                                    f'{sorted(map(str, extra))}')
             stack.extend((v, f'{where}[{k!r}]') for k, v in attributes.items())
             for key, value in item.items():
                 stack.append((key, f'{where} (a key)'))
