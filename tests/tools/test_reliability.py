@@ -18,6 +18,7 @@ from run_tools import tool_exit, write_config
 from tools import test as test_tool
 from tools import train as train_tool
 from uda_toolbox.apis import build_train_config
+from uda_toolbox.apis.runner import LOCK_FILE
 from uda_toolbox.engine.fileio import AtomicLocalBackend
 from uda_toolbox.utils.checkpoint import verify_checkpoint_file
 
@@ -193,19 +194,25 @@ def test_stale_temporary_checkpoint_files_are_removed_on_start(tmp_path, tiny_pa
 def test_a_second_run_in_the_same_work_dir_stops_and_a_stale_lock_is_taken_over(tmp_path,
                                                                                   tiny_pair):
     work = tmp_path / 'work'
+    work.mkdir()
+    # Another process holds the work dir's lock as a training run does (an flock on the lock file
+    # plus who holds it); plain Python, so it starts at once.
     holder = subprocess.Popen(
-        [sys.executable, '-c', 'import sys, time\n'
-         'from uda_toolbox.apis import work_dir_lock\n'
-         f'with work_dir_lock({str(work)!r}):\n'
-         '    print("locked", flush=True)\n'
-         '    time.sleep(120)\n'],
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        [sys.executable, '-c', 'import fcntl, json, os, socket, sys, time\n'
+         'f = open(sys.argv[1], "a+")\n'
+         'fcntl.flock(f.fileno(), fcntl.LOCK_EX)\n'
+         'f.write(json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), '
+         'started="earlier", command="tools/train.py other.py")))\n'
+         'f.flush()\n'
+         'print("locked", flush=True)\n'
+         'time.sleep(120)\n', str(work / LOCK_FILE)],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == 'locked'
         cfg = write_config(tmp_path, tiny_pair, max_iters=1)
         message = tool_exit(train_tool, cfg, '--work-dir', work)
-        assert message.startswith(f"Work dir error: '{work}' is in use by process {holder.pid}")
+        assert message.startswith(f"Work dir error: '{work}' is in use by process {holder.pid} on ")
+        assert '(started earlier: tools/train.py other.py)' in message
         assert '--work-dir' in message and 'overwrite' in message
         assert not list(work.glob('*.pth'))
     finally:
