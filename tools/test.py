@@ -8,12 +8,13 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone, uninstalled
 
 from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from uda_toolbox.apis import (  # noqa: E402
     add_run_args,
+    build_runner,
     build_test_config,
     check_work_dir,
+    load_test_checkpoint,
     parse_run_args,
     require_checkpoint,
     run_with_clear_errors,
@@ -33,6 +34,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '<work-dir>/test_metrics.json)')
     parser.add_argument('--show-dir', help='dir (inside the work dir) to save painted predictions')
     add_run_args(parser, 'override settings of the config')
+    parser.add_argument('--allow-partial-weights', action='store_true',
+                        help='evaluate even when the checkpoint lacks segmentor weights of the '
+                        'model, has unexpected ones or ones of another shape (by default an '
+                        'error: the result would be that of a partly random model)')
     return parse_run_args(parser, argv)
 
 
@@ -47,17 +52,21 @@ def enable_visualization(cfg: Config, show_dir: str) -> None:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    start_run(args.launcher, args.unsafe_load)
+    start_run(args)
     require_checkpoint(args.checkpoint, 'CHECKPOINT')
-    cfg = build_test_config(args.config, args.checkpoint, args.work_dir, args.cfg_options,
-                            launcher=args.launcher)
+    cfg = run_with_clear_errors(None, lambda: build_test_config(
+        args.config, args.checkpoint, args.work_dir, args.cfg_options, launcher=args.launcher))
     if args.show_dir:
         enable_visualization(cfg, args.show_dir)
     # a progress bar over the test frames (drawn on a terminal only; logs keep mmengine's lines)
     cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='EvalProgressHook')]
 
     check_work_dir(cfg.work_dir)
-    runner = run_with_clear_errors(cfg, lambda: Runner.from_cfg(cfg))
+    runner = run_with_clear_errors(cfg, lambda: build_runner(cfg))
+    # Strict about the weights: a checkpoint that does not fit the model is an error, not a
+    # warning beside the metrics of a partly random model.
+    run_with_clear_errors(cfg, lambda: load_test_checkpoint(
+        runner, args.checkpoint, allow_partial=args.allow_partial_weights))
     metrics = run_with_clear_errors(cfg, runner.test)
     classes = runner.test_dataloader.dataset.metainfo['classes']
     if runner.rank == 0:

@@ -1,5 +1,6 @@
 """Train an adaptor: ``python tools/train.py CONFIG [--work-dir D] [--resume] [--cfg-options k=v ...]``."""
 import argparse
+import contextlib
 import os.path as osp
 import sys
 
@@ -14,6 +15,7 @@ from uda_toolbox.apis import (  # noqa: E402
     parse_run_args,
     run_with_clear_errors,
     start_run,
+    work_dir_lock,
 )
 
 
@@ -23,7 +25,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir to save logs and checkpoints '
                         '(default: work_dirs/<method>_<config name>)')
     parser.add_argument('--resume', action='store_true',
-                        help='resume from the latest checkpoint in the work dir')
+                        help='resume from the newest checkpoint of the work dir that verifies '
+                        '(a truncated or damaged newer one is skipped with a warning)')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
     add_run_args(parser, 'override settings of the config, e.g. model.target_bn=True')
     return parse_run_args(parser, argv)
@@ -31,12 +34,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    start_run(args.launcher, args.unsafe_load)
-    cfg = build_train_config(args.config, args.work_dir, args.cfg_options, resume=args.resume,
-                             amp=args.amp, launcher=args.launcher)
+    start_run(args)
+    cfg = run_with_clear_errors(None, lambda: build_train_config(
+        args.config, args.work_dir, args.cfg_options, resume=args.resume, amp=args.amp,
+        launcher=args.launcher))
     check_load_from(cfg)
     check_work_dir(cfg.work_dir)
-    run_with_clear_errors(cfg, lambda: build_runner(cfg).train())
+    # One run per work dir: a second one would overwrite this one's checkpoints and labels.
+    with contextlib.ExitStack() as stack:
+        run_with_clear_errors(cfg, lambda: stack.enter_context(work_dir_lock(cfg.work_dir)))
+        run_with_clear_errors(cfg, lambda: build_runner(cfg).train())
 
 
 if __name__ == '__main__':

@@ -7,15 +7,20 @@ from typing import Optional, Sequence
 from mmengine.config import DictAction
 
 from uda_toolbox.engine.dist import init_cpu_process_group
-from uda_toolbox.utils.checkpoint import UNSAFE_LOAD_HELP, setup_checkpoint_loading
+from uda_toolbox.utils.checkpoint import (
+    SKIP_CHECKSUM_HELP,
+    UNSAFE_LOAD_HELP,
+    setup_checkpoint_loading,
+)
 
 
 def add_run_args(parser: argparse.ArgumentParser, cfg_options_help: str) -> None:
-    """``--cfg-options``, ``--launcher``, ``--unsafe-load`` and ``--local_rank``."""
+    """``--cfg-options``, ``--launcher``, ``--unsafe-load``, ``--skip-checksum`` and ``--local_rank``."""
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=cfg_options_help)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--unsafe-load', action='store_true', help=UNSAFE_LOAD_HELP)
+    parser.add_argument('--skip-checksum', action='store_true', help=SKIP_CHECKSUM_HELP)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
@@ -29,11 +34,12 @@ def parse_run_args(parser: argparse.ArgumentParser,
     return args
 
 
-def start_run(launcher: str, unsafe_load: bool) -> None:
+def start_run(args: argparse.Namespace) -> None:
     """The process group of a CPU ``--launcher pytorch`` run (mmengine's needs CUDA), every
-    toolbox module registered, and safe checkpoint loading (or unsafe, when asked for)."""
+    toolbox module registered, and safe checkpoint loading (or unsafe, when asked for) with the
+    checkpoints' checksums verified (unless ``--skip-checksum``)."""
     from uda_toolbox import register_all_modules
 
-    init_cpu_process_group(launcher)
+    init_cpu_process_group(args.launcher)
     register_all_modules(init_default_scope=False)
-    setup_checkpoint_loading(unsafe=unsafe_load)
+    setup_checkpoint_loading(unsafe=args.unsafe_load, verify_checksums=not args.skip_checksum)

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from uda_toolbox.pseudo_labels.temporal import aggregate_clip, clip_flows
 from uda_toolbox.utils.classes import apply_label_map
+from uda_toolbox.utils.errors import DataFormatError
 from uda_toolbox.utils.flow_io import read_flow
 from uda_toolbox.utils.io import load_frame, load_label
 from uda_toolbox.utils.normalize import normalize, preprocessor_stats
@@ -181,6 +182,12 @@ def file_flow_fn(record_a: dict, record_b: dict, frame_a: np.ndarray,
             "flow on the fly with PseudoLabelHook(flow=dict(type='OpenCVDISFlow')).")
     flow = read_flow(path)
     h, w = frame_a.shape[:2]
+    fh, fw = flow.shape[:2]
+    if abs(fh * w / fw - h) > 1:  # flow at another resolution is fine; another aspect is not
+        raise DataFormatError(
+            f'flow file {path!r} is {fh}x{fw} (H x W), but frame {record_a["img_path"]!r} has '
+            f'another aspect ratio ({h}x{w} at inference size): it belongs to other frames. '
+            'Recompute it (tools/data/compute_flow.py).')
     if flow.shape[:2] != (h, w):
         scale = np.array([w / flow.shape[1], h / flow.shape[0]], np.float32)
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale
