@@ -6,16 +6,21 @@ from .adversarial import AdversarialAdaptor
 from .base import BaseAdaptor
 from .cbst import CBST
 from .crst import CRST
+from .hcl import HCL
 from .iast import IAST
 from .minent import MinEnt
 from .oracle import Oracle
 from .self_training import IASTRegularizedAdaptor, SelfTrainingAdaptor
+from .shot import SHOT
+from .source_free import SourceFreeAdaptor
 from .source_only import SourceOnly
+from .stpl import STPL
+from .urma import URMA
 from .vat import VAT
 from .vst import VST
 
 __all__ = [
     'ADVENT', 'VAT', 'AdaBN', 'AdaptSegNet', 'AdversarialAdaptor', 'BaseAdaptor', 'MinEnt',
     'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'IASTRegularizedAdaptor', 'VST',
-    'SelfTrainingAdaptor'
+    'SelfTrainingAdaptor', 'SourceFreeAdaptor', 'SHOT', 'URMA', 'HCL', 'STPL'
 ]

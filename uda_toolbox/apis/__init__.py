@@ -4,16 +4,19 @@ from .checkpoints import check_load_from, last_checkpoint_pointer, latest_checkp
 from .config import (
     build_test_config,
     build_train_config,
+    check_source_free,
     default_work_dir,
     ensure_runtime_hooks,
     finish_config,
     load_config,
+    source_dataset_keys,
     substitute_work_dir,
 )
 from .errors import check_work_dir, explain_unknown_type, run_with_clear_errors, worker_message
 from .runner import build_runner
 
 __all__ = ['build_runner', 'build_test_config', 'build_train_config', 'check_load_from',
-           'check_work_dir', 'default_work_dir', 'ensure_runtime_hooks', 'explain_unknown_type',
-           'finish_config', 'last_checkpoint_pointer', 'latest_checkpoint', 'load_config',
-           'run_with_clear_errors', 'substitute_work_dir', 'worker_message']
+           'check_source_free', 'check_work_dir', 'default_work_dir', 'ensure_runtime_hooks',
+           'explain_unknown_type', 'finish_config', 'last_checkpoint_pointer', 'latest_checkpoint',
+           'load_config', 'run_with_clear_errors', 'source_dataset_keys', 'substitute_work_dir',
+           'worker_message']
