@@ -171,3 +171,16 @@ def test_steps_on_target_batches(adaptor_from_config, method):
     if method == 'stpl':
         assert float(logs[0]['contrast_anchors']) > 0 and float(logs[0]['loss_contrast']) > 0
     assert any(not torch.equal(v, model.segmentor.backbone.state_dict()[k]) for k, v in before.items())
+
+
+@pytest.mark.parametrize('spec', ['synthetic_source_free', 'viper2cityscapes_source_free'])
+def test_benchmark_specs_adapt_the_source_only_checkpoint(repo_root, spec):
+    from mmengine.config import Config
+    rows = Config.fromfile(str(repo_root / f'configs/benchmarks/{spec}.py')).rows
+    assert [row['name'] for row in rows] == ['Source-only', 'SHOT', 'URMA', 'HCL',
+                                             'STPL (our reading)']
+    for row in rows[1:]:
+        assert row['arch'] == 'SF' and row['depends'] == 'Source-only'
+        cfg = Config.fromfile(str(repo_root / row['config']))
+        assert MODELS.get(cfg.model.type).needs_source is False
+        assert source_dataset_keys(cfg) == []
