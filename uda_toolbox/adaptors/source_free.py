@@ -137,7 +137,7 @@ class SourceFreeAdaptor(BaseAdaptor):
         """:class:`SegmentorWithFeatures` of the student; through the DDP wrapper when gradients
         are on and one is attached (the same values)."""
         ddp = self._ddp.get('segmentor') if torch.is_grad_enabled() else None
-        return (ddp or self.network())(frames)
+        return (self.network() if ddp is None else ddp)(frames)
 
     def feature_channels(self) -> int:
         """Channels of the features the head's classifier reads."""
