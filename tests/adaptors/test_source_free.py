@@ -184,3 +184,19 @@ def test_benchmark_specs_adapt_the_source_only_checkpoint(repo_root, spec):
         cfg = Config.fromfile(str(repo_root / row['config']))
         assert MODELS.get(cfg.model.type).needs_source is False
         assert source_dataset_keys(cfg) == []
+
+
+def test_flip_averaged_round_predictions(adaptor_from_config):
+    """URMA's labels: the round's softmax averaged with that of the flipped frame, flipped back."""
+    from uda_toolbox.pseudo_labels.predict import model_prob_fn
+    from uda_toolbox.utils.normalize import normalize, preprocessor_stats
+    model, _ = adaptor_from_config('configs/urma/synthetic.py')
+    model.eval()
+    frames = torch.randint(0, 256, (2, 3, 32, 64), dtype=torch.uint8)
+    with torch.no_grad():
+        x = normalize(frames.float(), **preprocessor_stats(model.data_preprocessor))
+        plain = model.segment(x[:, None])[:, 0].softmax(1)
+        flipped = model.segment(x.flip(-1)[:, None])[:, 0].softmax(1).flip(-1)
+        assert torch.allclose(model_prob_fn(model)(frames), plain)
+        assert torch.allclose(model_prob_fn(model, flip=True)(frames), 0.5 * (plain + flipped))
+    assert not torch.allclose(plain, flipped)
