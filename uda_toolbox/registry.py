@@ -38,9 +38,12 @@ METRICS = Registry('metric', parent=MMSEG_METRICS, scope=SCOPE,
                    locations=['mmseg.evaluation', 'uda_toolbox.evaluation'])
 HOOKS = Registry('hook', parent=MMSEG_HOOKS, scope=SCOPE,
                  locations=['mmseg.engine.hooks', 'uda_toolbox.engine', 'uda_toolbox.evaluation'])
-DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS, scope=SCOPE,
-                         locations=['uda_toolbox.datasets'])
-LOOPS = Registry('loop', parent=MMSEG_LOOPS, scope=SCOPE, locations=['uda_toolbox.engine'])
+# Nothing of ours is registered in these two: the runner builds mmengine's loops and samplers
+# (IterBasedTrainLoop, InfiniteSampler, ...). The nodes give the 'uda_toolbox' scope a place in
+# their trees; without them mmengine warns "Failed to search registry with scope 'uda_toolbox'"
+# on every run (checked by tests/test_registry.py).
+DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS, scope=SCOPE)
+LOOPS = Registry('loop', parent=MMSEG_LOOPS, scope=SCOPE)
 OPTIMIZERS = Registry('optimizer', parent=MMSEG_OPTIMIZERS, scope=SCOPE)
 OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMSEG_OPTIM_WRAPPERS, scope=SCOPE)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry('optimizer wrapper constructor',

@@ -1,6 +1,7 @@
 # Multi-level AdaptSegNet on the embedded pair: an auxiliary classifier on the earlier
 # backbone output (TinyConvNet layer 3, 48 channels; ResNet's stage 3 in the real setting)
 # with its own discriminator. Weights of AdaptSegNet's multi-level model.
+description = 'AdaptSegNet, multi-level: plus an auxiliary classifier with its own discriminator'
 _base_ = ['./synthetic.py']
 model = dict(
     segmentor=dict(

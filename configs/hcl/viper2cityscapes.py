@@ -1,5 +1,6 @@
 # HCL (Huang et al., NeurIPS 2021), source-free, on Cityscapes-VPS from the VIPER source-only
 # DeepLabv2 / ResNet-50 (no VIPER data is read). docs/methods/hcl.md
+description = 'HCL (source-free): historical contrastive instance + category discrimination'
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_source_free.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
@@ -18,12 +19,10 @@ model = dict(type='HCL', lambda_seg_aux=0.5, lambda_contrast=0.5, temperature=0.
 # from 0.1x over 5000 iterations, then poly 0.9. The 40k iterations are the benchmark's (HCL:
 # 100k iterations of 9 crops).
 max_iters = {{_base_.max_iters}}
+# (The classifiers' 10x comes from schedules/viper2cityscapes.py; the projection head's is added.)
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=1e-4, momentum=0.9, weight_decay=5e-4, nesterov=True),
-    paramwise_cfg=dict(custom_keys={
-        'segmentor.decode_head': dict(lr_mult=10.0),
-        'segmentor.auxiliary_head': dict(lr_mult=10.0),
-        'projector': dict(lr_mult=10.0)}))
+    paramwise_cfg=dict(custom_keys={'projector': dict(lr_mult=10.0)}))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, end_factor=1.0, begin=0, end=5000, by_epoch=False),
     dict(type='PolyLR', eta_min=0.0, power=0.9, begin=5000, end=max_iters, by_epoch=False),

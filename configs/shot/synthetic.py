@@ -1,6 +1,7 @@
 # SHOT (Liang et al., ICML 2020) per pixel on the embedded pair, source-free: the source-only
 # model adapted with target clips only (information maximisation + cluster pseudo labels, the
 # classifier frozen). docs/methods/shot.md, docs/source_free.md
+description = 'SHOT (source-free): per-pixel information maximisation + cluster pseudo labels'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_source_free.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'

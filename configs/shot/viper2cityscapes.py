@@ -1,5 +1,6 @@
 # SHOT (Liang et al., ICML 2020) per pixel, source-free, on Cityscapes-VPS from the VIPER
 # source-only DeepLabv2 / ResNet-50 (no VIPER data is read). docs/methods/shot.md
+description = 'SHOT (source-free): per-pixel information maximisation + cluster pseudo labels'
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_source_free.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'

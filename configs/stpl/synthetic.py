@@ -2,6 +2,7 @@
 # model adapted with target clips and their optical flow only. The paper's method section and
 # code were not available; docs/methods/stpl.md says which parts are the paper's and which are
 # ours, and why each default below was chosen.
+description = 'STPL, our reading (source-free): spatio-temporal pixel contrast + pseudo-label CE'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_source_free_flow.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'

@@ -1,5 +1,6 @@
 # URMA (Sivaprasad & Fleuret, CVPR 2021) on the embedded pair, source-free: the source-only model
 # adapted with target clips only. docs/methods/urma.md, docs/source_free.md
+description = 'URMA (source-free): class-balanced labels, entropy, noisy-decoder consistency'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_source_free.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'

@@ -1,5 +1,6 @@
 # URMA (Sivaprasad & Fleuret, CVPR 2021), source-free, on Cityscapes-VPS from the VIPER
 # source-only DeepLabv2 / ResNet-50 (no VIPER data is read). docs/methods/urma.md
+description = 'URMA (source-free): class-balanced labels, entropy, noisy-decoder consistency'
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_source_free.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
@@ -8,7 +9,8 @@ load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
 model = dict(type='URMA', lambda_ce=1.0, lambda_ent=1.0, lambda_div=0.0, lambda_unc=0.1,
              num_decoders=4, dropout=0.5, freeze_classifier=True)
 # URMA's optimisation (utils/argparser.py): SGD, lr 5e-5, momentum 0.9, weight decay 5e-4,
-# poly power 0 (a constant lr); the noisy decoders at 10x lr (NoisyDecoders.optim_parameters).
+# poly power 0 (a constant lr); the noisy decoders at 10x lr (NoisyDecoders.optim_parameters), as
+# the classifier (from schedules/viper2cityscapes.py; frozen here).
 # Two epochs of the target set: Cityscapes-VPS train has 12,000 frames, 2 per clip here.
 max_iters = 12000
 optim_wrapper = dict(

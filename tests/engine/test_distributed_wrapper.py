@@ -49,8 +49,11 @@ def clip_batch(seed: int, labelled: bool = True, n: int = 2, t: int = 2, h: int 
     labels = labels.repeat_interleave(8, dim=2).repeat_interleave(8, dim=3)
     frames = (labels[:, :, None] * 60 + torch.randint(0, 30, (n, t, 3, h, w), generator=g))
     gt = labels if labelled else torch.full_like(labels, 255)
+    # Soft labels (CRST's LR-ENT): the hard label with weight 1 (second class 0).
+    soft = torch.stack([gt, torch.zeros_like(gt), torch.full_like(gt, 255)], dim=-1)
     return dict(inputs=list(frames.to(torch.uint8)), gt_seg=list(gt.to(torch.uint8)),
-                flows=[torch.zeros(t - 1, 2, h, w)] * n,
+                gt_soft=list(soft.to(torch.uint8)),
+                flows=[torch.zeros(t - 1, 2, h, w)] * n, flows_fw=[torch.zeros(t - 1, 2, h, w)] * n,
                 meta=dict(clip_id=['000'] * n, frame_ids=[[0, 1]] * n, img_paths=[[]] * n))
 
 

@@ -84,3 +84,35 @@ def test_gan_losses():
     assert gan_loss(torch.tensor([0.0, 2.0]), 1.0, 'lsgan').item() == pytest.approx(1.0)
     with pytest.raises(ValueError, match='gan_type'):
         gan_loss(zeros, 0.0, 'wgan')
+
+
+def test_tube_dice_default_is_eq7_without_smoothing():
+    # Eq. 7 has no smoothing term: the default gives the hand value of the case above.
+    probs, labels = _two_frame_case()
+    assert tube_dice_loss(probs, labels).item() == pytest.approx(2 / 7, abs=1e-6)
+    assert frame_dice_loss(probs, labels).item() == pytest.approx(1 / 3, abs=1e-6)
+
+
+def test_tube_dice_absent_class_and_all_ignored_clip_by_hand():
+    # Clip 0: every pixel class 0, predictions uniform over 3 classes. Class 0: I = n/3,
+    # sum p^2 = n/9, sum q^2 = n -> Dice = (2/3) / (10/9) = 0.6; classes 1 and 2 are absent from
+    # the labels but predicted: Dice = 0 / (n/9) = 0. Eq. 6: 0.4 + 1 + 1 = 2.4 (finite, smooth 0).
+    labels = torch.zeros(2, 2, 4, 4, dtype=torch.long)
+    labels[1] = 255  # clip 1 has no labelled pixel: left out of the mean (not 0 / 0 = NaN)
+    probs = torch.full((2, 2, 3, 4, 4), 1 / 3, requires_grad=True)
+    loss = tube_dice_loss(probs, labels)
+    loss.backward()
+    assert loss.item() == pytest.approx(2.4, abs=1e-6)
+    assert torch.isfinite(probs.grad).all() and probs.grad[1].abs().sum() == 0
+    # Every clip unlabelled: 0, still attached to the graph.
+    empty = tube_dice_loss(probs, torch.full_like(labels, 255))
+    assert empty.item() == 0 and empty.requires_grad
+    # The single-frame Dice averages the frames that have labels: frame 1 of the hand case
+    # alone gives 2/3.
+    probs, labels = _two_frame_case()
+    labels[0, 0] = 255
+    assert frame_dice_loss(probs, labels).item() == pytest.approx(2 / 3, abs=1e-6)
+    # Smoothing stays an option: (2 * 1.5 + 1) / (3.5 + 1) per class on the tube.
+    probs, labels = _two_frame_case()
+    assert tube_dice_loss(probs, labels, smooth=1.0).item() == pytest.approx(2 * (1 - 4 / 4.5),
+                                                                             abs=1e-6)

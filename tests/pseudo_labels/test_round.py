@@ -187,3 +187,55 @@ def test_instances_and_sizes():
     conf, pred = probs.max(dim=1)
     keep = conf.numpy() >= policy.theta[pred.numpy()]
     np.testing.assert_array_equal(labels, np.where(keep, pred.numpy(), 255))
+
+
+def test_two_pass_thresholds_and_labels_use_the_same_numbers():
+    # Issue 16: class 0 of one 32 x 48 frame with confidences 1 - 10 n 2^-24 (n = 1..1536, each
+    # exact in float32). At p = 0.2, k_0 is the floor(0.2 * 1536) = 307-th largest confidence
+    # (1 - 3070 * 2^-24), so exactly 307 pixels reach it. Labels from float16-rounded
+    # probabilities would take every confidence >= 1 - 2^-12 as 1.0 (409 pixels).
+    n = torch.arange(1, 1537, dtype=torch.float64) * 10
+    d = (n * 2.0 ** -24).reshape(1, 1, 32, 48)
+    probs = torch.cat([1 - d, d], dim=1).float()
+    assert probs[:, 0].unique().numel() == 1536  # distinct in float32: no ties at k_0
+
+    def predictor(records, timings):
+        return probs.clone(), (32, 48)
+
+    clips = [('000', [dict(frame_idx=0, img_path='000/000_00000.png')])]
+    for cache_limit_mb in (1024.0, 0.0):  # predictions kept between the passes, or recomputed
+        policy = ClassBalancedPolicy(portion=0.2)
+        summary = generate_round(predictor, clips, policy, 0, num_classes=2, progress=False,
+                                 cache_limit_mb=cache_limit_mb)
+        assert policy.thresholds[0] == pytest.approx(1 - 3070 * 2.0 ** -24, abs=1e-12)
+        assert summary['proportion'] * 1536 == pytest.approx(307)
+
+
+def test_soft_label_round_is_written_beside_the_hard_labels_and_read_back(tmp_path, tiny_pair):
+    from uda_toolbox.pseudo_labels import LabelEntropyPolicy
+    clips = target_clips(tiny_pair)
+    out = tmp_path / 'pl'
+    summary = generate_round(ClipPredictor(fake_model), clips, LabelEntropyPolicy(portion=0.3), 0,
+                             out_dir=str(out), progress=False)
+    for clip_id, frames in clips:
+        for f in frames:
+            stem = out / 'round_0' / clip_id / f'{clip_id}_{f["frame_idx"]:05d}'
+            hard = cv2.imread(f'{stem}.png', cv2.IMREAD_UNCHANGED)
+            soft = cv2.imread(f'{stem}_soft.png', cv2.IMREAD_UNCHANGED)
+            assert soft.shape == hard.shape + (3,)
+            np.testing.assert_array_equal(soft[..., 0], hard)  # channel 0: the hard label
+            selected = hard != 255
+            assert (soft[..., 2][selected] >= 128).all()  # the first class has the larger share
+            assert (soft[..., 1][selected] != hard[selected]).all()
+    assert 0 < summary['proportion'] < 1
+    # The self-training dataset gives the soft-label paths; LoadClipSoftLabels reads them in
+    # step with the hard labels.
+    dataset = ClipDataset(data_root=str(tiny_pair), data_prefix=dict(img_path='target/train/img'),
+                          pseudo_label_dir=str(out),
+                          pipeline=[dict(type='LoadClipFrames'), dict(type='LoadClipAnnotations'),
+                                    dict(type='LoadClipSoftLabels'),
+                                    dict(type='ClipRandomFlip', prob=1.0),
+                                    dict(type='PackClipInputs')])
+    item = dataset[0]
+    assert item['gt_soft'].shape == item['gt_seg'].shape + (3,)
+    assert torch.equal(item['gt_soft'][..., 0], item['gt_seg'])

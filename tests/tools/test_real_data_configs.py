@@ -27,8 +27,10 @@ from uda_toolbox.apis import default_work_dir
 from uda_toolbox.registry import DATASETS
 
 REPO = Path(__file__).resolve().parents[2]
-# Every method's training configs (configs/benchmarks/ holds benchmark matrices, not runs).
-CONFIGS = sorted(p for p in REPO.glob('configs/*/viper2cityscapes*.py') if p.parent.name != 'benchmarks')
+# Every method's training configs (configs/benchmarks/ holds benchmark matrices, not runs; the
+# Cityscapes-Seq benchmarks' *_seq.py configs: tests/tools/test_video_benchmark_configs.py).
+CONFIGS = sorted(p for p in REPO.glob('configs/*/viper2cityscapes*.py')
+                 if p.parent.name != 'benchmarks' and not p.stem.endswith('_seq'))
 # Frames are resized to fit (W, H) = (128, 64) instead of the papers' sizes: large enough for the
 # discriminators' five stride-2 convolutions, small enough for a step in a fraction of a second.
 TINY_SCALE = (128, 64)
@@ -94,6 +96,12 @@ def trees(tmp_path_factory):
     # leftImg8bit_sequence/val; written where the VST configs' flow_root='train/flow' reads.
     assert load_tool('compute_flow').main([str(vps / 'train'), '--sequence-root', str(seq),
                                            '--preset', 'ultrafast', '--no-progress']) == 0
+    # DA-VSN / TPS's flow files (configs/_base_/datasets/viper2cityscapes_two_frame.py).
+    original = load_tool('write_original_flow')
+    assert original.main([str(viper / 'train' / 'img'), str(viper / 'flow_original'), '--naming',
+                          'viper', '--preset', 'ultrafast', '--no-progress']) == 0
+    assert original.main([str(seq), str(vps / 'flow_original'), '--naming', 'cityscapes',
+                          '--pairs', '2', '--preset', 'ultrafast', '--no-progress']) == 0
     return SimpleNamespace(root=root, viper=str(viper), vps=str(vps), seq=str(seq))
 
 
@@ -112,16 +120,20 @@ def _tiny_segmentor(base: Config) -> str:
     AdaptSegNet, an auxiliary head on the tiny backbone's earlier output)."""
     tiny = Config.fromfile(str(REPO / 'configs/_base_/models/tiny_deeplabv2.py')).segmentor.to_dict()
     parts = dict(backbone=tiny['backbone'], decode_head=tiny['decode_head'])
-    if base.model.segmentor.get('auxiliary_head'):
+    two_frame = base.model.segmentor.type == 'TwoFrameSegmentor'  # DA-VSN, TPS: wraps one
+    wrapped = base.model.segmentor.segmentor if two_frame else base.model.segmentor
+    if wrapped.get('auxiliary_head'):
         parts['auxiliary_head'] = dict(tiny['decode_head'], in_channels=48, in_index=0)
-    return ', '.join(f'{key}=dict(_delete_=True, **{value!r})' for key, value in parts.items())
+    text = ', '.join(f'{key}=dict(_delete_=True, **{value!r})' for key, value in parts.items())
+    return f'segmentor=dict({text})' if two_frame else text
 
 
 class Runs:
     """Writes a config's tiny override file and trains/tests it through tools/train.py and test.py."""
 
-    def __init__(self, trees):
+    def __init__(self, trees, configs=CONFIGS):
         self.trees = trees
+        self.configs = configs  # where warm-up producers are looked for
         self.train_tool, self.test_tool = _load_script('train'), _load_script('test')
         self.warmups = {}
 
@@ -160,7 +172,7 @@ class Runs:
 
     def warmup_checkpoint(self, load_from: str) -> str:
         """A 1-iteration run of the config whose default work dir ``load_from`` points into."""
-        producer = [c for c in CONFIGS
+        producer = [c for c in self.configs
                     if default_work_dir(str(c)) == osp.dirname(load_from)]
         assert len(producer) == 1, f'no config writes {load_from!r}'
         if load_from not in self.warmups:
@@ -197,13 +209,22 @@ def test_config_builds_its_datasets(config, trees):
     else:
         assert train.source.clip_ids() == ['001', '003']  # day only (conditions.csv)
     oracle = config.parent.name == 'oracle'
-    # UDA: every pair (t - 1, t) of the 2 train clips; oracle: pairs ending on the 12 labelled frames.
-    assert len(train.target) == (12 if oracle else 2 * 29)
+    # UDA: every pair (t - 1, t) of the 2 train clips (TPS: (t - 2, t - 1, t)); oracle: pairs
+    # ending on the 12 labelled frames.
+    span = dataset.target.get('num_frames', 2) - 1
+    assert len(train.target) == (12 if oracle else 2 * (30 - span))
     assert len(val) == 6
     labelled = [p is not None for i in range(len(train.target))
                 for p in train.target.get_data_info(i)['seg_map_paths']]
     assert any(labelled) == oracle
-    if dataset.target.get('flow_root'):  # VST: the flow compute_flow.py wrote for the flat layout
+    if dataset.target.get('flow_naming') == 'cityscapes':  # DA-VSN, TPS: write_original_flow.py
+        first = train.target.get_data_info(0)
+        assert first['flow_paths'][0] == osp.join(trees.vps, 'flow_original',
+                                                  'lindau_000000_000101_000100_int16_x10.npy')
+        assert all(osp.isfile(p) for p in first['flow_paths'])
+        assert all(p is not None for i in range(len(val))
+                   for p in val.get_data_info(i)['flow_paths'])
+    elif dataset.target.get('flow_root'):  # VST: the flow compute_flow.py wrote for the flat layout
         first = train.target.get_data_info(0)
         assert first['flow_paths'][0] == osp.join(trees.vps, 'train/flow/0001/0001_00001_bw.npy')
         assert osp.isfile(first['flow_paths'][0])
@@ -223,7 +244,11 @@ def test_config_trains_two_iterations_and_evaluates(config, runs, trees):
         # Self-training: round 0 labelled every frame of the tiny target train clips.
         labels = work / 'pseudo_labels'
         current = (labels / 'CURRENT').read_text().strip()
-        assert len(list((labels / current).rglob('*.png'))) == VPS_TRAIN_FRAMES
+        files = list((labels / current).rglob('*.png'))
+        soft = [f for f in files if f.name.endswith('_soft.png')]  # CRST's LR-ENT soft labels
+        assert len(files) - len(soft) == VPS_TRAIN_FRAMES
+        assert len(soft) == (VPS_TRAIN_FRAMES if base.pseudo_labels.policy.type ==
+                             'LabelEntropyPolicy' else 0)
 
     out = work / 'test_metrics.json'
     metrics = runs.test_tool.main([str(trees.root / 'configs' / f'{name}.py'),

@@ -39,3 +39,21 @@ def test_allow_list_still_refuses_other_globals():
     torch.save(dict(danger=os.getcwd), buf)
     with pytest.raises(Exception, match='getcwd|Unsupported global'):
         torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
+
+
+def test_latest_checkpoint_falls_back_to_the_newest_iteration(tmp_path):
+    from uda_toolbox.utils.checkpoint import latest_checkpoint
+
+    assert latest_checkpoint(str(tmp_path / 'missing')) is None
+    assert latest_checkpoint(str(tmp_path)) is None
+    for step in (2, 10, 9):
+        (tmp_path / f'iter_{step}.pth').write_bytes(b'x')
+    (tmp_path / 'iter_11.pth.tmp').write_bytes(b'x')  # not a checkpoint name
+    # No pointer, or one naming a deleted file (mmengine deletes before it writes): the highest
+    # step by number (10, not the lexicographic 9).
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_12.pth'))
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+    # A pointer naming an existing file wins, even an older one.
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth') + '\n')
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_2.pth')

@@ -3,6 +3,7 @@
 ``build_train_config`` / ``build_test_config`` give a config ready for ``build_runner``; the
 pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
+import ast
 import os.path as osp
 from typing import Any, List, Optional
 
@@ -27,6 +28,39 @@ def load_config(path: str) -> Config:
     cfg = Config.fromfile(path, format_python_code=False)
     object.__setattr__(cfg, '_format_python_code', False)
     return cfg
+
+
+def config_description(path: str) -> str:
+    """The one-line ``description = '...'`` that the config file ``path`` sets itself.
+
+    Every method config states in one line what it runs (e.g. ``'VAT Table 3 (2): image
+    discriminator, no Dice'``), so that a benchmark prints row descriptions taken from the very
+    configs it runs instead of a text that can drift from them. Only an assignment in the file
+    itself counts: a description inherited through ``_base_`` describes the base, so a variant
+    without its own is an error, as are a missing one and a multi-line one. The file is parsed,
+    not executed (fast, and ``{{_base_.x}}`` references need no base).
+
+    Raises:
+        ValueError: naming the file and the fix.
+    """
+    if not osp.isfile(path):
+        raise ValueError(f'Config file {path!r} does not exist.')
+    with open(path, encoding='utf-8') as f:
+        tree = ast.parse(f.read(), filename=path)
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == 'description'):
+            value = node.value
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                raise ValueError(f'{path}: description must be a plain string literal, got '
+                                 f'{ast.unparse(value)!r}.')
+            text = value.value.strip()
+            if not text or '\n' in text:
+                raise ValueError(f'{path}: description must be one non-empty line, got {text!r}.')
+            return text
+    raise ValueError(f"{path} sets no top-level description = '...'. Add one line saying what it "
+                     'runs (a config inheriting another must state its own: the inherited one '
+                     'describes the base).')
 
 
 def default_work_dir(config_path: str) -> str:
@@ -56,6 +90,66 @@ def substitute_work_dir(value: Any, work_dir: str) -> Any:
         items = [substitute_work_dir(item, work_dir) for item in value]
         return type(value)(items) if isinstance(value, tuple) else items
     return value
+
+
+RESIZE_TYPES = ('ClipResize', 'ClipRandomResize')
+#: Top-level names of the real-data configs that stand for nested values, and where those live.
+#: A config file uses the name while it is parsed, so the nested values agree with it; given in
+#: ``--cfg-options`` the name would change nothing else (mmengine merges the key only), so
+#: :func:`expand_cfg_shortcuts` sets the nested values too.
+SCALE_SHORTCUTS = {
+    'source_scale': ('train_dataloader.dataset.source.pipeline',),
+    'target_scale': ('train_dataloader.dataset.target.pipeline', 'val_dataloader.dataset.pipeline',
+                     'test_dataloader.dataset.pipeline'),
+}
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def expand_cfg_shortcuts(cfg: Config, cfg_options: Optional[dict]) -> None:
+    """Apply the shortcut names of ``cfg_options`` (``--cfg-options``) to the values they stand for.
+
+    * ``source_scale`` / ``target_scale`` = (w, h): the ``scale`` of every ``ClipResize`` /
+      ``ClipRandomResize`` in the source / target training pipeline (target: also the val and
+      test pipelines and ``pseudo_labels.scale``, the rounds' inference size);
+    * ``num_workers``: every dataloader's ``num_workers`` (``persistent_workers`` only when > 0).
+
+    A shortcut that finds nothing to set is an error: an override must not silently do nothing.
+    """
+    options = cfg_options or {}
+    for name, paths in SCALE_SHORTCUTS.items():
+        if name not in options:
+            continue
+        scale = tuple(options[name])
+        found = 0
+        for path in paths:
+            for step in _get_path(cfg, path) or []:
+                if isinstance(step, dict) and step.get('type') in RESIZE_TYPES:
+                    step['scale'] = scale
+                    found += 1
+        if name == 'target_scale' and (cfg.get('pseudo_labels') or {}).get('scale') is not None:
+            cfg.pseudo_labels.scale = scale
+            found += 1
+        if not found:
+            raise ValueError(f'--cfg-options {name}=...: {cfg.filename} has no ClipResize in '
+                             f'{", ".join(paths)} to resize; set the pipeline itself instead.')
+    if 'num_workers' in options:
+        workers = int(options['num_workers'])
+        loaders = [cfg.get(name) for name in LOADERS if cfg.get(name) is not None]
+        if not loaders:
+            raise ValueError(f'--cfg-options num_workers=...: {cfg.filename} has no dataloader.')
+        for loader in loaders:
+            loader.num_workers = workers
+            loader.persistent_workers = workers > 0
+
+
+def _get_path(cfg: Config, path: str) -> Any:
+    """``cfg`` at a dotted path, or None where a key is missing."""
+    node = cfg
+    for key in path.split('.'):
+        node = node.get(key) if hasattr(node, 'get') else None
+        if node is None:
+            return None
+    return node
 
 
 def ensure_runtime_hooks(cfg: Config) -> None:
@@ -158,6 +252,7 @@ def build_train_config(config: str, work_dir: Optional[str] = None,
     cfg.launcher = launcher
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)
+        expand_cfg_shortcuts(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -188,6 +283,7 @@ def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = No
     cfg.launcher = launcher
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)
+        expand_cfg_shortcuts(cfg, cfg_options)
     finish_config(cfg, work_dir, config)
     cfg.load_from = checkpoint
     return cfg

@@ -1,7 +1,9 @@
 """Datasets and clip transforms."""
+from .cityscapes_seq import CityscapesSeqDataset
 from .cityscapes_vps import CityscapesVPSDataset
 from .clip_dataset import ClipDataset
 from .synthetic import ensure_synthetic_pair, generate_synthetic_pair
+from .synthia_seq import SynthiaSeqDataset
 from .transforms import (
     ClipPhotoMetricDistortion,
     ClipRandomCrop,
@@ -11,15 +13,21 @@ from .transforms import (
     LoadClipAnnotations,
     LoadClipFlow,
     LoadClipFrames,
+    LoadClipSoftLabels,
     PackClipInputs,
     PackFrameInputs,
 )
 from .uda_dataset import UDADataset
+from .video_benchmark_transforms import ClipCropMargins, LoadResizedClipFlow
 from .viper import VIPERDataset
+from .viper_seq import VIPERSeqDataset
 
 __all__ = [
     'ClipDataset', 'UDADataset', 'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow',
-    'ClipResize', 'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip',
+    'LoadClipSoftLabels', 'ClipResize', 'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip',
     'ClipPhotoMetricDistortion', 'PackClipInputs', 'PackFrameInputs', 'ensure_synthetic_pair',
     'generate_synthetic_pair', 'VIPERDataset', 'CityscapesVPSDataset',
+    # Cityscapes-Seq benchmarks (DA-VSN / TPS protocol)
+    'CityscapesSeqDataset', 'VIPERSeqDataset', 'SynthiaSeqDataset', 'ClipCropMargins',
+    'LoadResizedClipFlow',
 ]

@@ -2,12 +2,19 @@
 predictions of a round (``predict``), the temporal operations of Shin et al. (2021)'s VST
 (``temporal``: aggregation Eq. 10, consensus Eq. 12 / 14), rounds (``round``) and their figures
 (``stats``)."""
-from .policies import BasePolicy, ClassBalancedPolicy, ClipAdaptivePolicy, InstanceAdaptivePolicy
+from .policies import (
+    BasePolicy,
+    ClassBalancedPolicy,
+    ClipAdaptivePolicy,
+    InstanceAdaptivePolicy,
+    LabelEntropyPolicy,
+    lrent_soft_labels,
+)
 from .predict import ClipPredictor
 from .round import generate_round
 from .stats import RoundStats
 from .temporal import aggregate_clip, consensus_cutout, consensus_fillin
 
 __all__ = ['BasePolicy', 'ClassBalancedPolicy', 'ClipAdaptivePolicy', 'ClipPredictor',
-           'InstanceAdaptivePolicy', 'RoundStats', 'aggregate_clip', 'consensus_cutout',
-           'consensus_fillin', 'generate_round']
+           'InstanceAdaptivePolicy', 'LabelEntropyPolicy', 'RoundStats', 'aggregate_clip',
+           'consensus_cutout', 'consensus_fillin', 'generate_round', 'lrent_soft_labels']

@@ -9,6 +9,8 @@ Layout of a pseudo-label directory (``pseudo_label_dir``, usually ``<work_dir>/p
     CURRENT                       text file: the name of the round training reads, e.g. "round_2"
     round_<r>/<clip>/<stem>.png   one 8-bit label map per frame (train ids, 255 = ignored);
                                   <stem> is the frame file's name without its extension
+    round_<r>/<clip>/<stem>_soft.png  soft labels (CRST's LR-ENT only), 3 channels:
+                                  ``uda_toolbox.utils.soft_labels``
     round_<r>/stats.json          labelled proportion, P-mIoU, timings of that round
     round_<r>.tmp/                a round being written; never read, removed when a round restarts
 
@@ -28,6 +30,7 @@ CURRENT_FILE = 'CURRENT'
 ROUND_PREFIX = 'round_'
 TMP_SUFFIX = '.tmp'
 LABEL_SUFFIX = '.png'
+SOFT_LABEL_SUFFIX = '_soft.png'
 _ROUND_RE = re.compile(r'^round_(\d+)$')
 
 
@@ -48,6 +51,13 @@ def label_relpath(clip_id: str, img_path: str) -> str:
     """Path of a frame's pseudo label inside a round: ``<clip>/<frame file stem>.png``."""
     stem = osp.splitext(osp.basename(img_path))[0]
     return osp.join(clip_id, stem + LABEL_SUFFIX)
+
+
+def soft_label_path(label_path: str) -> str:
+    """The soft-label file beside a pseudo label: ``<stem>.png`` -> ``<stem>_soft.png``."""
+    if not label_path.endswith(LABEL_SUFFIX):
+        raise ValueError(f'not a pseudo-label path (no {LABEL_SUFFIX}): {label_path!r}')
+    return label_path[:-len(LABEL_SUFFIX)] + SOFT_LABEL_SUFFIX
 
 
 def read_current(pseudo_label_dir: str) -> Optional[str]:

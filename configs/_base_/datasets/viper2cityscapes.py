@@ -15,11 +15,14 @@ viper_root = 'data/viper'
 # sequences explicitly with viper_sequences = ['001', ...].
 viper_condition = 'day'
 viper_sequences = None
+# Source frame size (w, h), a top-level name like target_scale (`--cfg-options
+# source_scale="(256,144)"`, uda_toolbox.apis.config.expand_cfg_shortcuts).
+source_scale = (1280, 720)  # AdaptSegNet / ADVENT's GTA5 input size (train_gta2cityscapes_multi.py)
 
 source_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='ClipResize', scale=(1280, 720), keep_ratio=True),
+    dict(type='ClipResize', scale=source_scale, keep_ratio=True),
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),
 ]

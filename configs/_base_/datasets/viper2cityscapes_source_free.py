@@ -13,16 +13,23 @@ tau = 1
 # trainIds -> the 15 classes); the mapping table is cityscapes_label_map
 # (uda_toolbox/datasets/cityscapes_vps.py), documented in docs/data.md. labels='raw' reads the
 # release's files and maps them on the fly instead.
+# Frame size (w, h) of the resizes below and the dataloader workers, as top-level names so that a
+# smoke run can shrink them: `--cfg-options target_scale="(256,128)" num_workers=0` also sets
+# every ClipResize, pseudo-label round and dataloader that uses them
+# (uda_toolbox.apis.config.expand_cfg_shortcuts; mmengine alone would change only these names).
+target_scale = (1024, 512)  # AdaptSegNet / ADVENT's Cityscapes input size, training and evaluation
+num_workers = 4
+
 target_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='ClipResize', scale=(1024, 512), keep_ratio=True),
+    dict(type='ClipResize', scale=target_scale, keep_ratio=True),
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),
 ]
 test_pipeline = [
     dict(type='LoadClipFrames'),
-    dict(type='ClipResize', scale=(1024, 512), keep_ratio=True),
+    dict(type='ClipResize', scale=target_scale, keep_ratio=True),
     # Labels are loaded after the resize so they keep their full resolution.
     dict(type='LoadClipAnnotations'),
     dict(type='PackFrameInputs'),
@@ -47,14 +54,14 @@ target_val = dict(
 
 train_dataloader = dict(
     batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
+    num_workers=num_workers,
+    persistent_workers=num_workers > 0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type='UDADataset', source=None, target=target_train))
 val_dataloader = dict(
     batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
+    num_workers=num_workers,
+    persistent_workers=num_workers > 0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=target_val)
 test_dataloader = val_dataloader
