@@ -37,3 +37,14 @@ def test_spot_values(paper):
     assert t1['Source-only']['per_class'][4] == 6.74  # pole, the reason for the VIPER pole mapping
     assert t1['Ours']['mean'] == 51.91 and t1['Oracle']['mean'] == 63.72
     assert t2['Ours']['mean'] == 36.43 and t2['IAST']['per_class'][0] == 90.06
+
+
+def test_source_free_rows_are_marked_unverified(repo_root):
+    paper = Config.fromfile(str(repo_root / 'configs/_base_/paper_results_source_free.py'))
+    rows = {r['benchmark']: r for r in paper.paper_source_free_miou}
+    assert rows['VIPER -> Cityscapes-Seq']['mean'] == 52.5
+    assert rows['SYNTHIA-Seq -> Cityscapes-Seq']['mean'] == 51.8
+    for row in paper.paper_source_free_miou:
+        assert row['method'] == 'STPL' and row['arch'] == 'SF'
+        assert row['verified'] is False and row['source'] and row['per_class'] is None
+    assert 'UNVERIFIED' in paper.paper_source_free_source

@@ -42,8 +42,7 @@ model = dict(segmentor=dict({segmentor}))
 _loader = dict(num_workers=0, persistent_workers=False)
 # No serialisation of the tiny item lists: mmengine's gc.collect() for it costs ~0.5 s per dataset
 # in a test process that has built many runners.
-train_dataloader = dict(batch_size=1, **_loader, dataset=dict(
-    source=dict(data_root={viper!r}, pipeline={source_pipeline!r}, serialize_data=False),
+train_dataloader = dict(batch_size=1, **_loader, dataset=dict({source}
     target=dict(data_root={vps!r}, sequence_root={seq!r}, pipeline={target_pipeline!r},
                 serialize_data=False)))
 val_dataloader = dict(batch_size=2, **_loader, dataset=dict(
@@ -142,10 +141,13 @@ class Runs:
         """(override config path, --cfg-options) for a run of ``config``."""
         base = Config.fromfile(str(config))
         loaders = base.train_dataloader.dataset
+        # Source-free configs (docs/source_free.md) have no source dataset and may not get one.
+        source = '' if loaders.source is None else (
+            f'\n    source=dict(data_root={self.trees.viper!r}, '
+            f'pipeline={_shrink(loaders.source.pipeline)!r}, serialize_data=False),')
         text = OVERRIDES.format(
-            config=str(config), segmentor=_tiny_segmentor(base), viper=self.trees.viper,
-            vps=self.trees.vps, seq=self.trees.seq, source_pipeline=_shrink(loaders.source.pipeline),
-            target_pipeline=_shrink(loaders.target.pipeline),
+            config=str(config), segmentor=_tiny_segmentor(base), source=source,
+            vps=self.trees.vps, seq=self.trees.seq, target_pipeline=_shrink(loaders.target.pipeline),
             test_pipeline=_shrink(base.val_dataloader.dataset.pipeline), iters=iters, name=name)
         path = self.trees.root / 'configs' / f'{name}.py'
         path.parent.mkdir(exist_ok=True)
@@ -196,12 +198,16 @@ def test_there_is_a_real_data_config_for_every_method():
 def test_config_builds_its_datasets(config, trees):
     cfg = Config.fromfile(str(config))
     dataset = cfg.train_dataloader.dataset
-    dataset.source.data_root = trees.viper
+    if dataset.source is not None:
+        dataset.source.data_root = trees.viper
     dataset.target.update(data_root=trees.vps, sequence_root=trees.seq)
     cfg.val_dataloader.dataset.data_root = trees.vps
     train = DATASETS.build(dataset)
     val = DATASETS.build(cfg.val_dataloader.dataset)
-    assert train.source.clip_ids() == ['001', '003']  # day only (conditions.csv)
+    if dataset.source is None:  # source-free: target clips only
+        assert train.source is None and len(train) == len(train.target)
+    else:
+        assert train.source.clip_ids() == ['001', '003']  # day only (conditions.csv)
     oracle = config.parent.name == 'oracle'
     # UDA: every pair (t - 1, t) of the 2 train clips (TPS: (t - 2, t - 1, t)); oracle: pairs
     # ending on the 12 labelled frames.

@@ -150,11 +150,18 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     wrappers when gradients are on; attribute access, inference and no-grad forwards use the
     plain modules, so the adaptor reads the same in one process and under DDP.
 
+    Source-free adaptors (``adaptors/source_free.py``, docs/source_free.md) set the class
+    attribute :attr:`needs_source` to False: ``uda_toolbox.apis`` then refuses a config that
+    defines a source dataset, and their batches hold only ``'target'``.
+
     Args:
         segmentor: Config of an mmseg segmentor (e.g. ``EncoderDecoder``).
         data_preprocessor: Config of the data preprocessor (``ClipSegDataPreProcessor``).
         init_cfg: Initialisation config.
     """
+
+    #: Whether the method trains on labelled source clips (False: source-free adaptation).
+    needs_source: bool = True
 
     def __init__(self, segmentor: dict, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):

@@ -5,12 +5,13 @@ pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
 import ast
 import os.path as osp
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from mmengine.config import Config
 
 from uda_toolbox.apis.checkpoints import latest_checkpoint
 from uda_toolbox.apis.errors import ConfigError
+from uda_toolbox.registry import MODELS
 from uda_toolbox.utils.io import path_problem
 
 WORK_DIR_TOKEN = '{work_dir}'
@@ -191,10 +192,60 @@ def ensure_runtime_hooks(cfg: Config) -> None:
                                 if on and name not in present]
 
 
+def source_dataset_keys(cfg: Config) -> List[str]:
+    """The config keys that define a source dataset (docs/source_free.md): every ``source`` entry
+    that is set (not None) anywhere in the config (``train_dataloader.dataset.source`` of a
+    ``UDADataset``, a hook's dataset...), and every top-level ``source*`` key holding a dataset
+    config (``source_train`` of the UDA dataset bases)."""
+    found = []
+
+    def visit(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                sub = f'{path}.{key}' if path else str(key)
+                if key == 'source' and isinstance(item, (dict, list, tuple)):
+                    found.append(sub)
+                else:
+                    visit(item, sub)
+        elif isinstance(value, (list, tuple)):
+            for k, item in enumerate(value):
+                visit(item, f'{path}[{k}]')
+
+    plain = cfg.to_dict() if isinstance(cfg, Config) else dict(cfg)
+    visit(plain, '')
+    found += [key for key, value in plain.items()
+              if key.startswith('source') and isinstance(value, dict) and 'type' in value]
+    return found
+
+
+def check_source_free(cfg: Config) -> None:
+    """Stop before anything is built when a source-free adaptor's config defines a source dataset.
+
+    An adaptor whose class sets ``needs_source = False`` (``adaptors/source_free.py``) adapts a
+    checkpoint with target data only; its config may not name source data at all (see
+    :func:`source_dataset_keys`). Other adaptors, and types not registered, are not checked.
+    """
+    model = cfg.get('model')
+    name = model.get('type') if isinstance(model, dict) else None
+    adaptor = MODELS.get(name) if isinstance(name, str) else None
+    if adaptor is None or getattr(adaptor, 'needs_source', True):
+        return
+    keys = source_dataset_keys(cfg)
+    if keys:
+        raise SystemExit(
+            f'Config error: {cfg.filename or "the config"}: {name} is a source-free adaptor (it '
+            'adapts the checkpoint in load_from with target data only), but the config defines '
+            f'a source dataset at {", ".join(keys)}. Remove it: inherit a source-free dataset '
+            'base (configs/_base_/datasets/*_source_free.py, whose train dataset is '
+            "UDADataset(source=None, target=...)) instead of the UDA one. docs/source_free.md")
+
+
 def finish_config(cfg: Config, work_dir: Optional[str] = None,
                   config_path: Optional[str] = None) -> Config:
     """Set the work dir (argument, the config's, or the default rule), replace ``{work_dir}`` and
-    add the runtime hooks: what every run needs before ``Runner.from_cfg``."""
+    add the runtime hooks: what every run needs before ``Runner.from_cfg``. A source-free
+    adaptor's config that defines a source dataset stops here (:func:`check_source_free`)."""
+    check_source_free(cfg)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:

@@ -1,6 +1,6 @@
-"""Source/target pairing for unsupervised domain adaptation."""
+"""Source/target pairing for unsupervised domain adaptation (and target-only source-free runs)."""
 import copy
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from uda_toolbox.registry import DATASETS
 
@@ -23,15 +23,19 @@ class UDADataset:
     and the length is ``len(source) * len(target)``, so a shuffled sampler draws
     independent random pairs. ``metainfo`` is the target's (evaluation happens there).
 
+    With ``source=None`` (source-free adaptation, docs/source_free.md) item ``i`` is
+    ``dict(target=target[i])`` and the length is ``len(target)``: no source dataset is built,
+    so no source file is ever listed or opened.
+
     Args:
-        source: Source dataset or its config.
+        source: Source dataset or its config; None for target-only (source-free) training.
         target: Target dataset or its config.
-        lazy_init: Defer ``full_init`` of both datasets to the first access.
+        lazy_init: Defer ``full_init`` of the datasets to the first access.
     """
 
-    def __init__(self, source: Union[dict, Any], target: Union[dict, Any],
+    def __init__(self, source: Optional[Union[dict, Any]], target: Union[dict, Any],
                  lazy_init: bool = False) -> None:
-        self.source = _build(source, 'source')
+        self.source = None if source is None else _build(source, 'source')
         self.target = _build(target, 'target')
         self._fully_initialized = False
         if not lazy_init:
@@ -43,7 +47,7 @@ class UDADataset:
         return copy.deepcopy(getattr(self.target, 'metainfo', {}))
 
     def full_init(self) -> None:
-        """Fully initialise both datasets (mmengine's Runner calls this)."""
+        """Fully initialise the datasets (mmengine's Runner calls this)."""
         if self._fully_initialized:
             return
         for dataset in (self.source, self.target):
@@ -53,19 +57,24 @@ class UDADataset:
 
     def __len__(self) -> int:
         self.full_init()
-        return len(self.source) * len(self.target)
+        n_source = 1 if self.source is None else len(self.source)
+        return n_source * len(self.target)
 
     def __getitem__(self, idx: int) -> dict:
         self.full_init()
         n_target = len(self.target)
-        length = len(self.source) * n_target
+        length = len(self)
         if not -length <= idx < length:
             raise IndexError(f'UDADataset index {idx} out of range for length {length}.')
         idx %= length
+        if self.source is None:
+            return dict(target=self.target[idx])
         return dict(source=self.source[idx // n_target], target=self.target[idx % n_target])
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(source={type(self.source).__name__} x '
-                f'{len(self.source) if self._fully_initialized else "?"}, '
+        source = 'None' if self.source is None else (
+            f'{type(self.source).__name__} x '
+            f'{len(self.source) if self._fully_initialized else "?"}')
+        return (f'{type(self).__name__}(source={source}, '
                 f'target={type(self.target).__name__} x '
                 f'{len(self.target) if self._fully_initialized else "?"})')

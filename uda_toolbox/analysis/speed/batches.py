@@ -36,13 +36,14 @@ def fetch_items(dataset: Any, indices: List[int], seed: int) -> List[dict]:
 
 
 def frame_paths(batch: dict) -> List[Tuple[str, ...]]:
-    return [tuple(meta.img_paths) for domain in ('source', 'target')
+    # Source-free configs (docs/source_free.md) have target batches only.
+    return [tuple(meta.img_paths) for domain in ('source', 'target') if domain in batch
             for meta in batch[domain]['meta']]
 
 
 def batch_shape(batch: dict) -> Dict[str, List[int]]:
     return {domain: list(torch.stack(list(batch[domain]['inputs'])).shape)
-            for domain in ('source', 'target')}
+            for domain in ('source', 'target') if domain in batch}
 
 
 def cover_batch_clips(entry: SpeedEntry, indices: List[int], scratch: str) -> None:

@@ -87,6 +87,7 @@ class PseudoLabelHook(Hook):
         cache_limit_mb: Memory for the predictions of two-pass policies between their passes.
         progress: Show a progress bar during a round.
         max_rounds: Stop generating after this many rounds (None: no limit).
+        flip: Average each frame's prediction with that of its horizontal flip (URMA's labels).
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW): a checkpoint includes the new round
@@ -97,7 +98,7 @@ class PseudoLabelHook(Hook):
                  label_dataset: Optional[dict] = None, scale: Optional[Sequence[int]] = None,
                  keep_ratio: bool = True, batch_size: int = 8, keep_rounds: Optional[int] = None,
                  cache_limit_mb: float = 1024.0, progress: bool = True,
-                 max_rounds: Optional[int] = None) -> None:
+                 max_rounds: Optional[int] = None, flip: bool = False) -> None:
         if interval < 1:
             raise ValueError(f'PseudoLabelHook: interval must be >= 1, got {interval}')
         if keep_rounds is not None and keep_rounds < 1:
@@ -121,6 +122,7 @@ class PseudoLabelHook(Hook):
         self.cache_limit_mb = cache_limit_mb
         self.progress = progress
         self.max_rounds = max_rounds
+        self.flip = flip
         self.rounds_done = 0
         self.history: List[Dict[str, Any]] = []
         self.pseudo_label_dir: Optional[str] = None
@@ -273,7 +275,7 @@ class PseudoLabelHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            predictor = ClipPredictor(model_prob_fn(model), scale=self.scale,
+            predictor = ClipPredictor(model_prob_fn(model, self.flip), scale=self.scale,
                                       keep_ratio=self.keep_ratio, batch_size=self.batch_size,
                                       aggregate=self.aggregate, flow_fn=self._flow_fn)
             summary = generate_round(

@@ -1,3 +1,6 @@
 from .deeplabv2_head import DeepLabV2Head
+from .features import FeatureClassifier, classifier_modules, decode_with_features, feature_channels
+from .projection import ProjectionHead
 
-__all__ = ['DeepLabV2Head']
+__all__ = ['DeepLabV2Head', 'FeatureClassifier', 'ProjectionHead', 'classifier_modules',
+           'decode_with_features', 'feature_channels']
