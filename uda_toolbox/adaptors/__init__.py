@@ -6,16 +6,19 @@ from .adversarial import AdversarialAdaptor
 from .base import BaseAdaptor
 from .cbst import CBST
 from .crst import CRST
+from .dacs import DACS
+from .daformer import DAFormer
 from .iast import IAST
 from .minent import MinEnt
 from .oracle import Oracle
 from .self_training import IASTRegularizedAdaptor, SelfTrainingAdaptor
 from .source_only import SourceOnly
+from .teacher import TeacherAdaptor
 from .vat import VAT
 from .vst import VST
 
 __all__ = [
     'ADVENT', 'VAT', 'AdaBN', 'AdaptSegNet', 'AdversarialAdaptor', 'BaseAdaptor', 'MinEnt',
     'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'IASTRegularizedAdaptor', 'VST',
-    'SelfTrainingAdaptor'
+    'SelfTrainingAdaptor', 'DACS', 'DAFormer', 'TeacherAdaptor'
 ]

@@ -7,7 +7,7 @@ the package (and the shared losses, policies and temporal operations).
 import os.path as osp
 import warnings
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -45,7 +45,8 @@ def _drop_missing_pretrained(segmentor_cfg: dict) -> dict:
     return segmentor_cfg
 
 
-def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) -> Dict[str, Tensor]:
+def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False,
+                     features: bool = False) -> Dict[str, Any]:
     """Class scores of every frame of a clip batch at input resolution.
 
     Args:
@@ -53,6 +54,8 @@ def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) ->
         frames: (N, T, 3, H, W) normalised frames.
         aux: Also score with the auxiliary classifier on an earlier backbone stage
             (multi-level AdaptSegNet / ADVENT), when the segmentor has one.
+        features: Also return the backbone's (and neck's) outputs under ``'features'``, a list of
+            (N*T, C_i, h_i, w_i) (DAFormer's feature distance reads them from the same forward).
     Returns:
         ``{'main': logits}`` plus ``'aux'`` when asked for and present; each (N, T, C, H, W),
         bilinearly upsampled as AdaptSegNet/ADVENT do before their losses.
@@ -66,11 +69,14 @@ def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) ->
             raise ValueError('segment_levels supports one auxiliary head (a dict in '
                              'model.segmentor.auxiliary_head), got a list')
         heads['aux'] = segmentor.auxiliary_head
-    return {
+    out: Dict[str, Any] = {
         level: resize(head(feats), size=flat.shape[-2:], mode='bilinear',
                       align_corners=segmentor.align_corners).unflatten(0, (n, t))
         for level, head in heads.items()
     }
+    if features:
+        out['features'] = list(feats)
+    return out
 
 
 class SegmentorForward(nn.Module):
@@ -86,8 +92,8 @@ class SegmentorForward(nn.Module):
         super().__init__()
         self.segmentor = segmentor
 
-    def forward(self, frames: Tensor, aux: bool = False) -> Dict[str, Tensor]:
-        return segmentor_logits(self.segmentor, frames, aux)
+    def forward(self, frames: Tensor, aux: bool = False, features: bool = False) -> Dict[str, Any]:
+        return segmentor_logits(self.segmentor, frames, aux, features)
 
 
 class BaseAdaptor(BaseModel, metaclass=ABCMeta):
@@ -200,6 +206,14 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
         if ddp is not None:
             return ddp(frames, aux)
         return segmentor_logits(self.segmentor, frames, aux)
+
+    def segment_with_features(self, frames: Tensor) -> Tuple[Tensor, List[Tensor]]:
+        """Like :meth:`segment`, plus the backbone outputs of the same forward (a list of
+        (N*T, C_i, h_i, w_i)), through the DDP wrapper when gradients are on."""
+        ddp = self._ddp.get('segmentor') if torch.is_grad_enabled() else None
+        out = ddp(frames, False, True) if ddp is not None else segmentor_logits(
+            self.segmentor, frames, False, True)
+        return out['main'], out['features']
 
     def seg_loss(self, logits: Tensor, labels: Tensor) -> Tensor:
         """Per-frame cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels."""
