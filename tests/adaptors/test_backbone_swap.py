@@ -7,12 +7,11 @@ and trains one step; discriminators and the multi-level classifier take their ch
 the model.
 """
 import copy
-import re
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import make_clip_batch
+from conftest import make_clip_batch, swap_model_base
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
@@ -21,7 +20,6 @@ from uda_toolbox.registry import MODELS
 REPO = Path(__file__).resolve().parents[2]
 MODELS_DIR = REPO / 'configs/_base_/models'
 MODEL_BASES = {'deeplabv2': MODELS_DIR / 'tiny_deeplabv2.py', 'mit': MODELS_DIR / 'tiny_mit.py'}
-SWAPPABLE = {MODELS_DIR / name for name in ('tiny_deeplabv2.py', 'tiny_mit.py', 'tiny_daformer.py')}
 METHODS = [
     'source_only/synthetic.py', 'oracle/synthetic.py', 'adabn/synthetic.py',
     'adaptsegnet/synthetic.py', 'adaptsegnet/synthetic_multi_level.py', 'advent/synthetic.py',
@@ -29,29 +27,6 @@ METHODS = [
     'iast/synthetic.py', 'vst/synthetic.py', 'dacs/synthetic.py', 'daformer/synthetic.py',
     'mic/synthetic.py',
 ]
-BASE_LIST = re.compile(r'^_base_\s*=\s*(\[.*?\]|[\'"][^\'"]+[\'"])', re.S | re.M)
-
-
-def swap_model_base(config: Path, model_base: Path, out_dir: Path) -> Path:
-    """A copy of ``config`` whose model ``_base_`` is ``model_base``; configs it inherits from (other
-    than ``_base_/`` files) are copied the same way. Every other line is unchanged."""
-    text = config.read_text()
-    match = BASE_LIST.search(text)
-    assert match, config
-    bases = re.findall(r'[\'"]([^\'"]+)[\'"]', match.group(1))
-    swapped = []
-    for base in bases:
-        path = (config.parent / base).resolve()
-        if path in SWAPPABLE:
-            path = model_base
-        elif '_base_' not in path.parts:
-            path = swap_model_base(path, model_base, out_dir)
-        swapped.append(str(path))
-    out = out_dir / f'{config.parent.name}_{config.name}'
-    out.write_text(text[:match.start()] + f'_base_ = {swapped!r}' + text[match.end():])
-    return out
-
-
 def _batch(seed):
     """A UDA batch whose target carries labels (pseudo labels of the self-training methods) and
     zero flow (VST's refinement)."""
