@@ -3,7 +3,7 @@
 # optimiser; 40k iterations of one clip pair instead of DACS's 250k of two images).
 # docs/methods/dacs.md
 _base_ = [
-    '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes.py',
+    '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_crop512.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 model = dict(

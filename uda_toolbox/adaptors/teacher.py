@@ -194,6 +194,12 @@ class TeacherAdaptor(BaseAdaptor):
         labels; the pasted pixels weigh 1, the target's pseudo labels their weight), augmented,
         then the weighted cross-entropy of the student's prediction (DACS Sec. 3.2, DAFormer
         Eq. 3). Frame i of source clip n is mixed into frame i of target clip n."""
+        if source['inputs'].shape[-2:] != target['inputs'].shape[-2:]:
+            raise ValueError(
+                f'ClassMix pastes source pixels onto target frames, which needs one frame size; '
+                f'got source {tuple(source["inputs"].shape[-2:])} and target '
+                f'{tuple(target["inputs"].shape[-2:])} (H, W). Crop both domains to one size '
+                '(configs/_base_/datasets/viper2cityscapes_crop512.py).')
         masks = class_mix_masks(source['gt_seg'].flatten(0, 1), self.class_pool)
         masks = masks.unflatten(0, labels.shape[:2])
         mixed = self.augment(mix(masks.flatten(0, 1), source['inputs'].flatten(0, 1),
