@@ -25,4 +25,13 @@ rows = [
     # Not in Shin et al. (2021)'s tables: AdaBN (the source-only model with BatchNorm statistics of the
     # target domain), to show how much of each gain BatchNorm statistics alone give.
     dict(name='AdaBN', config='configs/adabn/synthetic.py', arch='-', depends='Source-only'),
+    # Not in Shin et al. (2021) either: the DAFormer line of image UDA (online EMA-teacher
+    # self-training, trained from scratch like the adversarial rows; docs/image_vs_video.md).
+    # DACS runs on the tiny DeepLabv2 as the rows above; DAFormer and DAFormer+MIC on the tiny
+    # DAFormer network, whose own source-only row comes first.
+    dict(name='DACS', config='configs/dacs/synthetic.py', arch='ST'),
+    dict(name='Source-only (DAFormer net)', config='configs/source_only/synthetic_daformer.py',
+         arch='-'),
+    dict(name='DAFormer', config='configs/daformer/synthetic.py', arch='ST'),
+    dict(name='DAFormer+MIC', config='configs/mic/synthetic.py', arch='ST'),
 ]
