@@ -17,7 +17,13 @@ from torch import Tensor
 from torch.nn.modules.dropout import _DropoutNd
 
 from uda_toolbox.adaptors.base import BaseAdaptor, Batch, segmentor_logits
-from uda_toolbox.models.augmentation import block_mask, class_mix_masks, mix, strong_augment
+from uda_toolbox.models.augmentation import (
+    CLASS_POOLS,
+    block_mask,
+    class_mix_masks,
+    mix,
+    strong_augment,
+)
 from uda_toolbox.models.losses import weighted_cross_entropy
 from uda_toolbox.pseudo_labels.online import build_filters, online_pseudo_labels
 from uda_toolbox.registry import MODELS
@@ -108,7 +114,8 @@ class TeacherAdaptor(BaseAdaptor):
         self.register_buffer('teacher_updates', torch.tensor(0, dtype=torch.long))
         self.filters = build_filters(pseudo_label_filters)
         self.strong_augmentation = dict(DACS_AUGMENTATION, **(strong_augmentation or {}))
-        class_mix_masks(torch.zeros(1, 1, 1, dtype=torch.long), class_pool)  # checks the name
+        if class_pool not in CLASS_POOLS:
+            raise ValueError(f'model.class_pool must be one of {CLASS_POOLS}, got {class_pool!r}')
         self.class_pool = class_pool
         if mic is not None:
             unknown = set(mic) - set(MIC_DEFAULTS)
