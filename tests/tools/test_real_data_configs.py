@@ -2,13 +2,13 @@
 Cityscapes-VPS trees in the official layouts.
 
 The trees are prepared with the commands of docs/data.md in order (verify -> convert -> index ->
-compute_flow -> class_frequencies). Each config then builds its datasets, trains two iterations with the tiny model and
-small frames swapped in through a shared override file (plus ``--cfg-options`` for list items) and
-is evaluated, by ``tools/train.py`` and ``tools/test.py`` called in-process (their ``main``: the
-code path of the command line, without ~4 s of interpreter and import start-up per run). Configs
-that start from another run's checkpoint (``load_from``) get one from a 1-iteration warm-up of
-that config, so the phase dependencies are exercised too. DAFormer's feature distance reads a
-fake "ImageNet" file: the tiny backbone's initial weights.
+compute_flow -> class_frequencies). Each config then builds its datasets, trains two iterations with
+the tiny model and small frames swapped in through a shared override file (plus ``--cfg-options``
+for list items) and is evaluated, by ``tools/train.py`` and ``tools/test.py`` called in-process
+(their ``main``: the code path of the command line, without ~4 s of interpreter and import start-up
+per run). Configs that start from another run's checkpoint (``load_from``) get one from a
+1-iteration warm-up of that config, so the phase dependencies are exercised too. DAFormer's feature
+distance reads a fake "ImageNet" file: the tiny backbone's initial weights.
 """
 import glob
 import importlib.util
