@@ -69,7 +69,7 @@ def load_frozen_encoder(backbone: dict, checkpoint: str) -> nn.Module:
 class DAFormer(TeacherAdaptor):
     """DACS's ClassMix self-training (EMA alpha 0.999) plus the thing-class ImageNet feature distance.
 
-    L = L_seg(f(x_s), y_s) + lambda_FD L_FD + L_q(f(x_m), y_m) (DAFormer Eq. 1-6), with
+    L = L_seg(f(x_s), y_s) + lambda_FD L_FD + L_q(f(x_m), y_m) (DAFormer Sec. 3.1, 3.4), with
     L_FD = mean over thing-class positions of || F_theta(x_s) - F_ImageNet(x_s) ||_2 on the
     encoder's last feature level, F_ImageNet the frozen ImageNet encoder (the student's own
     initial weights). A position of the h x w feature map is a thing position when one of
@@ -136,7 +136,7 @@ class DAFormer(TeacherAdaptor):
 
     def feature_distance_loss(self, frames: Tensor, labels: Tensor,
                               features: List[Tensor]) -> Tensor:
-        """lambda_FD * L_FD (DAFormer Eq. 5-6) of the source frames' last feature level.
+        """lambda_FD * L_FD (DAFormer Sec. 3.4, ``calc_feat_dist``) of the source frames' last feature level.
 
         Args:
             frames: (N, T, 3, H, W) source frames.

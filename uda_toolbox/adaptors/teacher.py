@@ -73,9 +73,10 @@ class TeacherAdaptor(BaseAdaptor):
     1. :meth:`update_teacher`: at the first step the teacher takes the student's weights; after
        that, with ``ema_alpha`` set, every parameter becomes the exponential moving average
        ``theta_t <- a_k theta_t + (1 - a_k) theta_s`` with the warm-up rule of the DACS / DAFormer
-       code, ``a_k = min(1 - 1 / (k + 1), ema_alpha)`` at step k (DAFormer Eq. 5). Buffers are the
-       teacher's own (the codes average parameters only). ``ema_alpha=None``: a frozen teacher
-       (the student's weights at the first step, e.g. the ``load_from`` model).
+       code, ``a_k = min(1 - 1 / (k + 1), ema_alpha)`` at step k (DAFormer Sec. 3.1,
+       ``_update_ema``). Buffers are the teacher's own (the codes average parameters only).
+       ``ema_alpha=None``: a frozen teacher (the student's weights at the first step, e.g. the
+       ``load_from`` model).
     2. :meth:`pseudo_labels`: the teacher predicts the target frames (train mode, as the codes
        run it, with dropout and DropPath off) and the filters turn the probabilities into labels
        and per-pixel weights (DACS / DAFormer: every pixel labelled, weight q = share of
@@ -199,8 +200,8 @@ class TeacherAdaptor(BaseAdaptor):
                        ) -> Tensor:
         """DACS's ClassMix term: half the source classes pasted onto the target frame (image,
         labels; the pasted pixels weigh 1, the target's pseudo labels their weight), augmented,
-        then the weighted cross-entropy of the student's prediction (DACS Sec. 3.2, DAFormer
-        Eq. 3). Frame i of source clip n is mixed into frame i of target clip n."""
+        then the weighted cross-entropy of the student's prediction (DACS Sec. 3, DAFormer
+        Sec. 3.1). Frame i of source clip n is mixed into frame i of target clip n."""
         if source['inputs'].shape[-2:] != target['inputs'].shape[-2:]:
             raise ValueError(
                 f'ClassMix pastes source pixels onto target frames, which needs one frame size; '
@@ -216,7 +217,7 @@ class TeacherAdaptor(BaseAdaptor):
         return self.pixel_loss(self.segment(mixed), mixed_labels, mixed_weights)
 
     def mic_loss(self, target: Batch, labels: Tensor, weights: Tensor) -> Tensor:
-        """MIC (Hoyer et al., CVPR 2023, Eq. 1-3): the target frames, colour-augmented (when
+        """MIC (Hoyer et al., CVPR 2023, Sec. 3): the target frames, colour-augmented (when
         ``augment``) and with random blocks set to zero (the mean colour after normalisation),
         against the teacher's labels and weights of the complete frames, times ``loss_weight``."""
         frames = self.augment(target['inputs']) if self.mic['augment'] else target['inputs']

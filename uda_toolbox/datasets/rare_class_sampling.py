@@ -1,4 +1,4 @@
-"""Rare-class sampling of source clips (DAFormer, Hoyer et al., CVPR 2022, Sec. 3.3, Eq. 7).
+"""Rare-class sampling of source clips (DAFormer, Hoyer et al., CVPR 2022, Sec. 3.3).
 
 The per-class pixel counts of every source label file are computed once, offline, by
 ``tools/data/class_frequencies.py`` (``uda_toolbox.data_prep.class_stats``), and read here. At
@@ -56,7 +56,7 @@ def total_class_pixels(files: Dict[str, Dict[str, int]]) -> Dict[int, int]:
 
 def rcs_class_probabilities(pixels: Dict[int, int], temperature: float
                             ) -> Tuple[List[int], np.ndarray]:
-    """DAFormer Eq. 7: a softmax of (1 - f_c) / T over the classes with pixels.
+    """DAFormer Sec. 3.3: a softmax of (1 - f_c) / T over the classes with pixels.
 
     Args:
         pixels: {class id: pixel count over the source set}.
@@ -83,7 +83,7 @@ class RareClassSampler:
         item_label_paths: Label paths of each source item's frames (None for unlabelled frames),
             relative to the source data root, in item order.
         class_stats: The class-statistics file's content (:func:`read_class_stats`).
-        temperature: T of Eq. 7 (0.01).
+        temperature: T of the sampling softmax (0.01).
         min_pixels: An item is a candidate for class c when its frames hold more than this many
             pixels of c on average (3000, DAFormer's ``min_pixels``).
         stats_path: The file's path, for messages.

@@ -23,7 +23,7 @@ CLASS_POOLS = ('image', 'batch')
 # ----------------------------------------------------------------- ClassMix (DACS)
 def class_mix_masks(labels: Tensor, class_pool: str = 'image',
                     generator: Optional[torch.Generator] = None) -> Tensor:
-    """ClassMix masks: the pixels of half the classes of each source label map (DACS Sec. 3.2).
+    """ClassMix masks: the pixels of half the classes of each source label map (DACS Sec. 3).
 
     For image m, the classes to paste are ceil(n / 2) of the n distinct values drawn without
     replacement (DACS / DAFormer code: ``(n + n % 2) / 2``). As in both codes the distinct
@@ -204,7 +204,7 @@ def strong_augment(inputs: Tensor, mean: Optional[Tensor], std: Optional[Tensor]
 # ----------------------------------------------------------------- MIC block masking
 def block_mask(batch: int, height: int, width: int, block_size: int, mask_ratio: float,
                generator: Optional[torch.Generator] = None, device=None) -> Tensor:
-    """MIC's random patch mask (Hoyer et al., CVPR 2023, Eq. 1; ``BlockMaskGenerator``).
+    """MIC's random patch mask (Hoyer et al., CVPR 2023, Sec. 3; ``BlockMaskGenerator``).
 
     A grid of round(H / b) x round(W / b) blocks, each kept with probability 1 - ``mask_ratio``
     (withheld where u <= r), upsampled to (H, W) by nearest neighbour.

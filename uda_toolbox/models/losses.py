@@ -205,7 +205,7 @@ def weighted_cross_entropy(logits: Tensor, labels: Tensor, weights: Tensor,
                            ignore_index: int = 255) -> Tensor:
     """Pixel-wise cross-entropy times a per-pixel weight, averaged over *all* pixels.
 
-    The pseudo-label loss of DACS / DAFormer / MIC (DAFormer Eq. 3): mmseg 0.x's cross-entropy
+    The pseudo-label loss of DACS / DAFormer / MIC (DAFormer Sec. 3.1): mmseg 0.x's cross-entropy
     with ``seg_weight`` multiplies each pixel's loss by its weight and takes the plain mean, so
     ignored pixels (loss 0) still count in the denominator.
 
@@ -239,7 +239,7 @@ def downscale_label_ratio(labels: Tensor, factor: int, min_ratio: float, num_cla
 
 
 def feature_distance(features: Tensor, reference: Tensor, mask: Tensor = None) -> Tensor:
-    """DAFormer's feature distance (Eq. 5-6): the L2 distance over channels between the student's
+    """DAFormer's feature distance (Sec. 3.4): the L2 distance over channels between the student's
     and the frozen ImageNet encoder's features, averaged over the masked positions.
 
     Args:

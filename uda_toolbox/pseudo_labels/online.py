@@ -28,7 +28,7 @@ PseudoLabelFilter = Callable[[Tensor, Dict[str, Any]], Tuple[Tensor, Tensor]]
 def confident_share(probs: Tensor, threshold: float) -> Tensor:
     """The share of pixels whose top class probability is at least ``threshold`` (a 0-dim tensor).
 
-    DACS / DAFormer's pseudo-label quality q (DAFormer Eq. 4): one number for the whole batch,
+    DACS / DAFormer's pseudo-label quality q (DAFormer Sec. 3.1): one number for the whole batch,
     with ``>=`` as in their code (``pseudo_prob.ge(0.968)``).
     """
     return (probs.max(dim=-3).values >= threshold).float().mean()
@@ -38,7 +38,7 @@ def confident_share(probs: Tensor, threshold: float) -> Tensor:
 class ConfidenceWeight:
     """Every pixel labelled with the teacher's top class, all weighted by the confident share q.
 
-    DACS (Tranheden et al., WACV 2021, Sec. 3.3) and DAFormer (Eq. 4): q = share of the batch's
+    DACS (Tranheden et al., WACV 2021, Sec. 3) and DAFormer (Sec. 3.1): q = share of the batch's
     pixels with max probability >= ``threshold``; 0.968 in both codes.
     """
 

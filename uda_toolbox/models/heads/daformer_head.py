@@ -16,7 +16,7 @@ from uda_toolbox.registry import MODELS
 class DAFormerHead(BaseDecodeHead):
     """Embed every encoder level, upsample to the finest one, fuse them with context.
 
-    DAFormer Fig. 3b / Eq. 2-3, as the official ``daformer_sepaspp`` model configures it:
+    DAFormer Sec. 3.2, as the official ``daformer_sepaspp`` model configures it:
 
     1. each level i (MiT's 1/4, 1/8, 1/16, 1/32 features) is projected to ``embed_dims`` channels
        by a per-token linear layer (SegFormer's MLP embedding, no norm, no activation) and
