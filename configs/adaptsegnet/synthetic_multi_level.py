@@ -2,6 +2,7 @@
 # output with its own discriminator. The classifier comes from the model base
 # (`auxiliary_head` of configs/_base_/models/*.py: TinyConvNet layer 3 here, ResNet's stage 3 in
 # the real setting, MiT's stage 3 on SegFormer). Weights of AdaptSegNet's multi-level model.
+description = 'AdaptSegNet, multi-level: plus an auxiliary classifier with its own discriminator'
 _base_ = ['./synthetic.py']
 model = dict(
     segmentor=dict(auxiliary_head={{_base_.auxiliary_head}}),

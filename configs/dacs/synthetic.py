@@ -1,6 +1,7 @@
 # DACS (Tranheden et al., WACV 2021) on the embedded pair: source cross-entropy plus ClassMix
 # self-training against an EMA teacher, on the tiny DeepLabv2 as DACS uses DeepLabv2, trained
 # from scratch with the source-only schedule. docs/methods/dacs.md
+description = 'DACS: ClassMix self-training against an EMA teacher (alpha 0.99)'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic.py',
     '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'

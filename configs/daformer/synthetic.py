@@ -4,6 +4,7 @@
 # The ImageNet feature distance is off here: the tiny model has no ImageNet weights to keep
 # close to (it trains from scratch); the real-data config has it on.
 # Before the first run: python tools/data/class_frequencies.py configs/daformer/synthetic.py
+description = 'DAFormer: tiny MiT + DAFormer head, ClassMix self-training, rare-class sampling, warm-up'
 _base_ = [
     '../_base_/models/tiny_daformer.py', '../_base_/datasets/synthetic_daformer.py',
     '../_base_/schedules/synthetic_daformer.py', '../_base_/default_runtime.py'

@@ -4,6 +4,7 @@
 # top 15 / bottom 120 rows, rare-class sampling (T = 0.01), 512 x 512 crops, AdamW 6e-5 with a
 # 10x decoder and 1500 warm-up iterations, 40k iterations. docs/methods/daformer.md
 # Before the first run: python tools/data/class_frequencies.py configs/daformer/viper2cityscapes.py
+description = 'DAFormer: MiT-B5 + DAFormer head, ClassMix self-training, RCS, thing-class FD, warm-up'
 _base_ = [
     '../_base_/models/daformer_mit_b5.py', '../_base_/datasets/viper2cityscapes_daformer.py',
     '../_base_/schedules/viper2cityscapes_daformer.py', '../_base_/default_runtime.py'

@@ -4,5 +4,6 @@
 # loss weight 1, pseudo labels and weights shared with DAFormer's teacher ('same' alpha and
 # threshold), the masked target frames colour-augmented first ('separatetrgaug').
 # docs/methods/mic.md
+description = "DAFormer + MIC: masked target frames against the EMA teacher's labels"
 _base_ = ['../daformer/viper2cityscapes.py']
 model = dict(mic=dict(block_size=32, mask_ratio=0.7, loss_weight=1.0, augment=True))
