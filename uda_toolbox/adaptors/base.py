@@ -1,8 +1,9 @@
 """The adaptor base: a segmentor plus what a UDA method needs, trained one UDA iteration per step.
 
-The two families of methods build on it in ``adversarial.py`` (AdaptSegNet, ADVENT, VAT) and
-``self_training.py`` (CBST, CRST, IAST, VST); a method file imports only these three modules of
-the package (and the shared losses, policies and temporal operations).
+The families of methods build on it in ``adversarial.py`` (AdaptSegNet, ADVENT, VAT),
+``self_training.py`` (CBST, CRST, IAST, VST: offline pseudo-label rounds) and ``teacher.py`` (DACS,
+DAFormer, MIC: an online teacher); a method file imports only these modules of the package (and
+the shared losses, policies, filters and temporal operations).
 """
 import os.path as osp
 import warnings
