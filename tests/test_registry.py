@@ -5,7 +5,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from uda_toolbox.registry import DATASETS, METRICS, MODELS, TRANSFORMS
+from uda_toolbox.registry import DATASETS, METRICS, MODELS, PSEUDO_LABEL_FILTERS, TRANSFORMS
 from uda_toolbox.utils.checkpoint import CheckpointError
 
 
@@ -18,7 +18,9 @@ def test_default_scope_is_ours():
     (MODELS, 'SourceOnly'), (MODELS, 'Oracle'), (MODELS, 'DeepLabV2Head'),
     (MODELS, 'TinyConvNet'), (MODELS, 'ClipSegDataPreProcessor'),
     (DATASETS, 'ClipDataset'), (DATASETS, 'UDADataset'), (TRANSFORMS, 'PackClipInputs'),
-    (METRICS, 'ClipSegMetric'),
+    (METRICS, 'ClipSegMetric'), (MODELS, 'DACS'), (MODELS, 'DAFormer'),
+    (MODELS, 'DAFormerHead'), (PSEUDO_LABEL_FILTERS, 'ConfidenceWeight'),
+    (PSEUDO_LABEL_FILTERS, 'BorderWeight'),
 ])
 def test_our_modules_are_registered(registry, name):
     assert registry.get(name) is not None

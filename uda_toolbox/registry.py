@@ -61,8 +61,10 @@ VISUALIZERS = Registry('visualizer', parent=MMSEG_VISUALIZERS, scope=SCOPE,
 VISBACKENDS = Registry('vis_backend', parent=MMSEG_VISBACKENDS, scope=SCOPE)
 LOG_PROCESSORS = Registry('log_processor', parent=MMSEG_LOG_PROCESSORS, scope=SCOPE)
 
-# Our own root registries (no mmseg counterpart): optical flow estimators and
-# pseudo-label threshold policies.
+# Our own root registries (no mmseg counterpart): optical flow estimators, pseudo-label threshold
+# policies (offline rounds) and pseudo-label filters (online teachers).
 FLOW_ESTIMATORS = Registry('flow estimator', scope=SCOPE, locations=['uda_toolbox.flow'])
 PSEUDO_LABEL_POLICIES = Registry('pseudo-label policy', scope=SCOPE,
                                  locations=['uda_toolbox.pseudo_labels'])
+PSEUDO_LABEL_FILTERS = Registry('pseudo-label filter', scope=SCOPE,
+                                locations=['uda_toolbox.pseudo_labels'])
