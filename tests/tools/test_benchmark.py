@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 
 from tools.benchmark import main
 from uda_toolbox.apis.benchmark import order_rows
@@ -69,7 +70,7 @@ def fake_jobs(monkeypatch):
         time.sleep(0.3)
         os.makedirs(run_dir, exist_ok=True)
         ckpt = os.path.join(run_dir, 'iter_1.pth')
-        open(ckpt, 'w').write('x')
+        torch.save(dict(meta=dict(iter=1), state_dict={}), ckpt)  # the scheduler verifies it
         open(os.path.join(run_dir, 'last_checkpoint'), 'w').write(ckpt)
         with lock:
             calls.append(dict(name=row['name'], seed=seed, start=start, end=time.time(),
