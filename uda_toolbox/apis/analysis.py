@@ -110,6 +110,24 @@ def benchmark_speed(configs: Sequence[str], reference: str,
     return results
 
 
+def benchmark_rounds_eval(before: str, configs: Sequence[str], clips: int = 10, repeats: int = 3,
+                          alternations: int = 2, seed: int = 0, checkpoint: Optional[str] = None,
+                          files_dir: Optional[str] = None, out: Optional[str] = None,
+                          command: str = '') -> Dict[str, Any]:
+    """Pseudo-label rounds and evaluation timed in the ``before`` tree and in this one, their
+    files compared by sha256 (``uda_toolbox.analysis.speed.before_after``); prints the table,
+    writes ``out`` (JSON). docs/performance_rounds_and_eval.md."""
+    from uda_toolbox.analysis.speed.before_after import compare_trees, rounds_eval_table
+
+    results = compare_trees(before, configs, clips=clips, repeats=repeats,
+                            alternations=alternations, seed=seed, checkpoint=checkpoint,
+                            files_dir=files_dir)
+    results['command'] = command
+    print(rounds_eval_table(results))
+    write_json(out, results)
+    return results
+
+
 # ----------------------------------------------------------------------------- Table 7
 def pseudo_label_quality(config: str, checkpoint: Optional[str] = None, batch_size: int = 8,
                          timing: bool = True, out: Optional[str] = None) -> Dict[str, Any]:
