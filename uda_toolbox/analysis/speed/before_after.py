@@ -190,7 +190,7 @@ def measure_tree(configs: Sequence[str], clips: int, repeats: int, seed: int,
                 if files_dir:
                     job.rounds(osp.join(files_dir, _stem(config)), count=2)
                 job.inference()  # warm-up (allocator, caches), untimed
-                job.rounds(osp.join(scratch, 'warm'))
+                job.rounds(osp.join(scratch, _stem(config), 'warm'))
                 inference_t, round_t = [], []
                 for repeat in range(repeats):
                     with _Clock() as clock:
@@ -268,6 +268,7 @@ def compare_trees(before: str, configs: Sequence[str], clips: int = 10, repeats:
                                     'root of a checkout (git worktree add DIR <commit>)')
     configs = [osp.abspath(c) for c in configs]
     checkpoint = osp.abspath(checkpoint) if checkpoint else None
+    files_dir = osp.abspath(files_dir) if files_dir else None
     runs: Dict[str, List[dict]] = dict(before=[], after=[])
     with tempfile.TemporaryDirectory(prefix='rounds_eval_cmp_') as scratch:
         files_root = files_dir or osp.join(scratch, 'files')
