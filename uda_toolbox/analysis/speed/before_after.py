@@ -191,18 +191,23 @@ def measure_tree(configs: Sequence[str], clips: int, repeats: int, seed: int,
                     job.rounds(osp.join(files_dir, _stem(config)), count=2)
                 job.inference()  # warm-up (allocator, caches), untimed
                 job.rounds(osp.join(scratch, _stem(config), 'warm'))
-                inference_t, round_t = [], []
+                inference_t, round_t, parts = [], [], []
                 for repeat in range(repeats):
                     with _Clock() as clock:
                         job.inference()
                     inference_t.append(clock)
                     with _Clock() as clock:
-                        job.rounds(osp.join(scratch, _stem(config), str(repeat)))
+                        summary = job.rounds(osp.join(scratch, _stem(config), str(repeat)))
                     round_t.append(clock)
+                    parts.append(summary.get('timings', {}))
             results['rounds'][config] = dict(policy=job.policy_type, frames=job.frames,
                                              aggregate=job.hook.aggregate is not None,
                                              inference=_medians(inference_t),
-                                             round=_medians(round_t))
+                                             round=_medians(round_t),
+                                             # generate_round's own split (wall s): model, read,
+                                             # flow, aggregate, policy, write
+                                             parts={k: statistics.median(p.get(k, 0.0) for p in parts)
+                                                    for k in sorted(set().union(*parts))})
         results['evaluation'] = _evaluation(configs[0], seed, repeats, scratch,
                                             files_dir or scratch)
     return results
