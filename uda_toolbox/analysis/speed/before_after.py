@@ -311,7 +311,7 @@ def _identical(digests: Dict[str, Dict[str, str]]) -> Dict[str, Any]:
 
 def rounds_eval_table(results: Dict[str, Any]) -> str:
     """The printed table: seconds (wall / CPU medians) before and after, ratios and speed-ups."""
-    lines = ['config (policy, frames)                  | before: infer  round  ratio | '
+    lines = ['config (policy, frames)                             | before: infer  round  ratio | '
              'after: infer  round  ratio | round speed-up (CPU)']
     before, after = results['rounds']['before'], results['rounds']['after']
     for config, b in before.items():
@@ -321,14 +321,14 @@ def rounds_eval_table(results: Dict[str, Any]) -> str:
         for r in (b, a):
             cells.append(f'{r["inference"]["cpu"]:6.2f} {r["round"]["cpu"]:6.2f} '
                          f'{r["round"]["cpu"] / r["inference"]["cpu"]:5.2f}x')
-        lines.append(f'{row:<41}| {cells[0]:>19} | {cells[1]:>18} | '
+        lines.append(f'{row:<52}| {cells[0]:>19} | {cells[1]:>18} | '
                      f'{b["round"]["cpu"] / a["round"]["cpu"]:.2f}x')
-    lines.append('evaluation (frames)                      | before: decode  eval  ratio | '
+    lines.append('evaluation (frames)                                 | before: decode  eval  ratio | '
                  'after: decode  eval  ratio | eval speed-up (CPU)')
     eb, ea = results['evaluation']['before'], results['evaluation']['after']
     cells = [f'{e["decode"]["cpu"]:6.2f} {e["evaluation"]["cpu"]:6.2f} '
              f'{e["evaluation"]["cpu"] / e["decode"]["cpu"]:5.2f}x' for e in (eb, ea)]
-    lines.append(f'{"mIoU + VPQ (" + str(ea["frames"]) + ")":<41}| {cells[0]:>19} | {cells[1]:>18} | '
+    lines.append(f'{"mIoU + VPQ (" + str(ea["frames"]) + ")":<52}| {cells[0]:>19} | {cells[1]:>18} | '
                  f'{eb["evaluation"]["cpu"] / ea["evaluation"]["cpu"]:.2f}x')
     same = results['identical']
     lines.append(f'files: {same["files"]} compared by sha256, '
