@@ -51,7 +51,7 @@ def clip_flows(records: Sequence[dict], frames: np.ndarray,
 
 def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: Tensor,
                    alpha: float = DEFAULT_CONSISTENCY_ALPHA,
-                   th: float = DEFAULT_CONSISTENCY_THRESHOLD, chunk: int = 8) -> Tensor:
+                   th: float = DEFAULT_CONSISTENCY_THRESHOLD, chunk: int = 16) -> Tensor:
     """Temporally aggregated predictions of every frame of a clip (Shin et al. (2021) Eq. 10).
 
     Frame i averages its own prediction with those of frames i - 1 and i + 1 warped onto it,
@@ -64,9 +64,8 @@ def aggregate_clip(probs: Tensor, frames: np.ndarray, to_prev: Tensor, to_next: 
         to_prev, to_next: Flows from :func:`clip_flows`.
         alpha, th: Occlusion sharpness and threshold (Eq. 10; defaults of
             ``uda_toolbox.utils.warp``: 4.0 and Shin et al. (2021)'s 0.7).
-        chunk: Frames per call (the result does not depend on it), to bound memory: 8 keeps
-            the temporaries of 64x128 clips in memory the allocator reuses (16 cost a page
-            fault per 4 KiB, 40 % more time, docs/performance_rounds_and_eval.md).
+        chunk: Frames per call (the result does not depend on it), to bound memory on large
+            frames.
     Returns:
         (K, C, H, W) aggregated probabilities.
     """
