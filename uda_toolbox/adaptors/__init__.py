@@ -7,6 +7,7 @@ from .base import BaseAdaptor
 from .cbst import CBST
 from .crst import CRST
 from .da_vsn import DAVSN
+from .dastc import DASTC
 from .iast import IAST
 from .minent import MinEnt
 from .oracle import Oracle
@@ -20,5 +21,5 @@ from .vst import VST
 __all__ = [
     'ADVENT', 'VAT', 'AdaBN', 'AdaptSegNet', 'AdversarialAdaptor', 'BaseAdaptor', 'MinEnt',
     'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'IASTRegularizedAdaptor', 'VST',
-    'SelfTrainingAdaptor', 'DAVSN', 'TPS', 'TwoFrameAdaptorMixin'
+    'SelfTrainingAdaptor', 'DAVSN', 'DASTC', 'TPS', 'TwoFrameAdaptorMixin'
 ]
