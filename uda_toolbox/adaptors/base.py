@@ -1,12 +1,13 @@
 """The adaptor base: a segmentor plus what a UDA method needs, trained one UDA iteration per step.
 
-The two families of methods build on it in ``adversarial.py`` (AdaptSegNet, ADVENT, VAT) and
-``self_training.py`` (CBST, CRST, IAST, VST); a method file imports only these three modules of
-the package (and the shared losses, policies and temporal operations).
+The families of methods build on it in ``adversarial.py`` (AdaptSegNet, ADVENT, VAT),
+``self_training.py`` (CBST, CRST, IAST, VST: offline pseudo-label rounds) and ``teacher.py`` (DACS,
+DAFormer, MIC: an online teacher); a method file imports only these modules of the package (and
+the shared losses, policies, filters and temporal operations).
 """
 import os.path as osp
 from abc import ABCMeta, abstractmethod
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -86,7 +87,8 @@ def check_pretrained_backbone(segmentor_cfg: dict, key: str = 'model.segmentor')
     return segmentor_cfg
 
 
-def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) -> Dict[str, Tensor]:
+def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False,
+                     features: bool = False) -> Dict[str, Any]:
     """Class scores of every frame of a clip batch at input resolution.
 
     Args:
@@ -94,6 +96,8 @@ def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) ->
         frames: (N, T, 3, H, W) normalised frames.
         aux: Also score with the auxiliary classifier on an earlier backbone stage
             (multi-level AdaptSegNet / ADVENT), when the segmentor has one.
+        features: Also return the backbone's (and neck's) outputs under ``'features'``, a list of
+            (N*T, C_i, h_i, w_i) (DAFormer's feature distance reads them from the same forward).
     Returns:
         ``{'main': logits}`` plus ``'aux'`` when asked for and present; each (N, T, C, H, W),
         bilinearly upsampled as AdaptSegNet/ADVENT do before their losses.
@@ -107,11 +111,14 @@ def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) ->
             raise ValueError('segment_levels supports one auxiliary head (a dict in '
                              'model.segmentor.auxiliary_head), got a list')
         heads['aux'] = segmentor.auxiliary_head
-    return {
+    out: Dict[str, Any] = {
         level: resize(head(feats), size=flat.shape[-2:], mode='bilinear',
                       align_corners=segmentor.align_corners).unflatten(0, (n, t))
         for level, head in heads.items()
     }
+    if features:
+        out['features'] = list(feats)
+    return out
 
 
 class SegmentorForward(nn.Module):
@@ -127,8 +134,8 @@ class SegmentorForward(nn.Module):
         super().__init__()
         self.segmentor = segmentor
 
-    def forward(self, frames: Tensor, aux: bool = False) -> Dict[str, Tensor]:
-        return segmentor_logits(self.segmentor, frames, aux)
+    def forward(self, frames: Tensor, aux: bool = False, features: bool = False) -> Dict[str, Any]:
+        return segmentor_logits(self.segmentor, frames, aux, features)
 
 
 class BaseAdaptor(BaseModel, metaclass=ABCMeta):
@@ -150,11 +157,18 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     wrappers when gradients are on; attribute access, inference and no-grad forwards use the
     plain modules, so the adaptor reads the same in one process and under DDP.
 
+    Source-free adaptors (``adaptors/source_free.py``, docs/source_free.md) set the class
+    attribute :attr:`needs_source` to False: ``uda_toolbox.apis`` then refuses a config that
+    defines a source dataset, and their batches hold only ``'target'``.
+
     Args:
         segmentor: Config of an mmseg segmentor (e.g. ``EncoderDecoder``).
         data_preprocessor: Config of the data preprocessor (``ClipSegDataPreProcessor``).
         init_cfg: Initialisation config.
     """
+
+    #: Whether the method trains on labelled source clips (False: source-free adaptation).
+    needs_source: bool = True
 
     def __init__(self, segmentor: dict, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -242,6 +256,14 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
         if ddp is not None:
             return ddp(frames, aux)
         return segmentor_logits(self.segmentor, frames, aux)
+
+    def segment_with_features(self, frames: Tensor) -> Tuple[Tensor, List[Tensor]]:
+        """Like :meth:`segment`, plus the backbone outputs of the same forward (a list of
+        (N*T, C_i, h_i, w_i)), through the DDP wrapper when gradients are on."""
+        ddp = self._ddp.get('segmentor') if torch.is_grad_enabled() else None
+        out = ddp(frames, False, True) if ddp is not None else segmentor_logits(
+            self.segmentor, frames, False, True)
+        return out['main'], out['features']
 
     def seg_loss(self, logits: Tensor, labels: Tensor, reduction: str = 'pooled') -> Tensor:
         """Cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels, the frames

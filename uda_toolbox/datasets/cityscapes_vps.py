@@ -46,6 +46,7 @@ from uda_toolbox.datasets.preparation import (
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
+from uda_toolbox.utils.io import resolve_inside
 
 # Cityscapes trainIds 0..18 and their colours (cityscapesScripts helpers/labels.py).
 CITYSCAPES_TRAIN_ID_CLASSES = (
@@ -333,11 +334,14 @@ class CityscapesVPSDataset(ClipDataset):
             for pos in positions:
                 if pos in annotated:
                     name = annotated[pos]
-                    img_path = osp.join(img_root, name)
+                    img_path = resolve_inside(img_root, name,
+                                              f'Cityscapes-VPS: clip {video} of the index')
                     seg_path = osp.join(seg_root, label_name(name)) if seg_root else None
                 else:
                     name = sequence_frame_name(clip['city'], clip['seq'], clip['first_frame'] + pos)
                     directory = osp.join(source_dir, clip['city']) if per_city else source_dir
+                    resolve_inside(source_dir, osp.join(clip['city'], name) if per_city else name,
+                                   f'Cityscapes-VPS: clip {video} of the index')
                     if directory not in listed:
                         listed[directory] = (set(os.listdir(directory)) if osp.isdir(directory)
                                              else set())

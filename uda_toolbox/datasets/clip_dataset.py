@@ -17,7 +17,7 @@ import os
 import os.path as osp
 import re
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.dataset import BaseDataset
 
@@ -25,6 +25,7 @@ from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_METAINFO
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.utils.flow_io import ORIGINAL_FLOW_NAMINGS, original_flow_name
+from uda_toolbox.utils.io import path_problem
 from uda_toolbox.utils.rounds import label_relpath, read_current, soft_label_path
 
 # Flow file endings, tried in this order: numpy (our generator) then Middlebury.
@@ -126,13 +127,16 @@ class ClipDataset(BaseDataset):
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  max_refetch: int = 1000,
                  prepare_hint: Optional[str] = None,
-                 pseudo_label_dir: Optional[str] = None) -> None:
+                 pseudo_label_dir: Optional[str] = None,
+                 allow_incomplete: bool = False) -> None:
         if mode not in ('train', 'test'):
             raise ValueError(f"ClipDataset: mode must be 'train' or 'test', got {mode!r}.")
         if pseudo_label_dir is not None and mode != 'train':
             raise ValueError("ClipDataset: pseudo_label_dir is for mode='train' (self-training); "
                              'evaluation reads ground truth.')
         self.pseudo_label_dir = pseudo_label_dir
+        self.allow_incomplete = allow_incomplete
+        self.dropped_pairs: List[Tuple[str, int]] = []
         if int(tau) != tau or tau < 1:
             raise ValueError(f'ClipDataset: tau must be an integer >= 1, got {tau!r}.')
         num_frames = (2 if mode == 'train' else 1) if num_frames is None else num_frames
@@ -193,7 +197,7 @@ class ClipDataset(BaseDataset):
 
     def _missing(self, what: str, path: str) -> DataNotFoundError:
         """A DataNotFoundError naming ``path`` and the prepare hint."""
-        msg = f'ClipDataset: {what} {path!r} does not exist.'
+        msg = f'ClipDataset: {what} {path!r} {path_problem(path)}.'
         if self.prepare_hint:
             msg += f' {self.prepare_hint}'
         return DataNotFoundError(msg)
@@ -273,12 +277,19 @@ class ClipDataset(BaseDataset):
                     _find_flow(flow_root, clip_id, stem + '_bw', flow_files),
                     _find_flow(flow_root, clip_id, stem + '_fw', flow_files)))
             clips[clip_id] = frames
+            # labels whose frame is gone: an annotated frame missing from the evaluation set
+            stems = {osp.basename(f['img_path'])[:-len(self.img_suffix)] for f in frames}
+            self._labels_without_frame.extend(
+                (clip_id, osp.join(seg_root, clip_id, name)) for name in sorted(seg_files)
+                if name.endswith(self.seg_map_suffix) and not name.startswith('.')
+                and name[:len(name) - len(self.seg_map_suffix)] not in stems)
         return clips
 
     def load_data_list(self) -> List[dict]:
         """Scan the clips and build the items of :attr:`mode` (see the class doc)."""
         self._check_paths()
         clips = {}
+        self._labels_without_frame: List[Tuple[str, str]] = []
         scanned = self.scan_clips()
         for clip_id in sorted(scanned, key=natural_key):
             frames = sorted(scanned[clip_id], key=lambda f: f['frame_idx'])
@@ -340,9 +351,16 @@ class ClipDataset(BaseDataset):
         """One item per frame t whose frames t - tau, ... exist: (t - tau, t) by default."""
         items = []
         span = (self.num_frames - 1) * self.tau
+        self.dropped_pairs = []
         for clip_id, frames in self.clips.items():
             by_idx = {f['frame_idx']: f for f in frames}
             clip_items = []
+            # items (t - span, ..., t) lost because a frame between the clip's first and last is gone
+            self.dropped_pairs.extend(
+                (clip_id, t) for t in range(frames[0]['frame_idx'] + span,
+                                            frames[-1]['frame_idx'] + 1)
+                if any(t - k * self.tau not in by_idx for k in range(self.num_frames)) and not (
+                    self.labelled_only and (t not in by_idx or by_idx[t]['seg_map_path'] is None)))
             for frame in frames:
                 chain = self._frame_chain(by_idx, frame)
                 if chain is None:
@@ -357,6 +375,14 @@ class ClipDataset(BaseDataset):
                 warnings.warn(f'ClipDataset: clip {clip_id!r} has no {self.num_frames} frames '
                               f'{self.tau} apart (gaps in its frame indices); skipped.', stacklevel=2)
             items.extend(clip_items)
+        if self.dropped_pairs:
+            clip_id, idx = self.dropped_pairs[0]
+            warnings.warn(
+                f'ClipDataset: {len(self.dropped_pairs)} training pair(s) under '
+                f'{self.data_prefix["img_path"]!r} dropped because a frame between the first and '
+                f'last of their clip is missing (e.g. the pair of frames {idx - self.tau} and {idx} '
+                f'of clip {clip_id!r}); restore the frames to train on every pair.',
+                stacklevel=2)
         if not items:
             raise DataFormatError(f'ClipDataset: no training item under '
                                   f'{self.data_prefix["img_path"]!r}: {self._no_pair_reason()}')
@@ -391,6 +417,7 @@ class ClipDataset(BaseDataset):
         if seg_root is None:
             raise DataFormatError("ClipDataset: mode='test' needs labels; set "
                                   'data_prefix.seg_map_path to the label directory.')
+        self._check_annotations_complete()
         items = []
         for clip_id, frames in self.clips.items():
             by_idx = {f['frame_idx']: f for f in frames}
@@ -412,6 +439,34 @@ class ClipDataset(BaseDataset):
                 f'{self.data_prefix["img_path"]!r}. Check data_prefix.seg_map_path and '
                 'seg_map_suffix.')
         return items
+
+    def _check_annotations_complete(self) -> None:
+        """Stop when annotated frames or their labels are missing from the evaluation set.
+
+        A deleted frame or label would silently shrink the set scored (and change the result).
+        The benchmarks annotate every ``s``-th frame of a clip (the embedded pair, Cityscapes-VPS,
+        VIPER: ``s = 1``): ``s`` is the most common step between labelled frames of a clip; a
+        clip whose labelled frames skip a multiple of it, or stop short of its first or last
+        frame by ``s`` or more, is missing some. Irregular annotations: ``allow_incomplete=True``.
+        """
+        missing = {key: f'frame {key[1]} of clip {key[0]!r}'
+                   for key in missing_annotations(self.clips)}
+        for clip_id, path in self._labels_without_frame:
+            stem = osp.basename(path)[:-len(self.seg_map_suffix)]
+            missing[(clip_id, parse_frame_index(stem))] = f'the frame of label {path!r}'
+        if not missing:
+            return
+        examples = ', '.join(missing[key] for key in sorted(missing, key=str)[:5])
+        message = (f'ClipDataset: {len(missing)} annotated frame(s) or their labels are missing '
+                   f'under {self.data_prefix["img_path"]!r} / '
+                   f'{self.data_prefix.get("seg_map_path")!r} ({examples}); the evaluation set '
+                   'would silently be smaller. Restore them, or set allow_incomplete=True in the '
+                   'dataset config to evaluate on the frames present (results are then not '
+                   'comparable).')
+        if not self.allow_incomplete:
+            raise DataNotFoundError(message + (f' {self.prepare_hint}' if self.prepare_hint
+                                               else ''))
+        warnings.warn(message.replace('Restore them, or set', 'Evaluating anyway:'), stacklevel=3)
 
     # ------------------------------------------------------------------- access
     def get_data_info(self, idx: int) -> dict:
@@ -449,6 +504,34 @@ class ClipDataset(BaseDataset):
             raise KeyError(f'ClipDataset: unknown clip {clip_id!r}; known clips: '
                            f'{list(self.clips)[:10]}...')
         return [dict(f) for f in self.clips[clip_id]]
+
+
+def missing_annotations(clips: Dict[str, List[Dict[str, Any]]]) -> List[Tuple[str, int]]:
+    """``(clip, frame index)`` of the annotations a periodically annotated set lacks.
+
+    The period is the most common step between consecutive labelled frames of a clip (none: no
+    clip has two labels, nothing can be judged); every clip is expected to hold a label every
+    period, from its first label's phase, between its first and last frame.
+    """
+    steps: Dict[int, int] = {}
+    labelled = {}
+    for clip_id, frames in clips.items():
+        idx = [f['frame_idx'] for f in frames if f['seg_map_path'] is not None]
+        labelled[clip_id] = idx
+        for a, b in zip(idx, idx[1:]):
+            steps[b - a] = steps.get(b - a, 0) + 1
+    if not steps:
+        return []
+    period = max(steps, key=lambda step: (steps[step], -step))
+    missing = []
+    for clip_id, frames in clips.items():
+        idx = labelled[clip_id]
+        if not idx:
+            continue
+        first, last = frames[0]['frame_idx'], frames[-1]['frame_idx']
+        start = first + (idx[0] - first) % period
+        missing.extend((clip_id, i) for i in range(start, last + 1, period) if i not in set(idx))
+    return missing
 
 
 def _list_files(directory: str) -> set:

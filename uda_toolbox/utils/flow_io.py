@@ -23,7 +23,13 @@ import cv2
 import numpy as np
 
 from uda_toolbox.utils.errors import DataCorruptError, DataFormatError
-from uda_toolbox.utils.io import atomic_write, check_not_truncated, read_bytes
+from uda_toolbox.utils.io import (
+    atomic_write,
+    check_not_truncated,
+    encode_png,
+    read_bytes,
+    write_bytes_checked,
+)
 
 PathLike = Union[str, os.PathLike]
 
@@ -61,11 +67,13 @@ def read_flow(path: PathLike, return_valid: bool = False, backend_args: Optional
         backend_args: mmengine file backend arguments.
     Returns:
         flow (H, W, 2) float32; with ``return_valid`` also valid (H, W) bool. Unknown pixels
-        (KITTI's valid bit 0, Middlebury's > 1e9 marker, non-finite ``.npy`` values) hold 0.
+        (KITTI's valid bit 0, Middlebury's > 1e9 marker) hold 0.
     Raises:
         DataNotFoundError: the file does not exist (a ``FileNotFoundError``).
         DataFormatError: unknown extension or not an (H, W, 2) float flow (a ``ValueError``).
-        DataCorruptError: an empty, truncated or undecodable file (the message names it).
+        DataCorruptError: an empty, truncated or undecodable file, or NaN / infinite values
+            (a broken flow computation: read as "unknown" they would silently remove every
+            pseudo label that needs flow); the message names the file.
     """
     path = str(path)
     suffix = osp.splitext(path)[1].lower()
@@ -75,10 +83,12 @@ def read_flow(path: PathLike, return_valid: bool = False, backend_args: Optional
     data = read_bytes(path, 'flow', backend_args)
     if suffix == '.npy':
         flow = _parse_npy(data, path)
-        valid = np.isfinite(flow).all(axis=-1)
+        _check_finite(flow, path)
+        valid = np.ones(flow.shape[:2], dtype=bool)
     elif suffix == '.flo':
         flow = _parse_flo(data, path)
-        valid = np.isfinite(flow).all(axis=-1) & (np.abs(flow) < FLO_UNKNOWN).all(axis=-1)
+        _check_finite(flow, path)
+        valid = (np.abs(flow) < FLO_UNKNOWN).all(axis=-1)
     else:
         flow, valid = _parse_kitti_png(data, path)
     if not valid.all():  # known flow is the usual case: skip a pass over the array
@@ -262,15 +272,23 @@ def _write_kitti_png(path: Path, flow: np.ndarray, valid: Optional[np.ndarray]) 
         raise ValueError(f'{path}: flow beyond +-{KITTI_OFFSET / KITTI_SCALE:.0f} px cannot be '
                          'stored in a KITTI 16-bit PNG; use .npy or .flo')
     raw = np.stack([valid.astype(np.float64), encoded[..., 1], encoded[..., 0]], axis=-1)
+    data = encode_png(raw.astype(np.uint16), path)
     with atomic_write(path) as tmp:
-        if not cv2.imwrite(str(tmp), raw.astype(np.uint16)):
-            raise OSError(f'cv2.imwrite could not write {path}')
+        write_bytes_checked(tmp, data)
 
 
 def _check_flow_array(flow: np.ndarray, path: PathLike) -> np.ndarray:
     flow = np.asarray(flow)
-    if flow.ndim != 3 or flow.shape[2] != 2 or not np.issubdtype(flow.dtype, np.floating):
+    if flow.ndim != 3 or flow.shape[2] != 2 or min(flow.shape[:2]) < 1 or \
+            not np.issubdtype(flow.dtype, np.floating):
         raise DataFormatError(f'{path}: flow must be a floating (H, W, 2) array of (dx, dy), got '
                               f'dtype {flow.dtype} and shape {flow.shape}; recompute it '
                               '(tools/data/compute_flow.py)')
     return flow
+
+
+def _check_finite(flow: np.ndarray, path: str) -> None:
+    finite = np.isfinite(flow)
+    if not finite.all():
+        raise DataCorruptError(f'{path}: flow holds {int((~finite).sum())} NaN or infinite values '
+                               f'(of {flow.size}); recompute it (tools/data/compute_flow.py)')

@@ -3,8 +3,9 @@
 Flow convention (docs/data.md): the flow stored for frame i "to j" gives, at pixel p of frame i,
 the position p + flow(p) of the same scene point in frame j. Backward warping therefore samples
 frame j at p + flow(p): ``warp(x_j, flow_i_to_j)`` brings frame j (or its prediction, or its
-labels) onto frame i. These functions live in the bottom layer because both ``flow`` and
-``pseudo_labels`` need them and may not import each other.
+labels) onto frame i. They sit in the bottom layer so that the pseudo-label code (Eq. 10
+aggregation, ``pseudo_labels/temporal.py``) and the adaptors (VST's occlusion-test defaults)
+share one implementation.
 
 The two-frame flow-fusion segmentor of DA-VSN / TPS (``uda_toolbox.models.segmentors``) also warps
 with these kernels: :func:`warp` is TPS's compiled ``Resample2d(bilinear=True)`` (backward bilinear,
