@@ -104,7 +104,7 @@ def test_stale_or_missing_index_names_the_command(bank_tree, index_file, tmp_pat
 
 def test_the_tool_writes_the_index_of_a_config(bank_tree, tmp_path, repo_root):
     cfg = tmp_path / 'cfg.py'
-    cfg.write_text(f"""_base_ = ['{repo_root / 'configs/dastc/synthetic.py'}']
+    cfg.write_text(f"""_base_ = ['{repo_root / 'configs/da_stc/synthetic.py'}']
 model = dict(long_tail_bank=dict(dataset={dataset_cfg(bank_tree)!r}, index_file='{tmp_path / 'i.json'}'))
 """)
     proc = subprocess.run([sys.executable, 'tools/data/class_frame_index.py', str(cfg)],

@@ -1,9 +1,9 @@
-"""Write the class -> frame index of a config's long-tail bank (DA-STC; docs/methods/dastc.md).
+"""Write the class -> frame index of a config's long-tail bank (DA-STC; docs/methods/da_stc.md).
 
 Example (from the repository root, no installation needed)::
 
-    python tools/data/class_frame_index.py configs/dastc/synthetic.py
-    python tools/data/class_frame_index.py configs/dastc/viper2cityscapes_seq.py --workers 8
+    python tools/data/class_frame_index.py configs/da_stc/synthetic.py
+    python tools/data/class_frame_index.py configs/da_stc/viper2cityscapes_seq.py --workers 8
 
 It reads ``model.long_tail_bank.dataset`` of the config (the source frames the bank pastes
 from) through that dataset's pipeline, records which frames show each class, and writes
@@ -23,7 +23,7 @@ from uda_toolbox.utils.errors import DataError  # noqa: E402
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='a config with model.long_tail_bank (configs/dastc/*.py)')
+    parser.add_argument('config', help='a config with model.long_tail_bank (configs/da_stc/*.py)')
     parser.add_argument('--out', help='index file (default: model.long_tail_bank.index_file)')
     parser.add_argument('--workers', type=int, default=0,
                         help='dataloader workers reading the frames (default: 0, this process)')

@@ -6,10 +6,10 @@ from .adversarial import AdversarialAdaptor
 from .base import BaseAdaptor
 from .cbst import CBST
 from .crst import CRST
+from .da_stc import DASTC
 from .da_vsn import DAVSN
 from .dacs import DACS
 from .daformer import DAFormer
-from .dastc import DASTC
 from .hcl import HCL
 from .iast import IAST
 from .minent import MinEnt

@@ -69,7 +69,7 @@ def bank_settings(config: Union[str, Config]) -> dict:
     bank = cfg.model.get(BANK_KEY) if 'model' in cfg else None
     if not bank:
         raise KeyError(f'the config has no model.{BANK_KEY} (a DA-STC config, e.g. '
-                       'configs/dastc/synthetic.py, names the dataset and the index file there)')
+                       'configs/da_stc/synthetic.py, names the dataset and the index file there)')
     segmentor = cfg.model.segmentor
     inner = segmentor.get('segmentor', segmentor)  # a TwoFrameSegmentor wraps the segmentor
     return dict(dataset=bank['dataset'], index_file=bank['index_file'],

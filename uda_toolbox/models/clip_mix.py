@@ -6,7 +6,7 @@ ClassMix (Olsson et al., WACV 2021) pastes the pixels of chosen classes of one i
 DA-STC (ZHE-SAPI/UDASS ``tps/dsp/transformmasks_dsp_cd_xiuzheng.py``: ``oneMix``,
 ``Class_mix``, ``Class_mix_nolongtail``, ``Class_mix_flow``, ``rand_mixer.mix``) does it on
 two-frame clips, pasting the flow with the masks too so that the pasted pixels keep their own
-motion, and composes four directions (:func:`quad_mix`). Pure functions; docs/methods/dastc.md.
+motion, and composes four directions (:func:`quad_mix`). Pure functions; docs/methods/da_stc.md.
 """
 from typing import Dict, Optional, Tuple
 

@@ -9,7 +9,7 @@ first instance is drawn, so building a model for inference touches no file) and 
 that ``tools/data/class_frame_index.py`` writes from the same config
 (``uda_toolbox.utils.class_frame_index``). Every random draw uses torch's global generator, which
 ``RNGStateHook`` saves with each checkpoint, so a resumed run draws what the uninterrupted one drew.
-docs/methods/dastc.md, "Long-tail bank".
+docs/methods/da_stc.md, "Long-tail bank".
 """
 import copy
 import warnings

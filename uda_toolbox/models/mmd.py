@@ -12,7 +12,7 @@ As the official code computes it (ZHE-SAPI/UDASS ``train_video_DAVSS_DSF_cd_abla
   kernel ``k(a, b) = sum_{i=0..4} exp(-||a - b||^2 / (sigma * 2^(i - 2)))``, sigma the mean
   squared distance between distinct rows of both sets (no gradient through sigma).
 
-docs/methods/dastc.md, "Category-aware alignment".
+docs/methods/da_stc.md, "Category-aware alignment".
 """
 from typing import Optional
 

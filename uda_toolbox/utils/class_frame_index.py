@@ -58,7 +58,7 @@ def read_index(path: str) -> dict:
     """Read and check an index file; errors name the file and the command that writes it."""
     if not osp.isfile(path):
         raise DataNotFoundError(f'class-frame index {path!r} does not exist. Write it with: '
-                                f'{INDEX_COMMAND} (docs/methods/dastc.md, "Long-tail bank").')
+                                f'{INDEX_COMMAND} (docs/methods/da_stc.md, "Long-tail bank").')
     try:
         with open(path) as f:
             index = json.load(f)

@@ -181,7 +181,7 @@ def compose_flows(first: Tensor, second: Tensor) -> Tensor:
     ``o_jk`` sampled bilinearly (border-clamped, as :func:`warp`).
 
     DA-STC's second temporal view needs the target flow t -> t-2; the toolbox's flow files link
-    neighbouring frames only, so it is chained from t -> t-1 and t-1 -> t-2 (docs/methods/dastc.md).
+    neighbouring frames only, so it is chained from t -> t-1 and t-1 -> t-2 (docs/methods/da_stc.md).
 
     Args:
         first: (N, 2, H, W) flow i -> j on frame i's grid.

@@ -1,7 +1,7 @@
 # DA-STC / QuadMix (Zhang et al., arXiv 2311.13254; CNN variant of ZHE-SAPI/UDASS) on the embedded
 # pair: TPS's cross-frame pseudo labels plus a four-directional two-frame class-mix with long-tail
 # instances and a class-mean MMD, started from the TPS run (the code starts from, and for its
-# first 8k of 40k iterations is taught by, a TPS checkpoint). docs/methods/dastc.md
+# first 8k of 40k iterations is taught by, a TPS checkpoint). docs/methods/da_stc.md
 _base_ = [
     '../_base_/models/two_frame_tiny_deeplabv2.py', '../_base_/datasets/synthetic_two_frame.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
@@ -22,7 +22,7 @@ long_tail_frames = dict(
 model = dict(
     type='DASTC',
     segmentor=dict(warp='bilinear'),  # TPS's Resample2d
-    # The index: python tools/data/class_frame_index.py configs/dastc/synthetic.py
+    # The index: python tools/data/class_frame_index.py configs/da_stc/synthetic.py
     long_tail_bank=dict(
         dataset=long_tail_frames,
         index_file=data_root + '/source/class_frame_index.json',

@@ -20,7 +20,7 @@ from uda_toolbox.utils.class_frame_index import write_index
 TEACHER_ITERS = 4
 
 
-def test_dastc_kill_at_random_iteration_then_resume(tmp_path, repo_root, tiny_pair):
+def test_da_stc_kill_at_random_iteration_then_resume(tmp_path, repo_root, tiny_pair):
     bank = dict(type='ClipDataset', data_root=str(tiny_pair),
                 data_prefix=dict(img_path='source/train/img', seg_map_path='source/train/cls'),
                 mode='test', pipeline=[dict(type='LoadClipFrames'), dict(type='LoadClipAnnotations'),
@@ -28,7 +28,7 @@ def test_dastc_kill_at_random_iteration_then_resume(tmp_path, repo_root, tiny_pa
     index = tmp_path / 'class_frame_index.json'
     write_index(str(index), build_class_frame_index(bank, num_classes=15))
     cfg = tmp_path / 'dastc.py'
-    _write_config(cfg, repo_root / 'configs/dastc/synthetic.py', tiny_pair, workers=1, extra=f"""
+    _write_config(cfg, repo_root / 'configs/da_stc/synthetic.py', tiny_pair, workers=1, extra=f"""
 model = dict(teacher_iters={TEACHER_ITERS}, long_tail_bank=dict(dataset={bank!r}, index_file='{index}'))
 param_scheduler = [dict(type='PolyLR', power=0.9, begin=0, end={MAX_ITERS}, by_epoch=False)]
 """)

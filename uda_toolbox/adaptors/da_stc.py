@@ -9,7 +9,7 @@ category-aware MMD between class-mean score vectors (``uda_toolbox.models.mmd``)
 
     L = L_sou + L_src_p + lambda_T (L_trg + 0.1 L_trg_aux + L_tar_p) + 0.01 MMD^2(mu^S, mu^T)
 
-Equations, hyper-parameters, the quirks of the code and what we chose: docs/methods/dastc.md.
+Equations, hyper-parameters, the quirks of the code and what we chose: docs/methods/da_stc.md.
 """
 import copy
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -315,7 +315,7 @@ class DASTC(TwoFrameAdaptorMixin, BaseAdaptor):
         if source['inputs'].shape[1] != 2 or target['inputs'].shape[1] != 3:
             raise ValueError('DASTC trains on source clips (t-1, t) and target clips (t-2, t-1, t): '
                              'set num_frames=2 (source) and num_frames=3 (target) in the datasets '
-                             f'(configs/dastc/synthetic.py); got {source["inputs"].shape[1]} and '
+                             f'(configs/da_stc/synthetic.py); got {source["inputs"].shape[1]} and '
                              f'{target["inputs"].shape[1]} frames')
         src, tgt = source['inputs'].shape[-2:], target['inputs'].shape[-2:]
         if src[0] < tgt[0] or src[1] < tgt[1]:

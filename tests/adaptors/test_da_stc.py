@@ -1,4 +1,4 @@
-"""DA-STC (uda_toolbox/adaptors/dastc.py): the state carried between iterations, the teacher schedule,
+"""DA-STC (uda_toolbox/adaptors/da_stc.py): the state carried between iterations, the teacher schedule,
 the target masks' confidences, the fusion of the mixed passes and one full iteration."""
 import copy
 
@@ -6,10 +6,10 @@ import pytest
 import torch
 from two_frame_batches import make_two_frame_batch
 
-from uda_toolbox.adaptors.dastc import MEMORY
+from uda_toolbox.adaptors.da_stc import MEMORY
 from uda_toolbox.utils.checkpoint import CheckpointError
 
-CONFIG = 'configs/dastc/synthetic.py'
+CONFIG = 'configs/da_stc/synthetic.py'
 
 
 def batch(seed=0):
