@@ -161,13 +161,15 @@ def _shrink_to(pipeline, scale):
 
 def _tiny_segmentor(base: Config) -> str:
     """Override of ``model.segmentor``: the tiny model's backbone and head (and, for multi-level
-    AdaptSegNet, an auxiliary head on the tiny backbone's earlier output)."""
+    AdaptSegNet, an auxiliary head on the tiny backbone's earlier output), with the config's
+    number of classes."""
     tiny = Config.fromfile(str(REPO / 'configs/_base_/models/tiny_deeplabv2.py')).segmentor.to_dict()
-    parts = dict(backbone=tiny['backbone'], decode_head=tiny['decode_head'])
     two_frame = base.model.segmentor.type == 'TwoFrameSegmentor'  # DA-VSN, TPS: wraps one
     wrapped = base.model.segmentor.segmentor if two_frame else base.model.segmentor
+    head = dict(tiny['decode_head'], num_classes=wrapped.decode_head.num_classes)
+    parts = dict(backbone=tiny['backbone'], decode_head=head)
     if wrapped.get('auxiliary_head'):
-        parts['auxiliary_head'] = dict(tiny['decode_head'], in_channels=48, in_index=0)
+        parts['auxiliary_head'] = dict(head, in_channels=48, in_index=0)
     text = ', '.join(f'{key}=dict(_delete_=True, **{value!r})' for key, value in parts.items())
     return f'segmentor=dict({text})' if two_frame else text
 

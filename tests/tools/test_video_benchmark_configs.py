@@ -32,6 +32,7 @@ from test_real_data_configs import (  # noqa: F401 (_fast_runs: autouse fixture)
     long_tail_bank,
     write_long_tail_index,
 )
+from test_real_data_configs import _tiny_segmentor as tiny_segmentor_of_wrapper
 
 from uda_toolbox.data_prep import cityscapes_seq, synthia_seq, viper_seq
 from uda_toolbox.registry import DATASETS
@@ -109,7 +110,10 @@ def _shrink(pipeline, scale=TINY_SCALE):
 
 
 def _tiny_segmentor(base: Config) -> str:
-    """Override of ``model.segmentor``: the tiny model with the config's number of classes."""
+    """Override of ``model.segmentor``: the tiny model with the config's number of classes (the
+    two-frame segmentor of DA-VSN / TPS / DA-STC: test_real_data_configs.py's override)."""
+    if base.model.segmentor.type == 'TwoFrameSegmentor':
+        return tiny_segmentor_of_wrapper(base)
     tiny = Config.fromfile(str(REPO / 'configs/_base_/models/tiny_deeplabv2.py')).segmentor.to_dict()
     head = dict(tiny['decode_head'], num_classes=base.model.segmentor.decode_head.num_classes)
     return (f'backbone=dict(_delete_=True, **{tiny["backbone"]!r}), '
@@ -183,9 +187,9 @@ def test_config_builds_its_datasets(config, trees):
     assert any(labelled) == oracle
     classes = 15 if config.stem.startswith('viper') else 12
     assert len(val.metainfo['classes']) == classes == len(train.metainfo['classes'])
-    if dataset.target.get('flow_root'):  # VST: the flow compute_flow wrote
-        first = train.target.get_data_info(0)
-        assert first['flow_paths'][0] == osp.join(
+    if dataset.target.get('flow_root'):  # VST, two-frame methods: the flow compute_flow wrote
+        first = train.target.get_data_info(0)  # flow_paths[-1]: from t to t-1
+        assert first['flow_paths'][-1] == osp.join(
             trees.cs, 'flow/train/aachen/aachen_000000_000019_leftImg8bit_bw.npy')
 
 
