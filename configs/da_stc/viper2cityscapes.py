@@ -28,7 +28,7 @@ long_tail_frames = dict(
     pipeline=[
         dict(type='LoadClipFrames'),
         dict(type='LoadClipAnnotations'),
-        dict(type='ClipResize', scale=(1280, 720), keep_ratio=True),
+        dict(type='ClipResize', scale=(1280, 720), keep_ratio=False),  # 16:9 either way
         dict(type='PackClipInputs'),
     ])
 model = dict(
@@ -71,4 +71,14 @@ max_iters = 40000  # EARLY_STOP
 train_cfg = dict(max_iters=max_iters, val_interval=4000)
 # Target clips (t-2, t-1, t): the pseudo labels come from the pair before, and the second
 # temporal view pairs t with t-2.
-train_dataloader = dict(dataset=dict(target=dict(num_frames=3)))
+# The source frames resized to exactly 1280x720 (VIPER's 1920x1080 gives that either way): the
+# mixing windows of the target size need the source frame at least as large in both directions.
+source_pipeline = [
+    dict(type='LoadClipFrames'),
+    dict(type='LoadClipAnnotations'),
+    dict(type='ClipResize', scale=(1280, 720), keep_ratio=False),
+    dict(type='LoadClipFlow', resize_to_frame={{_base_.flow_resize}}),
+    dict(type='PackClipInputs'),
+]
+train_dataloader = dict(dataset=dict(source=dict(pipeline=source_pipeline),
+                                     target=dict(num_frames=3)))
