@@ -26,7 +26,13 @@ from fake_video_benchmark_data import (
 )
 from mmengine.config import Config
 from test_real_data_configs import Runs as RealDataRuns  # train.py / test.py in-process, warm-ups
-from test_real_data_configs import _fast_runs, config_id  # noqa: F401 (_fast_runs: autouse fixture)
+from test_real_data_configs import (  # noqa: F401 (_fast_runs: autouse fixture)
+    _fast_runs,
+    config_id,
+    long_tail_bank,
+    write_long_tail_index,
+)
+from test_real_data_configs import _tiny_segmentor as tiny_segmentor_of_wrapper
 
 from uda_toolbox.data_prep import cityscapes_seq, synthia_seq, viper_seq
 from uda_toolbox.registry import DATASETS
@@ -43,7 +49,7 @@ SNIPPET_FRAMES = 3 * 2  # the tiny Cityscapes-Seq train list: 3 snippets (t - 1,
 
 OVERRIDES = """
 _base_ = [{config!r}]
-model = dict(segmentor=dict({segmentor}))
+model = dict(segmentor=dict({segmentor}){bank})
 _loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(batch_size=1, **_loader, dataset=dict(
     source=dict(data_root={source_root!r}, split_list={source_list!r}, pipeline={source_pipeline!r},
@@ -75,9 +81,14 @@ def trees(tmp_path_factory):
     assert synthia_seq.verify(str(synthia), split_list=synthia_list, expected_size=SYNTHIA_SIZE).ok
     assert viper_seq.convert(str(viper), split_list=viper_list).ok
     assert synthia_seq.convert(str(synthia), split_list=synthia_list).ok
-    # the VST configs' flow_root='flow/train' of the target
+    # flow_root='flow/train' of the target (VST; the two-frame methods also t-1 -> t-2), the
+    # two-frame methods' val flow and source flow (cityscapes_seq_two_frame_parts.py)
+    fast = dict(type='OpenCVDISFlow', preset='ultrafast')
     cityscapes_seq.compute_flow(str(cs), 'train', split_list=str(lists['train']),
-                                estimator=dict(type='OpenCVDISFlow', preset='ultrafast'))
+                                frame_offsets=(-2, -1, 0), estimator=fast)
+    cityscapes_seq.compute_flow(str(cs), 'val', split_list=str(lists['val']), estimator=fast)
+    viper_seq.compute_flow(str(viper), split_list=viper_list, estimator=fast)
+    synthia_seq.compute_flow(str(synthia), split_list=synthia_list, estimator=fast)
     return SimpleNamespace(root=root, cs=str(cs), train_list=str(lists['train']),
                            val_list=str(lists['val']), viper=str(viper), viper_list=viper_list,
                            synthia=str(synthia), synthia_list=synthia_list)
@@ -99,7 +110,10 @@ def _shrink(pipeline, scale=TINY_SCALE):
 
 
 def _tiny_segmentor(base: Config) -> str:
-    """Override of ``model.segmentor``: the tiny model with the config's number of classes."""
+    """Override of ``model.segmentor``: the tiny model with the config's number of classes (the
+    two-frame segmentor of DA-VSN / TPS / DA-STC: test_real_data_configs.py's override)."""
+    if base.model.segmentor.type == 'TwoFrameSegmentor':
+        return tiny_segmentor_of_wrapper(base)
     tiny = Config.fromfile(str(REPO / 'configs/_base_/models/tiny_deeplabv2.py')).segmentor.to_dict()
     head = dict(tiny['decode_head'], num_classes=base.model.segmentor.decode_head.num_classes)
     return (f'backbone=dict(_delete_=True, **{tiny["backbone"]!r}), '
@@ -121,11 +135,14 @@ class Runs(RealDataRuns):
             config=str(config), segmentor=_tiny_segmentor(base), source_root=source_root,
             source_list=source_list, source_pipeline=_shrink(loaders.source.pipeline, source_scale),
             cs=self.trees.cs, train_list=self.trees.train_list, val_list=self.trees.val_list,
+            bank=long_tail_bank(base, self.trees.root / f'class_frame_index_{name}.json',
+                                source_scale, data_root=source_root, split_list=source_list),
             target_pipeline=_shrink(loaders.target.pipeline),
             test_pipeline=_shrink(base.val_dataloader.dataset.pipeline), iters=iters, name=name)
         path = self.trees.root / 'configs' / f'{name}.py'
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
+        write_long_tail_index(path)
         options = []
         if base.get('pseudo_labels') is not None:
             options += [f'pseudo_labels.scale={TINY_SCALE}',
@@ -170,9 +187,9 @@ def test_config_builds_its_datasets(config, trees):
     assert any(labelled) == oracle
     classes = 15 if config.stem.startswith('viper') else 12
     assert len(val.metainfo['classes']) == classes == len(train.metainfo['classes'])
-    if dataset.target.get('flow_root'):  # VST: the flow compute_flow wrote
-        first = train.target.get_data_info(0)
-        assert first['flow_paths'][0] == osp.join(
+    if dataset.target.get('flow_root'):  # VST, two-frame methods: the flow compute_flow wrote
+        first = train.target.get_data_info(0)  # flow_paths[-1]: from t to t-1
+        assert first['flow_paths'][-1] == osp.join(
             trees.cs, 'flow/train/aachen/aachen_000000_000019_leftImg8bit_bw.npy')
 
 
