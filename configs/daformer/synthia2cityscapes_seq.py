@@ -11,8 +11,8 @@ _base_ = [
     '../_base_/datasets/synthia2cityscapes_seq_daformer.py',
     '../_base_/schedules/viper2cityscapes_daformer.py', '../_base_/default_runtime.py'
 ]
-description = ('DAFormer on SYNTHIA-Seq -> Cityscapes-Seq: MiT-B5 + DAFormer head, ClassMix self-training, '
-               'RCS, thing-class FD, warm-up')
+description = ('DAFormer on SYNTHIA-Seq -> Cityscapes-Seq: MiT-B5 + DAFormer head, ClassMix, RCS, '
+               'thing-class FD')
 model = dict(
     type='DAFormer',
     ema_alpha=0.999,

@@ -10,8 +10,7 @@ _base_ = [
     '../_base_/models/daformer_mit_b5.py', '../_base_/datasets/viper2cityscapes_seq_daformer.py',
     '../_base_/schedules/viper2cityscapes_daformer.py', '../_base_/default_runtime.py'
 ]
-description = ('DAFormer on VIPER -> Cityscapes-Seq: MiT-B5 + DAFormer head, ClassMix self-training, '
-               'RCS, thing-class FD, warm-up')
+description = 'DAFormer on VIPER -> Cityscapes-Seq: MiT-B5 + DAFormer head, ClassMix, RCS, thing-class FD'
 model = dict(
     type='DAFormer',
     ema_alpha=0.999,

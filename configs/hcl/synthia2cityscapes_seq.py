@@ -7,8 +7,7 @@ _base_ = [
     '../_base_/datasets/synthia2cityscapes_seq_source_free.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-description = ('HCL (source-free) on SYNTHIA-Seq -> Cityscapes-Seq: historical contrastive instance + '
-               'category discrimination')
+description = 'HCL (source-free) on SYNTHIA-Seq -> Cityscapes-Seq: historical contrastive discrimination'
 load_from = 'work_dirs/source_only_synthia2cityscapes_seq/iter_40000.pth'
 # HCL's README run and official code (docs/methods/hcl.md, Hyper-parameters).
 model = dict(type='HCL', lambda_seg_aux=0.5, lambda_contrast=0.5, temperature=0.07,

@@ -6,6 +6,5 @@
 # frames colour-augmented first ('separatetrgaug'). docs/methods/mic.md
 # The DA-VSN / TPS benchmark: configs/benchmarks/viper2cityscapes_seq.py; docs/data.md (Cityscapes-Seq).
 _base_ = ['../daformer/viper2cityscapes_seq.py']
-description = ("DAFormer + MIC on VIPER -> Cityscapes-Seq: masked target frames against the EMA "
-               "teacher's labels")
+description = 'DAFormer + MIC on VIPER -> Cityscapes-Seq: masked target frames against the EMA teacher'
 model = dict(mic=dict(block_size=32, mask_ratio=0.7, loss_weight=1.0, augment=True))

@@ -7,8 +7,7 @@ _base_ = [
     '../_base_/datasets/viper2cityscapes_seq_source_free.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-description = ('SHOT (source-free) on VIPER -> Cityscapes-Seq: per-pixel information maximisation + '
-               'cluster pseudo labels')
+description = 'SHOT (source-free) on VIPER -> Cityscapes-Seq: information maximisation + cluster labels'
 load_from = 'work_dirs/source_only_viper2cityscapes_seq/iter_40000.pth'
 # SHOT's train_target (official code): ent_par, gent, cls_par, epsilon, threshold, obtain_label's
 # two clustering passes, netC frozen.

@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 description = ('STPL, our reading (source-free) on SYNTHIA-Seq -> Cityscapes-Seq: spatio-temporal pixel '
-               'contrast + pseudo-label CE')
+               'contrast')
 load_from = 'work_dirs/source_only_synthia2cityscapes_seq/iter_40000.pth'
 # Every value is our choice with its reason in docs/methods/stpl.md ("Every open choice"): the
 # paper's method section and code could not be read.

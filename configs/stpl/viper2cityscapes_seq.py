@@ -8,8 +8,7 @@ _base_ = [
     '../_base_/datasets/viper2cityscapes_seq_source_free_flow.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-description = ('STPL, our reading (source-free) on VIPER -> Cityscapes-Seq: spatio-temporal pixel '
-               'contrast + pseudo-label CE')
+description = 'STPL, our reading (source-free) on VIPER -> Cityscapes-Seq: spatio-temporal pixel contrast'
 load_from = 'work_dirs/source_only_viper2cityscapes_seq/iter_40000.pth'
 # Every value is our choice with its reason in docs/methods/stpl.md ("Every open choice"): the
 # paper's method section and code could not be read.
