@@ -146,7 +146,8 @@ class Runs(RealDataRuns):
             f'\n    source=dict(data_root={source_root!r}, split_list={source_list!r}, '
             f'pipeline={_shrink(loaders.source.pipeline, source_scale)!r}, serialize_data=False),')
         text = OVERRIDES.format(
-            config=str(config), segmentor=_tiny_segmentor(base), source=source, cs=self.trees.cs, train_list=self.trees.train_list, val_list=self.trees.val_list,
+            config=str(config), segmentor=_tiny_segmentor(base), source=source, cs=self.trees.cs,
+            train_list=self.trees.train_list, val_list=self.trees.val_list,
             target_pipeline=_shrink(loaders.target.pipeline),
             test_pipeline=_shrink(base.val_dataloader.dataset.pipeline), iters=iters, name=name)
         path = self.trees.root / 'configs' / f'{name}.py'
