@@ -29,9 +29,9 @@ from uda_toolbox.registry import DATASETS, MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 # Every method's training configs (configs/benchmarks/ holds benchmark matrices, not runs; the
-# Cityscapes-Seq benchmarks' *_seq.py configs: tests/tools/test_video_benchmark_configs.py).
+# Cityscapes-Seq benchmarks' *_seq*.py configs: tests/tools/test_video_benchmark_configs.py).
 CONFIGS = sorted(p for p in REPO.glob('configs/*/viper2cityscapes*.py')
-                 if p.parent.name != 'benchmarks' and not p.stem.endswith('_seq'))
+                 if p.parent.name != 'benchmarks' and not p.stem.startswith('viper2cityscapes_seq'))
 # Frames are resized to fit (W, H) = (128, 64) instead of the papers' sizes: large enough for the
 # discriminators' five stride-2 convolutions, small enough for a step in a fraction of a second.
 TINY_SCALE = (128, 64)
