@@ -27,9 +27,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(default: work_dirs/<method>_<config name>)')
     parser.add_argument('--resume', action='store_true',
                         help='resume from the latest checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
+    parser.add_argument('--amp', action='store_true',
+                        help='enable automatic mixed precision (needs a CUDA GPU)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, e.g. model.target_bn=True')
+                        help='override settings of the config, e.g. model.target_bn=True; '
+                        'train_cfg.max_iters=N (or max_iters=N) shortens the whole schedule')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--unsafe-load', action='store_true', help=UNSAFE_LOAD_HELP)
@@ -45,8 +47,9 @@ def main(argv=None) -> None:
     init_cpu_process_group(args.launcher)  # mmengine's pytorch launcher needs CUDA
     register_all_modules(init_default_scope=False)
     setup_checkpoint_loading(unsafe=args.unsafe_load)
-    cfg = build_train_config(args.config, args.work_dir, args.cfg_options, resume=args.resume,
-                             amp=args.amp, launcher=args.launcher)
+    cfg = run_with_clear_errors(None, lambda: build_train_config(
+        args.config, args.work_dir, args.cfg_options, resume=args.resume, amp=args.amp,
+        launcher=args.launcher))
     check_load_from(cfg)
     check_work_dir(cfg.work_dir)
     run_with_clear_errors(cfg, lambda: build_runner(cfg).train())

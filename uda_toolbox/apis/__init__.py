@@ -1,7 +1,6 @@
 """The library behind the tools (the idea of ``mmseg.apis``): configs, runners, checkpoints and
 clear errors. ``tools/*.py`` are thin scripts over it; notebooks and other programs use it too."""
 from .checkpoints import (
-    check_load_from,
     convert_backbone_checkpoint,
     last_checkpoint_pointer,
     latest_checkpoint,
@@ -9,19 +8,26 @@ from .checkpoints import (
 from .config import (
     build_test_config,
     build_train_config,
+    check_amp_device,
+    check_load_from,
     config_description,
     default_work_dir,
     ensure_runtime_hooks,
     expand_cfg_shortcuts,
+    find_config,
     finish_config,
     load_config,
+    merge_options,
+    resolve_load_from,
     substitute_work_dir,
 )
 from .errors import check_work_dir, explain_unknown_type, run_with_clear_errors, worker_message
 from .runner import build_runner
+from .schedule import set_max_iters
 
-__all__ = ['build_runner', 'build_test_config', 'build_train_config', 'check_load_from',
-           'check_work_dir', 'config_description', 'convert_backbone_checkpoint',
+__all__ = ['build_runner', 'build_test_config', 'build_train_config', 'check_amp_device',
+           'check_load_from', 'check_work_dir', 'config_description', 'convert_backbone_checkpoint',
            'default_work_dir', 'ensure_runtime_hooks', 'expand_cfg_shortcuts',
-           'explain_unknown_type', 'finish_config', 'last_checkpoint_pointer', 'latest_checkpoint',
-           'load_config', 'run_with_clear_errors', 'substitute_work_dir', 'worker_message']
+           'explain_unknown_type', 'find_config', 'finish_config', 'last_checkpoint_pointer',
+           'latest_checkpoint', 'load_config', 'merge_options', 'resolve_load_from',
+           'run_with_clear_errors', 'set_max_iters', 'substitute_work_dir', 'worker_message']

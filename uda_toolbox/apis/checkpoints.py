@@ -4,10 +4,7 @@ import os.path as osp
 import re
 from typing import Optional
 
-from mmengine.config import Config
-
 from uda_toolbox.models.backbones.convert import convert_backbone_checkpoint  # noqa: F401 (API)
-from uda_toolbox.utils.checkpoint import CheckpointError, check_checkpoint_file
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:
@@ -36,14 +33,3 @@ def last_checkpoint_pointer(work_dir: str) -> Optional[str]:
         return None
     with open(pointer) as f:
         return f.read().strip()
-
-
-def check_load_from(cfg: Config) -> None:
-    """Stop before building anything when a local ``load_from`` is missing or not a checkpoint."""
-    load_from = cfg.get('load_from')
-    if not load_from or '://' in load_from or load_from.startswith(('open-mmlab:', 'torchvision:')):
-        return
-    try:
-        check_checkpoint_file(load_from, key='load_from')
-    except CheckpointError as exc:
-        raise SystemExit(f'Checkpoint error: {exc}') from None

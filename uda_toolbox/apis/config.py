@@ -10,21 +10,48 @@ from typing import Any, Optional
 from mmengine.config import Config
 
 from uda_toolbox.apis.checkpoints import last_checkpoint_pointer, latest_checkpoint
+from uda_toolbox.apis.schedule import describe_changes, pop_max_iters, set_max_iters
+from uda_toolbox.utils.checkpoint import CheckpointError, check_checkpoint_file
 
 WORK_DIR_TOKEN = '{work_dir}'
+PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: Where a relative config path is looked up after the current directory: the configs shipped in
+#: the installed package (``uda_toolbox/.mim/configs``, as mmseg ships its own; setup.py copies
+#: them there when the wheel is built) and the repository a source checkout imports from.
+CONFIG_ROOTS = (osp.join(PACKAGE_DIR, '.mim'), osp.dirname(PACKAGE_DIR))
+
+
+def find_config(path: str) -> str:
+    """The config file ``path`` names: as given (relative to the current directory), else inside
+    the installed package or the repository (``configs/vat/viper2cityscapes.py`` works for a
+    ``pip install`` user in any directory; so does ``vat/viper2cityscapes.py``).
+
+    Raises:
+        SystemExit: no such file, naming the places looked at.
+    """
+    if osp.isfile(path):
+        return path
+    relative = osp.normpath(path)
+    if not osp.isabs(relative):
+        names = [relative] if relative.startswith('configs' + osp.sep) else [
+            relative, osp.join('configs', relative)]
+        for root in CONFIG_ROOTS:
+            for name in names:
+                if osp.isfile(osp.join(root, name)):
+                    return osp.join(root, name)
+    raise SystemExit(f'Config file {path!r} does not exist (looked in the current directory and '
+                     f'in the configs shipped with uda_toolbox: {", ".join(CONFIG_ROOTS)}).')
 
 
 def load_config(path: str) -> Config:
-    """``Config.fromfile`` without yapf re-formatting of the config text.
+    """``Config.fromfile`` of :func:`find_config`'s file, without yapf re-formatting of the text.
 
     mmengine formats the whole config on every log / dump of it and for every checkpoint's meta
     (about 2-3 s each on 2 cores); the text stays valid Python without it. mmengine 0.10.7's
     ``fromfile(format_python_code=False)`` only applies it to lazy-import configs, hence the
     attribute is set here.
     """
-    if not osp.isfile(path):
-        raise SystemExit(f'Config file {path!r} does not exist.')
-    cfg = Config.fromfile(path, format_python_code=False)
+    cfg = Config.fromfile(find_config(path), format_python_code=False)
     object.__setattr__(cfg, '_format_python_code', False)
     return cfg
 
@@ -180,10 +207,63 @@ def ensure_runtime_hooks(cfg: Config) -> None:
                                 if on and name not in present]
 
 
+def resolve_load_from(value: Optional[str], key: str = 'load_from') -> Optional[str]:
+    """The checkpoint file that a ``load_from`` value names.
+
+    * a checkpoint file (or a URL, ``open-mmlab://`` ...): itself;
+    * a work dir: its latest checkpoint (:func:`latest_checkpoint`);
+    * a config file (``.py``): the latest checkpoint of the run that trains it, in its default work
+      dir (:func:`default_work_dir`, or the ``work_dir`` the file sets). A method that starts from
+      another one's model names that config (``load_from = 'configs/source_only/synthetic.py'``),
+      so it takes the dependency's last checkpoint whatever its length
+      (``--cfg-options train_cfg.max_iters=40`` for both).
+
+    Raises:
+        CheckpointError: a work dir or config whose run has no checkpoint yet, with the command
+            that makes one (the tools print it without a traceback).
+    """
+    if not value or '://' in value or value.startswith(('open-mmlab:', 'torchvision:')):
+        return value
+    if value.endswith('.py'):
+        config = find_config(value)
+        work_dir = load_config(config).get('work_dir') or default_work_dir(config)
+        found = latest_checkpoint(work_dir)
+        if found is None:
+            raise CheckpointError(
+                f'{key}={value!r} names the run of that config, but its work dir {work_dir!r} has '
+                f'no checkpoint yet. Train it first (python tools/train.py {value}; shorten both '
+                'runs alike with --cfg-options train_cfg.max_iters=N), or point load_from at a '
+                'checkpoint or work dir with --cfg-options load_from=PATH.')
+        return found
+    if osp.isdir(value):
+        found = latest_checkpoint(value)
+        if found is None:
+            raise CheckpointError(
+                f'{key}={value!r} is a directory without checkpoints (no last_checkpoint, no '
+                'iter_<N>.pth): train that run first, or name a .pth file.')
+        return found
+    return value
+
+
+def check_load_from(cfg: Config) -> None:
+    """Resolve ``cfg.load_from`` to a checkpoint file (:func:`resolve_load_from`) and stop before
+    building anything when it is missing or not a checkpoint (a message with the fix, no
+    traceback)."""
+    try:
+        cfg.load_from = resolve_load_from(cfg.get('load_from'))
+        load_from = cfg.load_from
+        if load_from and '://' not in load_from and not load_from.startswith(
+                ('open-mmlab:', 'torchvision:')):
+            check_checkpoint_file(load_from, key='load_from')
+    except CheckpointError as exc:
+        raise SystemExit(f'Checkpoint error: {exc}') from None
+
+
 def finish_config(cfg: Config, work_dir: Optional[str] = None,
                   config_path: Optional[str] = None) -> Config:
-    """Set the work dir (argument, the config's, or the default rule), replace ``{work_dir}`` and
-    add the runtime hooks: what every run needs before ``Runner.from_cfg``."""
+    """What every run needs before ``Runner.from_cfg``: the work dir (argument, the config's, or
+    the default rule), ``{work_dir}`` replaced and the runtime hooks. Idempotent. (``load_from``
+    is resolved later, when the run starts: :func:`check_load_from`, ``build_runner``.)"""
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -193,15 +273,40 @@ def finish_config(cfg: Config, work_dir: Optional[str] = None,
     return cfg
 
 
+def merge_options(cfg: Config, cfg_options: Optional[dict]) -> Config:
+    """``--cfg-options`` onto ``cfg``: a run length (``train_cfg.max_iters`` or ``max_iters``)
+    first, scaling the whole schedule (:func:`uda_toolbox.apis.schedule.set_max_iters`; what
+    changed is kept in ``cfg.schedule_scaled`` and logged when the run starts),
+    then the other options (so an interval given explicitly wins), then the shortcuts
+    (:func:`expand_cfg_shortcuts`)."""
+    max_iters, others = pop_max_iters(cfg_options)
+    if max_iters is not None:
+        # Kept in the config (dumped with the run) and logged by build_runner.
+        cfg.schedule_scaled = describe_changes(set_max_iters(cfg, max_iters))
+    if others:
+        cfg.merge_from_dict(others)
+        expand_cfg_shortcuts(cfg, others)
+    return cfg
+
+
+def check_amp_device() -> None:
+    """Stop with the fix when ``--amp`` is asked for without a GPU (mmengine's AmpOptimWrapper
+    asserts CUDA/NPU/MLU and would fail with a bare AssertionError)."""
+    import torch
+    if not torch.cuda.is_available():
+        raise SystemExit('--amp: mixed precision (AmpOptimWrapper) needs a CUDA GPU, and none is '
+                         'available here. Train without --amp on the CPU.')
+
+
 def build_train_config(config: str, work_dir: Optional[str] = None,
                        cfg_options: Optional[dict] = None, resume: bool = False,
                        amp: bool = False, launcher: str = 'none') -> Config:
     """The config ``tools/train.py`` trains with (see its ``--help`` for each argument)."""
+    if amp:
+        check_amp_device()
     cfg = load_config(config)
     cfg.launcher = launcher
-    if cfg_options is not None:
-        cfg.merge_from_dict(cfg_options)
-        expand_cfg_shortcuts(cfg, cfg_options)
+    merge_options(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -227,12 +332,12 @@ def build_train_config(config: str, work_dir: Optional[str] = None,
 
 def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
                       cfg_options: Optional[dict] = None, launcher: str = 'none') -> Config:
-    """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train)."""
+    """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train).
+
+    ``checkpoint`` may also be a work dir or a config file: its latest checkpoint
+    (:func:`resolve_load_from`)."""
     cfg = load_config(config)
     cfg.launcher = launcher
-    if cfg_options is not None:
-        cfg.merge_from_dict(cfg_options)
-        expand_cfg_shortcuts(cfg, cfg_options)
-    finish_config(cfg, work_dir, config)
-    cfg.load_from = checkpoint
-    return cfg
+    merge_options(cfg, cfg_options)
+    cfg.load_from = resolve_load_from(checkpoint, key='CHECKPOINT')
+    return finish_config(cfg, work_dir, config)

@@ -85,11 +85,13 @@ def worker_message(exc: BaseException) -> str:
     return text
 
 
-def run_with_clear_errors(cfg: Config, action: Callable[[], Any]) -> Any:
-    """Run ``action`` (build the runner, train or test); known user errors exit with a message.
+def run_with_clear_errors(cfg: Optional[Config], action: Callable[[], Any]) -> Any:
+    """Run ``action`` (build the config or the runner, train or test); known user errors exit
+    with a message.
 
     Data, checkpoint, config and NaN-loss errors print what is wrong and the fix, not a stack
-    trace; anything else propagates unchanged.
+    trace; anything else propagates unchanged. ``cfg`` (None while the config is being built)
+    explains unknown types.
     """
     try:
         return action()
@@ -100,7 +102,7 @@ def run_with_clear_errors(cfg: Config, action: Callable[[], Any]) -> Any:
     except NonFiniteLossError as exc:
         raise SystemExit(f'Training stopped: {exc}') from None
     except KeyError as exc:
-        message = explain_unknown_type(exc, cfg)
+        message = explain_unknown_type(exc, cfg) if cfg is not None else None
         if message is None:
             raise
         raise SystemExit(f'Config error: {message}') from None
