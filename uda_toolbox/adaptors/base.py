@@ -160,6 +160,12 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
         # DDP wrappers by name (see ddp_modules); a plain dict, so not part of the state dict.
         self._ddp: Dict[str, nn.Module] = {}
 
+    @property
+    def out_channels(self) -> int:
+        """The segmentor's output channels (mmseg's ``SegTTAModel`` reads it: test-time
+        augmentation, ``tools/test.py --tta``)."""
+        return self.segmentor.out_channels
+
     # ------------------------------------------------------------------ data parallel
     def ddp_modules(self) -> Dict[str, nn.Module]:
         """The modules to wrap in DistributedDataParallel, one wrapper each, by name.

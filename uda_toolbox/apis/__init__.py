@@ -17,10 +17,12 @@ from .config import (
     expand_cfg_shortcuts,
     find_config,
     finish_config,
+    flip_tta_pipeline,
     load_config,
     merge_options,
     resolve_load_from,
     substitute_work_dir,
+    use_tta,
 )
 from .errors import check_work_dir, explain_unknown_type, run_with_clear_errors, worker_message
 from .inference import (
@@ -36,8 +38,8 @@ from .schedule import set_max_iters
 __all__ = ['build_runner', 'build_test_config', 'build_train_config', 'check_amp_device',
            'check_load_from', 'check_work_dir', 'config_description', 'convert_backbone_checkpoint',
            'dataset_meta', 'default_work_dir', 'ensure_runtime_hooks', 'expand_cfg_shortcuts',
-           'explain_unknown_type', 'export_segmentor', 'find_config', 'finish_config',
+           'explain_unknown_type', 'export_segmentor', 'find_config', 'finish_config', 'flip_tta_pipeline',
            'inference_clip', 'init_adaptor', 'last_checkpoint_pointer',
            'latest_checkpoint', 'load_config', 'merge_options', 'resolve_load_from',
            'run_with_clear_errors', 'segmentor_config', 'set_max_iters', 'substitute_work_dir',
-           'worker_message']
+           'use_tta', 'worker_message']

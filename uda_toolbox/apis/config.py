@@ -4,6 +4,7 @@
 pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
 import ast
+import copy
 import os.path as osp
 from typing import Any, Optional
 
@@ -330,14 +331,65 @@ def build_train_config(config: str, work_dir: Optional[str] = None,
     return finish_config(cfg)
 
 
+#: Test transforms a flip TTA pipeline can be derived around (see :func:`flip_tta_pipeline`).
+TTA_LOADERS = ('LoadClipFrames',)
+TTA_GEOMETRY = ('ClipResize',)
+TTA_LABELS = ('LoadClipAnnotations',)
+TTA_PACKERS = ('PackFrameInputs',)
+
+
+def flip_tta_pipeline(test_pipeline: list, source: str = 'the test pipeline') -> list:
+    """The test pipeline with each frame seen as it is and flipped horizontally (mmcv's
+    ``TestTimeAug``); ``SegTTAModel`` averages the two softmax maps, the flipped one flipped back.
+
+    Labels are loaded after the flip, so they stay unflipped for the evaluation.
+
+    Raises:
+        ValueError: a transform it does not know where to put; write ``tta_pipeline`` yourself.
+    """
+    loaders, geometry, labels, packers = [], [], [], []
+    for step in test_pipeline:
+        kind = step.get('type')
+        for names, group in ((TTA_LOADERS, loaders), (TTA_GEOMETRY, geometry),
+                             (TTA_LABELS, labels), (TTA_PACKERS, packers)):
+            if kind in names:
+                group.append(copy.deepcopy(step))
+                break
+        else:
+            raise ValueError(f'--tta: no automatic flip augmentation around {kind!r} of {source}; '
+                             'set tta_pipeline in the config (mmseg convention).')
+    flips = [dict(type='ClipRandomFlip', prob=0.0), dict(type='ClipRandomFlip', prob=1.0)]
+    return loaders + [dict(type='TestTimeAug', transforms=[
+        *[[g] for g in geometry], flips, *[[lbl] for lbl in labels], packers])]
+
+
+def use_tta(cfg: Config) -> Config:
+    """Test with test-time augmentation, as mmseg's ``tools/test.py --tta``: ``tta_model``
+    (default ``SegTTAModel``) around the model, ``tta_pipeline`` as the test pipeline (default:
+    :func:`flip_tta_pipeline` of the config's test pipeline)."""
+    pipeline = cfg.get('tta_pipeline') or flip_tta_pipeline(
+        cfg.test_dataloader.dataset.pipeline, f'{cfg.filename} (test_dataloader)')
+    cfg.test_dataloader.dataset.pipeline = pipeline
+    tta_model = copy.deepcopy(cfg.get('tta_model') or dict(type='SegTTAModel'))
+    tta_model['module'] = cfg.model
+    cfg.model = tta_model
+    return cfg
+
+
 def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
-                      cfg_options: Optional[dict] = None, launcher: str = 'none') -> Config:
+                      cfg_options: Optional[dict] = None, launcher: str = 'none',
+                      tta: bool = False) -> Config:
     """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train).
 
     ``checkpoint`` may also be a work dir or a config file: its latest checkpoint
-    (:func:`resolve_load_from`)."""
+    (:func:`resolve_load_from`). ``tta``: test-time augmentation (:func:`use_tta`)."""
     cfg = load_config(config)
     cfg.launcher = launcher
     merge_options(cfg, cfg_options)
     cfg.load_from = resolve_load_from(checkpoint, key='CHECKPOINT')
+    backbone = (cfg.model.get('segmentor') or {}).get('backbone') or {}
+    if backbone.get('init_cfg'):  # the checkpoint holds every weight: no ImageNet file needed
+        backbone.init_cfg = None
+    if tta:
+        use_tta(cfg)
     return finish_config(cfg, work_dir, config)

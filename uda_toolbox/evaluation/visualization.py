@@ -360,6 +360,46 @@ def class_legend(class_ids: Sequence[int], width: int,
     return out
 
 
+# ----------------------------------------------------------------------------- figures
+def prediction_figure(image: np.ndarray, pred: np.ndarray, gt: Optional[np.ndarray] = None,
+                      classes: Sequence[str] = VIDEO_UDA_CLASSES,
+                      palette: Sequence[Sequence[int]] = VIDEO_UDA_PALETTE, alpha: float = 0.6,
+                      min_width: int = 256) -> np.ndarray:
+    """One frame's prediction as a picture: **frame | ground truth | prediction (pixel accuracy)
+    | errors** with titles and a key of the classes shown (without ``gt``: frame | prediction).
+
+    The figure of ``tools/visualize.py predict`` and ``tools/test.py --show-dir``. Small frames
+    are enlarged (``min_width``, nearest neighbour) so a person can read them; 0 keeps the size.
+
+    Args:
+        image: (H, W, 3) uint8 RGB frame.
+        pred: (H, W) class ids.
+        gt: (H, W) class ids with ``IGNORE_INDEX``, or None.
+    """
+    image = _as_rgb(image)
+    pred = _as_label_map(pred, 'pred')
+    _same_size(image, pred, 'prediction_figure (frame vs prediction)')
+    size = display_size(*image.shape[:2], min_width=min_width) if min_width else image.shape[:2]
+    frame = resize_image(image, size)
+
+    def painted(labels: np.ndarray) -> np.ndarray:
+        return overlay_labels(frame, resize_labels(labels, size), alpha, palette)
+
+    if gt is None:
+        panels, titles, present = [frame, painted(pred)], ['frame', 'prediction'], np.unique(pred)
+    else:
+        gt = _as_label_map(gt, 'gt')
+        _same_size(image, gt, 'prediction_figure (frame vs ground truth)')
+        acc = pixel_accuracy(pred, gt)
+        panels = [frame, painted(gt), painted(pred), resize_image(error_map(pred, gt), size)]
+        titles = ['frame', 'ground truth',
+                  'prediction' + ('' if math.isnan(acc) else f' (acc {100 * acc:.1f}%)'),
+                  'errors (white)']
+        present = np.union1d(np.unique(gt), np.unique(pred))
+    row = side_by_side(panels, titles)
+    return stack_rows([row, class_legend(present, row.shape[1], classes, palette)])
+
+
 # ----------------------------------------------------------------------------- charts
 def plot_per_class_bars(rows: Mapping[str, Mapping[str, float]], classes: Sequence[str],
                         out_png: Union[str, os.PathLike], title: str = '',
