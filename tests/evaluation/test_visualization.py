@@ -3,6 +3,7 @@ import colorsys
 import math
 
 import cv2
+import mmcv
 import numpy as np
 import pytest
 
@@ -97,6 +98,16 @@ def test_color_wheel_segments():
     for index, rgb in [(0, (1, 0, 0)), (15, (1, 1, 0)), (21, (0, 1, 0)), (25, (0, 1, 1)),
                        (36, (0, 0, 1)), (49, (1, 0, 1))]:
         assert wheel[index].tolist() == list(rgb)
+
+
+def test_flow_colours_are_mmcv_flow2rgb_without_max_flow_or_mask():
+    rng = np.random.default_rng(0)
+    flow = rng.normal(0.0, 3.0, (6, 7, 2)).astype(np.float32)
+    flow[0, 0] = np.nan  # unknown in both
+    expected = np.rint(mmcv.flow2rgb(flow.copy()) * 255.0).astype(np.uint8)
+    assert np.abs(vis.flow_to_color(flow).astype(int) - expected).max() <= 1
+    # A fixed max_flow (one scale for every frame of a clip) is what mmcv's does not offer.
+    assert not np.array_equal(vis.flow_to_color(flow, max_flow=100.0), vis.flow_to_color(flow))
 
 
 @pytest.mark.parametrize('direction, hue', [((1.0, 0.0), 0.0), ((0.0, 1.0), 54.1),
@@ -197,3 +208,16 @@ def test_plot_per_class_bars_writes_a_png(tmp_path):
     assert (180, 119, 31) in pixels and (14, 127, 255) in pixels
     with pytest.raises(ValueError, match='rows'):
         vis.plot_per_class_bars({}, ['road'], out)
+
+
+def test_prediction_figure_is_four_enlarged_panels_or_two_without_labels():
+    image = np.zeros((32, 64, 3), np.uint8)
+    pred = np.zeros((32, 64), np.int64)
+    gt = np.full((32, 64), IGNORE_INDEX, np.int64)
+    gt[:, :32] = 0
+    figure = vis.prediction_figure(image, pred, gt)
+    # 64 px wide frames enlarged 4x to 256, four panels 4 px apart, titles above, a key below.
+    assert figure.shape[1] == 4 * 256 + 3 * 4 and figure.shape[0] > 128
+    assert vis.prediction_figure(image, pred).shape[1] == 2 * 256 + 4
+    with pytest.raises(ValueError, match='sizes differ'):
+        vis.prediction_figure(image, pred[:16])

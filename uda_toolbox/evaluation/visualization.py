@@ -21,6 +21,7 @@ import os
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
 import cv2
+import mmcv
 import numpy as np
 
 from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES, VIDEO_UDA_PALETTE
@@ -139,25 +140,21 @@ def pixel_accuracy(pred: np.ndarray, gt: np.ndarray, ignore_index: int = IGNORE_
 
 
 # ----------------------------------------------------------------------------- flow
-# Middlebury colour wheel: (number of steps, start colour) of each hue segment; a segment blends
-# linearly from its start colour to the next segment's, and the last wraps back to red.
-_WHEEL_SEGMENTS = ((15, (255, 0, 0)), (6, (255, 255, 0)), (4, (0, 255, 0)),
-                   (11, (0, 255, 255)), (13, (0, 0, 255)), (6, (255, 0, 255)))
-
-
 def color_wheel() -> np.ndarray:
-    """The Middlebury colour wheel, (55, 3) float64 RGB in [0, 1], red first."""
-    steps = []
-    for k, (count, start) in enumerate(_WHEEL_SEGMENTS):
-        end = _WHEEL_SEGMENTS[(k + 1) % len(_WHEEL_SEGMENTS)][1]
-        t = np.arange(count, dtype=np.float64)[:, None] / count
-        steps.append((1.0 - t) * np.asarray(start) + t * np.asarray(end))
-    return np.concatenate(steps) / 255.0
+    """The Middlebury colour wheel, (55, 3) float64 RGB in [0, 1], red first: mmcv's
+    ``make_color_wheel`` (segments of 15/6/4/11/13/6 steps from red through yellow, green, cyan,
+    blue and magenta back to red)."""
+    return mmcv.make_color_wheel().astype(np.float64)
 
 
 def flow_to_color(flow: np.ndarray, max_flow: Optional[float] = None,
                   valid: Optional[np.ndarray] = None) -> np.ndarray:
     """Colour-code optical flow with the Middlebury wheel.
+
+    Without ``max_flow`` and ``valid`` this is ``mmcv.flow2rgb`` (as uint8; a test checks it).
+    It is kept beside mmcv's because ``flow2rgb`` always normalises by the frame's own longest
+    vector and knows no validity mask: the pictures of a clip need one fixed ``max_flow`` for all
+    its frames (and for the legend), and KITTI / Middlebury files mark unknown pixels.
 
     Args:
         flow: (H, W, 2) displacement (dx, dy) in pixels; y points down (image rows).
