@@ -12,7 +12,7 @@ model = dict(
             dilations=(6, 12, 18, 24),
             num_classes=15,
             align_corners=False,
-            # Unused by the adaptor, which weights this level's cross-entropy by lambda_seg_aux.
+            # This level's cross-entropy (BaseAdaptor.seg_loss), weighted by lambda_seg_aux.
             loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
                              avg_non_ignore=True))),
     lambda_adv=0.001,  # main level
