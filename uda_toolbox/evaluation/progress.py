@@ -16,7 +16,8 @@ from uda_toolbox.registry import HOOKS
 
 @HOOKS.register_module()
 class EvalProgressHook(Hook):
-    """Show ``[>>>   ] frames/total, frames/s, elapsed, ETA`` while the val/test loop runs.
+    """Show ``[>>>   ] frames/total, N task/s, elapsed, ETA`` while the val/test loop runs (mmengine's
+    ``ProgressBar``: one task is one frame).
 
     Counts frames (data samples), not batches. Only the main process draws, and by default only
     on a terminal: in a log file the LoggerHook's ``Epoch(test) [i/n]`` lines already say how far
