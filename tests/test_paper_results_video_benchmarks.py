@@ -58,3 +58,14 @@ def test_benchmark_specs_rows_and_paper_names(repo_root, benchmark):
     methods = {p.parent.name for p in repo_root.glob(f'configs/*/{benchmark}.py')} - {'benchmarks'}
     assert methods == {row['config'].split('/')[1] for row in spec.rows}
     assert spec.metrics == ['mIoU'] and 'VPQ' in spec.not_defined and spec.paper_table2_vpq == []
+
+
+def test_headline_numbers_and_tps_ablations(repo_root):
+    paper = Config.fromfile(str(repo_root / 'configs/_base_/paper_results_video_benchmarks.py'))
+    viper = {r['method']: r['mean'] for r in paper.viper_cityscapes_seq_tps_table2}
+    synthia = {r['method']: r['mean'] for r in paper.synthia_cityscapes_seq_tps_table1}
+    assert (viper['Source only'], viper['DA-VSN'], viper['TPS']) == (37.1, 47.8, 48.9)
+    assert (synthia['Source only'], synthia['DA-VSN'], synthia['TPS']) == (38.3, 49.5, 53.8)
+    # TPS's chosen settings (interval 1, threshold 0, lambda_T 1.0) are its Table 1 row (53.8).
+    for key, chosen in (('interval', 1), ('threshold', 0.0), ('lambda_t', 1.0)):
+        assert dict(paper.paper_tps_ablations[key])[chosen] == synthia['TPS']

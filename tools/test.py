@@ -7,30 +7,24 @@ them, ``--tta`` tests with flip augmentation; the metrics go to ``<work-dir>/tes
 import argparse
 import json
 import math
-import os
 import os.path as osp
 import sys
 import warnings
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone, uninstalled
 
-from mmengine.config import DictAction  # noqa: E402
-
-from uda_toolbox import register_all_modules  # noqa: E402
 from uda_toolbox.apis import (  # noqa: E402
+    add_run_args,
     build_runner,
     build_test_config,
     check_work_dir,
+    load_test_checkpoint,
+    parse_run_args,
+    require_checkpoint,
     run_with_clear_errors,
+    start_run,
 )
-from uda_toolbox.engine.dist import init_cpu_process_group  # noqa: E402
 from uda_toolbox.utils import atomic_write  # noqa: E402
-from uda_toolbox.utils.checkpoint import (  # noqa: E402
-    UNSAFE_LOAD_HELP,
-    CheckpointError,
-    check_checkpoint_file,
-    setup_checkpoint_loading,
-)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,15 +44,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'work dir)')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation: the config\'s '
                         'tta_pipeline / tta_model, by default each frame as it is and flipped')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--unsafe-load', action='store_true', help=UNSAFE_LOAD_HELP)
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    add_run_args(parser, 'override settings of the config')
+    parser.add_argument('--allow-partial-weights', action='store_true',
+                        help='evaluate even when the checkpoint lacks segmentor weights of the '
+                        'model, has unexpected ones or ones of another shape (by default an '
+                        'error: the result would be that of a partly random model)')
+    args = parse_run_args(parser, argv)
     if args.out and args.out.endswith('.json'):
         if args.metrics_out:
             parser.error('--out ending in .json is the old --metrics-out; give one of the two')
@@ -83,26 +74,25 @@ def check_outputs(metrics_out: str, pred_dir, show_dir) -> None:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    init_cpu_process_group(args.launcher)  # mmengine's pytorch launcher needs CUDA
-    register_all_modules(init_default_scope=False)
-    setup_checkpoint_loading(unsafe=args.unsafe_load)
+    start_run(args)
     cfg = run_with_clear_errors(None, lambda: build_test_config(
         args.config, args.checkpoint, args.work_dir, args.cfg_options, launcher=args.launcher,
         tta=args.tta))
-    try:
-        check_checkpoint_file(cfg.load_from, key='CHECKPOINT')
-    except CheckpointError as exc:
-        raise SystemExit(f'Checkpoint error: {exc}') from None
+    require_checkpoint(cfg.load_from, 'CHECKPOINT')
     metrics_out = args.metrics_out or osp.join(cfg.work_dir, 'test_metrics.json')
     show_dir = osp.join(cfg.work_dir, args.show_dir) if args.show_dir else None
     check_work_dir(cfg.work_dir)
     check_outputs(metrics_out, args.out, show_dir)
-    hooks = [dict(type='EvalProgressHook')]  # a progress bar over the test frames (terminals only)
+    hooks = [dict(type='EvalProgressHook')]  # progress over the test frames (terminal or log lines)
     if args.out or show_dir:
         hooks.append(dict(type='PredictionWriterHook', pred_dir=args.out, show_dir=show_dir))
     cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), *hooks]
 
     runner = run_with_clear_errors(cfg, lambda: build_runner(cfg))
+    # Strict about the weights: a checkpoint that does not fit the model is an error, not a
+    # warning beside the metrics of a partly random model.
+    run_with_clear_errors(cfg, lambda: load_test_checkpoint(
+        runner, cfg.load_from, allow_partial=args.allow_partial_weights))
     metrics = run_with_clear_errors(cfg, runner.test)  # ClipSegMetric logs the tables
     if runner.rank == 0:
         classes = runner.test_dataloader.dataset.metainfo['classes']

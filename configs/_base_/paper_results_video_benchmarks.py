@@ -15,7 +15,7 @@
 # - No published result exists on these benchmarks for Shin et al. (2021)'s methods (VAT, VST) nor
 #   for AdaptSegNet, MinEnt, IAST, CBST* / CRST* (started from AdaptSegNet), AdaBN and the oracle.
 #
-# The blocks below are separate on purpose (issue 19); a DA-VSN / TPS block from issue 18 may sit
+# The blocks below are separate on purpose: the per-class rows (issue 19) and TPS's ablations
 # beside them.
 
 # ======== issue 19: VIPER -> Cityscapes-Seq
@@ -161,3 +161,15 @@ synthia_cityscapes_seq_later = [
 # The rows a benchmark spec prints (paper_table1_miou), in the tables' order.
 viper_cityscapes_seq_published = viper_cityscapes_seq_tps_table2 + viper_cityscapes_seq_later
 synthia_cityscapes_seq_published = synthia_cityscapes_seq_tps_table1 + synthia_cityscapes_seq_later
+
+# ======== issue 18: TPS's ablations (Xing et al., ECCV 2022)
+# TPS Table 6: DA-VSN + TPS (mIoU %); TPS Tables 3-5 (SYNTHIA-Seq -> Cityscapes-Seq, mIoU %): the
+# propagation interval eta, the confidence threshold tau and lambda_T (TPS's choice: 1, 0, 1.0).
+paper_video_complementarity = [
+    dict(benchmark='synthia2cityscapes_seq', davsn=49.5, davsn_tps=55.1),
+    dict(benchmark='viper2cityscapes_seq', davsn=47.8, davsn_tps=50.2),
+]
+paper_tps_ablations = dict(
+    interval=[(3, 51.7), (2, 52.3), (1, 53.8)],
+    threshold=[(0.5, 53.1), (0.25, 53.5), (0.0, 53.8)],
+    lambda_t=[(0.1, 50.0), (0.2, 51.2), (0.5, 52.6), (1.0, 53.8), (1.5, 53.4), (2.0, 53.3)])

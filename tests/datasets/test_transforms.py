@@ -301,8 +301,12 @@ def test_pack_frame_inputs():
     assert meta == dict(img_path='f0.png', seg_map_path='l0.png', ori_shape=(H, W),
                         img_shape=(2 * H, 2 * W), clip_id='c', frame_idx=4, flip=False,
                         flip_direction=None)
-    with pytest.raises(ValueError, match='one frame'):
-        PackFrameInputs()(position_clip(t=2))
+    # Two frames (test items of two-frame models): the last is the sample, the first its 'previous'.
+    pair = PackFrameInputs()(position_clip(t=2))
+    assert int(pair['inputs'][2, 0, 0]) == 10 and pair['data_samples'].frame_idx == 1
+    assert pair['previous'].shape == (1, 3, H, W) and int(pair['previous'][0, 2, 0, 0]) == 0
+    assert pair['flows'].shape == (1, 2, H, W) and float(pair['flows'][0, 0, 3, 7]) == 7.0
+    assert 'previous' not in packed and 'flows' not in packed
 
 
 def test_transforms_are_registered():

@@ -8,8 +8,8 @@ import torch
 
 from uda_toolbox.evaluation import (
     ClipSegMetric,
-    confusion_matrix,
     format_class_table,
+    frame_counts,
     frame_vpq_stats,
     iou_from_confusion,
     metrics_to_tables,
@@ -18,6 +18,11 @@ from uda_toolbox.evaluation import (
 )
 
 V = 255  # void / ignore label
+
+
+def confusion_matrix(pred, gt, num_classes):
+    """(C, C) confusion matrix of one frame, rows = gt, cols = pred, void excluded."""
+    return frame_counts(pred, gt, num_classes, V)[0]
 
 
 def row(*segments):

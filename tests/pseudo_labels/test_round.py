@@ -2,6 +2,8 @@
 the dataset follows CURRENT; aggregation and statistics on hand-computed inputs."""
 import json
 import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -14,7 +16,13 @@ from uda_toolbox.pseudo_labels.predict import ClipPredictor, inference_size
 from uda_toolbox.pseudo_labels.round import generate_round, instance_slices, label_clip
 from uda_toolbox.pseudo_labels.stats import RoundStats
 from uda_toolbox.pseudo_labels.temporal import aggregate_clip
-from uda_toolbox.utils.rounds import read_current
+from uda_toolbox.utils.rounds import (
+    RoundError,
+    damaged_labels,
+    prepare_round_dir,
+    publish_round,
+    read_current,
+)
 
 NUM_CLASSES = 4
 
@@ -130,6 +138,65 @@ def test_crash_mid_round_keeps_previous_round(tmp_path, tiny_pair):
                    progress=False, cache_limit_mb=0)
     assert read_current(str(out)) == 'round_1' and not (out / 'round_1.tmp').exists()
     assert len(read_round(out / 'round_1')) == len(before)
+
+
+FULL_DISK_ROUND = """
+import resource, signal, sys
+sys.path.insert(0, {tests!r})
+import uda_toolbox.pseudo_labels.round as round_module
+from test_round import ClipPredictor, InstanceAdaptivePolicy, fake_model, generate_round, target_clips
+from uda_toolbox import register_all_modules
+register_all_modules()
+clips = target_clips({pair!r})
+# A brief full disk while the labels are written: a file may grow to 64 bytes and writes beyond
+# fail with EFBIG (the process ignores the SIGXFSZ that would kill it), as they fail with ENOSPC
+# on a full disk; the space is back when the round is published.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64, limit[1]))
+publish = round_module.publish_round
+
+def publish_with_space_back(*args, **kwargs):
+    resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+    return publish(*args, **kwargs)
+
+round_module.publish_round = publish_with_space_back
+generate_round(ClipPredictor(fake_model), clips, InstanceAdaptivePolicy(), 0, out_dir={out!r},
+               instance=1, progress=False)
+"""
+
+
+def test_full_disk_never_publishes_a_broken_round(tmp_path, tiny_pair):
+    """cv2.imwrite reports success on a full disk and leaves cut-off files; the round must fail
+    with the error instead of being published with broken labels."""
+    out = tmp_path / 'pl'
+    script = FULL_DISK_ROUND.format(tests=os.path.dirname(__file__), pair=str(tiny_pair),
+                                    out=str(out))
+    proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert proc.returncode != 0, 'the round was written on a full disk without an error'
+    assert 'File too large' in proc.stderr, proc.stderr[-2000:]
+    assert read_current(str(out)) is None and not (out / 'round_0').exists()
+
+
+def test_publish_checks_every_label_file(tmp_path):
+    """A writer that lost bytes silently: the round is not published, the error names a file."""
+    out = tmp_path / 'pl'
+    tmp_dir = prepare_round_dir(str(out), 'round_0')
+    good = cv2.imencode('.png', np.zeros((4, 4), np.uint8))[1].tobytes()
+    files = []
+    for name, data in (('a.png', good), ('b.png', b''), ('c.png', good[:-12])):
+        files.append(os.path.join(tmp_dir, '000', name))
+        os.makedirs(os.path.dirname(files[-1]), exist_ok=True)
+        with open(files[-1], 'wb') as f:
+            f.write(data)
+    with pytest.raises(RoundError) as err:
+        publish_round(str(out), 'round_0', files, summary={})
+    message = str(err.value)
+    assert '2 label files are empty or cut off' in message and files[1] in message
+    assert 'disk' in message and '--resume' in message
+    assert read_current(str(out)) is None and not (out / 'round_0').exists()
+    assert damaged_labels(files) == files[1:]
 
 
 def test_two_pass_cache_equals_recompute(tmp_path, tiny_pair):

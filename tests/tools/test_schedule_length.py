@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from tools import train as train_tool
@@ -82,9 +83,12 @@ def test_load_from_names_a_config_or_a_work_dir(tmp_path, monkeypatch):
     work = tmp_path / 'work_dirs' / 'source_only_synthetic'
     work.mkdir(parents=True)
     for n in (4, 40):
-        (work / f'iter_{n}.pth').write_bytes(b'')
-    found = resolve_load_from('configs/source_only/synthetic.py')
+        torch.save(dict(state_dict=dict(w=torch.zeros(1))), work / f'iter_{n}.pth')
+    (work / 'iter_50.pth').write_bytes(b'')  # a newer, damaged one is skipped (with a warning)
+    with pytest.warns(UserWarning, match='iter_50.pth'):
+        found = resolve_load_from('configs/source_only/synthetic.py')
     assert found == 'work_dirs/source_only_synthetic/iter_40.pth'
+    (work / 'iter_50.pth').unlink()
     assert resolve_load_from(str(work)) == str(work / 'iter_40.pth')
     assert resolve_load_from('a/file.pth') == 'a/file.pth'  # files are checked later
     (tmp_path / 'empty').mkdir()
@@ -141,3 +145,16 @@ def test_shortened_chain_logs_ends_its_schedule_and_feeds_the_next_run(
     # Rounds before iterations 1 and 101 of 200 -> before 1 and 3 of 4.
     rounds = sorted(p.name for p in (cbst_work / 'pseudo_labels').glob('round_*'))
     assert rounds == ['round_0', 'round_1']
+
+
+def test_one_past_the_run_and_horizons_beyond_it(repo_root, tmp_path):
+    # DAFormer: end=max_iters + 1 (mmengine's PolyLR reaches 0 at end - 1) stays one past the run.
+    cfg = _cfg(repo_root, 'configs/daformer/synthetic.py', tmp_path, max_iters=40)
+    warmup, poly = cfg.param_scheduler['segmentor']
+    assert (warmup.end, poly.end) == (2, 41)  # 16 of 400 -> 1.6 -> 2; 401 -> 41
+    # DA-VSN: poly over a 250k horizon of a 120k run keeps its proportion (the rate at the end).
+    cfg = _cfg(repo_root, 'configs/da_vsn/viper2cityscapes.py', tmp_path, max_iters=40)
+    assert cfg.param_scheduler['discriminator'][0].end == scale_iterations(250001, 120000, 40) == 83
+    # HCL lists its iteration-valued key (the historical models' reset interval).
+    cfg = _cfg(repo_root, 'configs/hcl/synthetic.py', tmp_path, max_iters=20)
+    assert cfg.model.history_interval == 30  # 300 of 200 -> still longer than the run

@@ -40,8 +40,8 @@ class VST(IASTRegularizedAdaptor):
     (and cuts them) and leaves the background the object covers at t unchecked
     (docs/methods/vst.md, "Refining frame t - tau").
 
-    L_reg is IAST's regulariser (entropy on ignored pixels, KLD on labelled ones). The seed
-    paper's Eq. 13 has no source term, so ``lambda_seg_s`` defaults to 0.
+    L_reg is IAST's regulariser (entropy on ignored pixels, KLD on labelled ones). Eq. 13 of
+    Shin et al. (2021) has no source term, so ``lambda_seg_s`` defaults to 0.
 
     Table 4 / Table 6 switches: the policy, ``instance`` and ``aggregate`` of the hook, and
     ``lambda_reg`` (0 = no "Reg.") and ``refine`` here; see configs/vst/ and docs/methods/vst.md.

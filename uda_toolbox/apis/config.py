@@ -6,13 +6,16 @@ pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 import ast
 import copy
 import os.path as osp
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from mmengine.config import Config
 
-from uda_toolbox.apis.checkpoints import last_checkpoint_pointer, latest_checkpoint
+from uda_toolbox.apis.checkpoints import latest_checkpoint, require_checkpoint
+from uda_toolbox.apis.errors import ConfigError
 from uda_toolbox.apis.schedule import describe_changes, pop_max_iters, set_max_iters
-from uda_toolbox.utils.checkpoint import CheckpointError, check_checkpoint_file
+from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.checkpoint import CheckpointError
+from uda_toolbox.utils.io import path_problem
 
 WORK_DIR_TOKEN = '{work_dir}'
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -40,6 +43,9 @@ def find_config(path: str) -> str:
             for name in names:
                 if osp.isfile(osp.join(root, name)):
                     return osp.join(root, name)
+    problem = path_problem(path)
+    if problem != 'does not exist':  # a broken link or a link loop: say so
+        raise SystemExit(f'Config file {path!r} {problem}.')
     raise SystemExit(f'Config file {path!r} does not exist (looked in the current directory and '
                      f'in the configs shipped with uda_toolbox: {", ".join(CONFIG_ROOTS)}).')
 
@@ -188,8 +194,17 @@ def ensure_runtime_hooks(cfg: Config) -> None:
     * ``RNGStateHook`` (exact resume) is always added, ``NaNLossHook`` unless
       ``check_finite_loss = False``, also when a config replaces ``custom_hooks``.
 
+    * mmengine's ``CheckpointHook`` in ``default_hooks.checkpoint`` becomes the toolbox's
+      ``VerifiedCheckpointHook`` (same arguments): old checkpoints are deleted only once the new
+      one verifies on disk.
+
     Idempotent: a config processed twice keeps one hook of each.
     """
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if isinstance(checkpoint, dict) and checkpoint.get('type') in ('CheckpointHook',
+                                                                    'mmengine.CheckpointHook'):
+        checkpoint['type'] = 'VerifiedCheckpointHook'
+
     wanted = dict(NaNLossHook=bool(cfg.get('check_finite_loss', True)), RNGStateHook=True)
     hooks = [h for h in (cfg.get('custom_hooks') or [])
              if not (isinstance(h, dict) and wanted.get(h.get('type')) is False)]
@@ -252,19 +267,69 @@ def check_load_from(cfg: Config) -> None:
     traceback)."""
     try:
         cfg.load_from = resolve_load_from(cfg.get('load_from'))
-        load_from = cfg.load_from
-        if load_from and '://' not in load_from and not load_from.startswith(
-                ('open-mmlab:', 'torchvision:')):
-            check_checkpoint_file(load_from, key='load_from')
     except CheckpointError as exc:
         raise SystemExit(f'Checkpoint error: {exc}') from None
+    load_from = cfg.load_from
+    if load_from and '://' not in load_from and not load_from.startswith(
+            ('open-mmlab:', 'torchvision:')):
+        require_checkpoint(load_from, 'load_from')
+
+
+def source_dataset_keys(cfg: Config) -> List[str]:
+    """The config keys that define a source dataset (docs/source_free.md): every ``source`` entry
+    that is set (not None) anywhere in the config (``train_dataloader.dataset.source`` of a
+    ``UDADataset``, a hook's dataset...), and every top-level ``source*`` key holding a dataset
+    config (``source_train`` of the UDA dataset bases)."""
+    found = []
+
+    def visit(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                sub = f'{path}.{key}' if path else str(key)
+                if key == 'source' and isinstance(item, (dict, list, tuple)):
+                    found.append(sub)
+                else:
+                    visit(item, sub)
+        elif isinstance(value, (list, tuple)):
+            for k, item in enumerate(value):
+                visit(item, f'{path}[{k}]')
+
+    plain = cfg.to_dict() if isinstance(cfg, Config) else dict(cfg)
+    visit(plain, '')
+    found += [key for key, value in plain.items()
+              if key.startswith('source') and isinstance(value, dict) and 'type' in value]
+    return found
+
+
+def check_source_free(cfg: Config) -> None:
+    """Stop before anything is built when a source-free adaptor's config defines a source dataset.
+
+    An adaptor whose class sets ``needs_source = False`` (``adaptors/source_free.py``) adapts a
+    checkpoint with target data only; its config may not name source data at all (see
+    :func:`source_dataset_keys`). Other adaptors, and types not registered, are not checked.
+    """
+    model = cfg.get('model')
+    name = model.get('type') if isinstance(model, dict) else None
+    adaptor = MODELS.get(name) if isinstance(name, str) else None
+    if adaptor is None or getattr(adaptor, 'needs_source', True):
+        return
+    keys = source_dataset_keys(cfg)
+    if keys:
+        raise SystemExit(
+            f'Config error: {cfg.filename or "the config"}: {name} is a source-free adaptor (it '
+            'adapts the checkpoint in load_from with target data only), but the config defines '
+            f'a source dataset at {", ".join(keys)}. Remove it: inherit a source-free dataset '
+            'base (configs/_base_/datasets/*_source_free.py, whose train dataset is '
+            "UDADataset(source=None, target=...)) instead of the UDA one. docs/source_free.md")
 
 
 def finish_config(cfg: Config, work_dir: Optional[str] = None,
                   config_path: Optional[str] = None) -> Config:
     """What every run needs before ``Runner.from_cfg``: the work dir (argument, the config's, or
     the default rule), ``{work_dir}`` replaced and the runtime hooks. Idempotent. (``load_from``
-    is resolved later, when the run starts: :func:`check_load_from`, ``build_runner``.)"""
+    is resolved later, when the run starts: :func:`check_load_from`, ``build_runner``.) A source-free
+    adaptor's config that defines a source dataset stops here (:func:`check_source_free`)."""
+    check_source_free(cfg)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -274,19 +339,54 @@ def finish_config(cfg: Config, work_dir: Optional[str] = None,
     return cfg
 
 
+# Keys whose value is a path: a list there means DictAction split a path at its commas.
+_PATH_KEY_ENDINGS = ('_root', '_dir', '_from', '_path', '_file', 'work_dir')
+
+
+def check_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
+    """Stop with a clear message when ``--cfg-options`` split a path at its commas.
+
+    mmengine's ``DictAction`` reads ``key=a,b`` as the list ``['a', 'b']`` (and drops spaces), so a
+    path with a comma cannot be given on the command line.
+    """
+    for key, value in (cfg_options or {}).items():
+        if not isinstance(value, (list, tuple)) or not value or \
+                not all(isinstance(v, (str, int, float)) for v in value):
+            continue
+        current = cfg
+        for part in key.split('.'):
+            current = current.get(part) if isinstance(current, dict) else None
+        name = key.rsplit('.', 1)[-1]
+        if isinstance(current, str) or name.endswith(_PATH_KEY_ENDINGS):
+            raise ConfigError(
+                f'--cfg-options {key}=...: the value was split at its commas into {list(value)}, '
+                f'but {key} is a path ({"now " + repr(current) if current else "a string"}). '
+                "mmengine's --cfg-options reads commas as list separators (and drops spaces), so "
+                f'a path with a comma cannot be given there: set {key} in a config file that '
+                'inherits this one (_base_), or use a path without commas.')
+
+
+def apply_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
+    """Merge ``--cfg-options`` into ``cfg`` after :func:`check_cfg_options`, then apply its
+    shortcut names (:func:`expand_cfg_shortcuts`). A run length is :func:`merge_options`'s."""
+    if cfg_options is not None:
+        check_cfg_options(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+        expand_cfg_shortcuts(cfg, cfg_options)
+
+
 def merge_options(cfg: Config, cfg_options: Optional[dict]) -> Config:
     """``--cfg-options`` onto ``cfg``: a run length (``train_cfg.max_iters`` or ``max_iters``)
     first, scaling the whole schedule (:func:`uda_toolbox.apis.schedule.set_max_iters`; what
     changed is kept in ``cfg.schedule_scaled`` and logged when the run starts),
-    then the other options (so an interval given explicitly wins), then the shortcuts
-    (:func:`expand_cfg_shortcuts`)."""
+    then the other options (so an interval given explicitly wins) through
+    :func:`apply_cfg_options` (path checks, shortcuts). Every tool applies overrides through this."""
     max_iters, others = pop_max_iters(cfg_options)
     if max_iters is not None:
         # Kept in the config (dumped with the run) and logged by build_runner.
         cfg.schedule_scaled = describe_changes(set_max_iters(cfg, max_iters))
     if others:
-        cfg.merge_from_dict(others)
-        expand_cfg_shortcuts(cfg, others)
+        apply_cfg_options(cfg, others)
     return cfg
 
 
@@ -320,12 +420,11 @@ def build_train_config(config: str, work_dir: Optional[str] = None,
         # ``load_from`` in our configs is the *initial weights* of a method started from another
         # one's checkpoint (CBST from source-only, VST from VAT, ...). mmengine would resume from
         # that file (its optimizer state and iteration count) when --resume is given: resume from
-        # this run's own latest checkpoint instead, or, if it has none yet, start afresh from
-        # those weights. (mmengine resumes from ``load_from`` when both are set.)
+        # this run's own newest checkpoint that verifies instead, or, if it has none yet, start
+        # afresh from those weights. (mmengine resumes from ``load_from`` when both are set.)
         latest = latest_checkpoint(cfg.work_dir)
         if latest is not None:
-            # None: mmengine finds it through last_checkpoint itself.
-            cfg.load_from = None if latest == last_checkpoint_pointer(cfg.work_dir) else latest
+            cfg.load_from = latest
         elif cfg.get('load_from'):
             cfg.resume = False
     return finish_config(cfg)

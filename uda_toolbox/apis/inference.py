@@ -27,7 +27,11 @@ from mmseg.structures import SegDataSample
 
 from uda_toolbox.apis.config import load_config, merge_options, resolve_load_from
 from uda_toolbox.registry import DATASETS, MODELS
-from uda_toolbox.utils.checkpoint import allow_toolbox_checkpoint_globals, check_checkpoint_file
+from uda_toolbox.utils.checkpoint import (
+    CheckpointError,
+    allow_toolbox_checkpoint_globals,
+    check_checkpoint_file,
+)
 from uda_toolbox.utils.io import atomic_write
 
 Frame = Union[str, np.ndarray]
@@ -56,35 +60,49 @@ def dataset_meta(cfg: Config, checkpoint: Optional[dict] = None) -> dict:
 
 
 def init_adaptor(config: Union[str, Config], checkpoint: Optional[str] = None,
-                 device: str = 'cpu', cfg_options: Optional[dict] = None) -> torch.nn.Module:
+                 device: Optional[str] = None, cfg_options: Optional[dict] = None,
+                 init_weights: bool = False) -> torch.nn.Module:
     """Build the adaptor of ``config`` in eval mode, with the weights of ``checkpoint``.
 
-    As mmseg's ``init_model``: the backbone's ImageNet initialisation is skipped (the checkpoint
-    holds every weight), ``model.cfg`` keeps the config and ``model.dataset_meta`` the classes and
-    palette.
+    As mmseg's ``init_model``: without ``init_weights`` the backbone's ImageNet initialisation is
+    skipped (the checkpoint holds every weight), ``model.cfg`` keeps the config and
+    ``model.dataset_meta`` the classes and palette.
 
     Args:
         config: A config file (any path :func:`~uda_toolbox.apis.find_config` finds) or a Config.
         checkpoint: A ``.pth`` file, a run's work dir or the config that trains it (its latest
-            checkpoint, :func:`~uda_toolbox.apis.resolve_load_from`); None: random weights.
-        device: Where the model runs.
+            checkpoint, :func:`~uda_toolbox.apis.resolve_load_from`); None: no weights loaded.
+        device: Where the model runs (default: cuda when available, else the CPU).
         cfg_options: Overrides, as ``--cfg-options``.
+        init_weights: Run the model's weight initialisation first (the backbone's ImageNet file
+            must then exist): what a training run starts from.
     Raises:
-        CheckpointError: the checkpoint is missing or unreadable.
-        ValueError: the checkpoint lacks weights of the segmentor (another model's file).
+        FileNotFoundError: ``checkpoint`` does not exist.
+        ValueError: it is not a checkpoint, or lacks weights of the segmentor (another model's).
     """
     from uda_toolbox import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = _config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'uda_toolbox'))
-    cfg.model.segmentor.backbone.init_cfg = None
+    if not init_weights:
+        cfg.model.segmentor.backbone.init_cfg = None
     model = MODELS.build(copy.deepcopy(cfg.model))
+    if init_weights:
+        model.init_weights()
     loaded = None
     if checkpoint is not None:
-        path = resolve_load_from(checkpoint, key='checkpoint')
-        check_checkpoint_file(path, key='checkpoint')
-        allow_toolbox_checkpoint_globals()
-        loaded = _load_checkpoint(path, map_location='cpu')
+        try:
+            path = resolve_load_from(checkpoint, key='checkpoint')
+        except CheckpointError as exc:
+            raise ValueError(str(exc)) from None
+        if not osp.exists(path):
+            raise FileNotFoundError(f'checkpoint {path!r} does not exist.')
+        try:
+            check_checkpoint_file(path, key='checkpoint')
+            allow_toolbox_checkpoint_globals()
+            loaded = _load_checkpoint(path, map_location='cpu')
+        except Exception as exc:  # torch raises several types for a file that is not a checkpoint
+            raise ValueError(f'cannot load checkpoint {path!r}: {exc}') from None
         state = loaded.get('state_dict', loaded)
         missing, _ = model.load_state_dict(state, strict=False)
         missing = [k for k in missing if k.startswith('segmentor.')]
@@ -94,7 +112,8 @@ def init_adaptor(config: Union[str, Config], checkpoint: Optional[str] = None,
                              'checkpoint of this config?')
     model.cfg = cfg
     model.dataset_meta = dataset_meta(cfg, loaded)
-    return model.to(device).eval()
+    # BaseModel.to also moves the data preprocessor, which moves each batch.
+    return model.to(device or ('cuda' if torch.cuda.is_available() else 'cpu')).eval()
 
 
 def _inference_pipeline(cfg: Config, in_memory: bool) -> Compose:
@@ -146,6 +165,25 @@ def inference_clip(model: torch.nn.Module, frames: Union[Frame, Sequence[Frame]]
         for start in range(0, len(items), batch_size):
             outputs += model.test_step(pseudo_collate(items[start:start + batch_size]))
     return outputs[0] if single else outputs
+
+
+def predict_frames(model: torch.nn.Module, pipeline, dataset, clip_id: str,
+                   records: Sequence[dict], batch_size: int = 8) -> List[np.ndarray]:
+    """Label maps (uint8 train ids, at the frames' size) of ``records`` of one clip of
+    ``dataset`` (its index records: ``frame_idx``, ``img_path``, ``seg_map_path``): each frame
+    through ``pipeline`` (a test pipeline) and the model's ``test_step``, which is what
+    ``tools/test.py`` evaluates. ``dataset`` gives the label map and the classes."""
+    items = [pipeline(dict(
+        clip_id=clip_id, frame_ids=[r['frame_idx']], img_paths=[r['img_path']],
+        seg_map_paths=[r.get('seg_map_path')], flow_paths=[], label_map=dataset.label_map,
+        reduce_zero_label=False, num_classes=len(dataset.metainfo['classes']), sample_idx=k))
+        for k, r in enumerate(records)]
+    preds = []
+    with torch.no_grad():
+        for start in range(0, len(items), batch_size):
+            outputs = model.test_step(pseudo_collate(items[start:start + batch_size]))
+            preds += [o.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8) for o in outputs]
+    return preds
 
 
 # ----------------------------------------------------------------------------- plain mmseg

@@ -20,6 +20,8 @@ from mmengine.config import Config
 #: Iteration-valued arguments of mmengine's parameter schedulers (by_epoch=False).
 SCHEDULER_KEYS = ('begin', 'end', 'T_max', 'step_size', 'total_steps')
 SCHEDULER_LIST_KEYS = ('milestones', 'periods')
+#: mmengine's default ``end`` of a scheduler (mmengine.optim.scheduler.param_scheduler.INF).
+SCHEDULER_INF = int(1e9)
 #: Iteration intervals that scale with the run (the logger's only shrinks: see set_max_iters).
 INTERVAL_KEYS = ('train_cfg.val_interval', 'train_cfg.val_begin',
                  'default_hooks.checkpoint.interval', 'pseudo_labels.interval')
@@ -71,8 +73,9 @@ def _schedulers(cfg: Config) -> List[Tuple[str, dict]]:
 def set_max_iters(cfg: Config, max_iters: int) -> Changes:
     """Set ``train_cfg.max_iters`` and scale every iteration count of the schedule with it.
 
-    Scaled: the ``by_epoch=False`` parameter schedulers (``begin``, ``end`` within the run,
-    ``T_max``, ``step_size``, ``total_steps``, ``milestones``, ``periods`` whose last period
+    Scaled: the ``by_epoch=False`` parameter schedulers (``begin``, ``end``, where
+    ``max_iters + 1`` stays one past the run, ``T_max``, ``step_size``, ``total_steps``,
+    ``milestones``, ``periods`` whose last period
     absorbs the rounding so they still span the schedule), ``train_cfg.val_interval`` /
     ``val_begin``, the checkpoint interval, ``pseudo_labels.interval`` and the keys listed in a
     top-level ``schedule_keys``; the logger interval only shrinks (it is for reading the log,
@@ -114,9 +117,13 @@ def set_max_iters(cfg: Config, max_iters: int) -> Changes:
         span_before = (sched.get('begin', 0), sched.get('end'))
         for key in SCHEDULER_KEYS:
             value = sched.get(key)
-            if isinstance(value, int) and not (key in ('begin', 'end') and value > old):
-                sched[key] = scale(value)
-                record(f'{prefix}.{key}', value, sched[key])
+            if not isinstance(value, int) or value >= SCHEDULER_INF:
+                continue  # mmengine's "until the end of training"
+            # ``end=max_iters + 1`` (mmengine's schedulers reach their last value at end - 1):
+            # stays one past the run. Other values, a horizon beyond the run included (DA-VSN's
+            # poly over 250k of a 40k run), keep their proportion.
+            sched[key] = max_iters + 1 if value == old + 1 else scale(value)
+            record(f'{prefix}.{key}', value, sched[key])
         for key in SCHEDULER_LIST_KEYS:
             values = sched.get(key)
             if not isinstance(values, (list, tuple)) or not values:

@@ -1,2 +1,3 @@
-"""Offline data preparation (verify, convert, index, compute flow): what the tools under
-``tools/data/`` run before any training. ``uda_toolbox.datasets`` never imports this package."""
+"""Offline data preparation (run once, before training): verify, convert, index, compute flow
+(what the tools under ``tools/data/`` run) and per-class statistics of a source set for rare-class
+sampling (``class_stats``). ``uda_toolbox.datasets`` never imports this package."""

@@ -45,6 +45,7 @@ from uda_toolbox.utils.classes import (
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.utils.flow_io import read_flow
 from uda_toolbox.utils.io import check_not_truncated, load_frame, load_label, read_bytes
+from uda_toolbox.utils.warp import FLOW_SCALINGS, resize_flow
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -216,16 +217,28 @@ class LoadClipFlow(BaseTransform):
     k + 1). With ``with_forward``, also ``results['flow_fw_paths']`` into
     ``results['flows_fw']``: ``flows_fw[k]`` from frame k to frame k + 1 (the ``_fw`` file
     of frame k), what VST needs to refine frame t - tau against frame t. ``.npy``
-    (float16/32) and Middlebury ``.flo`` are read. Each flow must have the original frame
-    size.
+    (float16/32, or DA-VSN / TPS's int16 x 10 ``*_int16_x10.npy``) and Middlebury ``.flo`` are
+    read. Each flow must have the original frame size, unless ``resize_to_frame`` says how to
+    bring it to the frames' current size.
 
     Args:
         with_forward: Also load the flow from each frame to the next.
+        resize_to_frame: None: a flow of another size than the original frame is an error.
+            ``'height'``: resize it to the frames' current size (``img_shape``: place the
+            transform after ``ClipResize`` to resize once) with bilinear, align_corners=True,
+            and multiply both components by the height ratio, as DA-VSN / TPS treat their
+            reduced-resolution files (e.g. 576x1024 for 1080x1920 VIPER frames);
+            ``'per_axis'``: scale dx by the width ratio instead.
         backend_args: mmengine file backend arguments.
     """
 
-    def __init__(self, with_forward: bool = False, backend_args: Optional[dict] = None) -> None:
+    def __init__(self, with_forward: bool = False, resize_to_frame: Optional[str] = None,
+                 backend_args: Optional[dict] = None) -> None:
+        if resize_to_frame not in (None, *FLOW_SCALINGS):
+            raise ValueError(f'LoadClipFlow: resize_to_frame must be None or one of {FLOW_SCALINGS}, '
+                             f'got {resize_to_frame!r}.')
         self.with_forward = with_forward
+        self.resize_to_frame = resize_to_frame
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
@@ -240,25 +253,33 @@ class LoadClipFlow(BaseTransform):
     def _read(self, results: dict, key: str, offset: int, suffix: str, name: str) -> list:
         """The flows of ``results[key]``; flow k belongs to frame k + ``offset``."""
         ori_shape = tuple(results['ori_shape'])
+        size = ori_shape if self.resize_to_frame is None else tuple(results['img_shape'])
         flows = []
         for k, path in enumerate(results[key]):
             frame = results['img_paths'][k + offset]
             if path is None:
                 raise DataNotFoundError(
                     f'LoadClipFlow: no {name} flow for frame {frame!r}. Flow is paired only '
-                    f'for tau=1 and needs <flow_path>/<clip>/<frame stem>_{suffix}.npy (or .flo); '
-                    'compute the flow (tools/data/compute_flow.py writes both directions), or '
-                    'drop LoadClipFlow from the pipeline.')
+                    f'for tau=1 and needs <flow_path>/<clip>/<frame stem>_{suffix}.npy (or .flo), '
+                    "or the DA-VSN / TPS file of the dataset's flow_naming; compute the flow "
+                    '(tools/data/compute_flow.py writes both directions, '
+                    'tools/data/write_original_flow.py the originals\' files), or drop '
+                    'LoadClipFlow from the pipeline.')
             flow = read_flow(path, backend_args=self.backend_args)
-            if _hw(flow) != ori_shape:
+            if _hw(flow) != size and self.resize_to_frame is not None:
+                grid = torch.from_numpy(np.ascontiguousarray(flow)).permute(2, 0, 1)[None]
+                flow = resize_flow(grid, size, self.resize_to_frame)[0].permute(1, 2, 0).numpy()
+            if _hw(flow) != size:
                 raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
                                       f'{frame!r} is {ori_shape}; recompute the flow at the '
-                                      'frame size (tools/data/compute_flow.py).')
+                                      'frame size (tools/data/compute_flow.py), or let '
+                                      "LoadClipFlow(resize_to_frame='height') resize it.")
             flows.append(flow)
         return flows
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(with_forward={self.with_forward})'
+        return (f'{type(self).__name__}(with_forward={self.with_forward}, '
+                f'resize_to_frame={self.resize_to_frame!r})')
 
 
 
@@ -593,34 +614,41 @@ class PackClipInputs(BaseTransform):
 
 @TRANSFORMS.register_module()
 class PackFrameInputs(BaseTransform):
-    """Pack a single-frame (T = 1) test sample as mmseg does.
+    """Pack a test sample as mmseg does: its last frame is the one predicted and evaluated.
 
     Output: ``dict(inputs=uint8 (3, H, W), data_samples=SegDataSample)`` with
     ``gt_sem_seg = PixelData(data=int64 (1, H_label, W_label))`` (labels may keep
     the original size while the frame is resized) and metainfo ``img_path``,
     ``seg_map_path``, ``ori_shape``, ``img_shape``, ``clip_id``, ``frame_idx``,
-    ``flip``, ``flip_direction``.
+    ``flip``, ``flip_direction``. A sample of T > 1 frames (``ClipDataset(num_frames=2)`` in test
+    mode, for two-frame models) also gives ``previous=uint8 (T-1, 3, H, W)``, its earlier frames,
+    and, when loaded, ``flows=float32 (T-1, 2, H, W)`` (``flows[-1]``: from the predicted frame
+    to the one before it); ``ClipSegDataPreProcessor`` normalises them like the frame.
     """
 
     def transform(self, results: dict) -> dict:
-        if len(results['imgs']) != 1:
-            raise ValueError(f'PackFrameInputs needs one frame per sample (mode=\'test\'), got '
-                             f'{len(results["imgs"])}; use PackClipInputs for clips.')
-        img = np.ascontiguousarray(results['imgs'][0].transpose(2, 0, 1))
+        imgs = results['imgs']
+        img = np.ascontiguousarray(imgs[-1].transpose(2, 0, 1))
         sample = SegDataSample()
         if 'gt_seg_maps' in results:
-            gt = results['gt_seg_maps'][0][None].astype(np.int64)
+            gt = results['gt_seg_maps'][-1][None].astype(np.int64)
             sample.gt_sem_seg = PixelData(data=torch.from_numpy(gt))
         sample.set_metainfo(dict(
-            img_path=results['img_paths'][0],
-            seg_map_path=results['seg_map_paths'][0],
+            img_path=results['img_paths'][-1],
+            seg_map_path=results['seg_map_paths'][-1],
             ori_shape=tuple(results['ori_shape']),
             img_shape=tuple(results['img_shape']),
             clip_id=results['clip_id'],
-            frame_idx=results['frame_ids'][0],
+            frame_idx=results['frame_ids'][-1],
             flip=results.get('flip', False),
             flip_direction=results.get('flip_direction', None)))
-        return dict(inputs=torch.from_numpy(img), data_samples=sample)
+        packed = dict(inputs=torch.from_numpy(img), data_samples=sample)
+        if len(imgs) > 1:
+            packed['previous'] = torch.from_numpy(np.stack(imgs[:-1])).permute(0, 3, 1, 2).contiguous()
+            if 'flows' in results:
+                flows = np.stack(results['flows']).astype(np.float32)
+                packed['flows'] = torch.from_numpy(flows).permute(0, 3, 1, 2).contiguous()
+        return packed
 
 
 __all__ = [

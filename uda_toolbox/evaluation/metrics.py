@@ -138,12 +138,6 @@ def _joint_counts(pred: np.ndarray, gt: np.ndarray, num_classes: int,
     return conf, counts[ignore_index].astype(np.int64)
 
 
-def confusion_matrix(pred: np.ndarray, gt: np.ndarray, num_classes: int,
-                     ignore_index: int = 255) -> np.ndarray:
-    """(C, C) int64 confusion matrix, rows = gt, cols = pred, void excluded."""
-    return frame_counts(pred, gt, num_classes, ignore_index)[0]
-
-
 def vpq_stats_from_counts(conf: np.ndarray, pred_void: np.ndarray) -> np.ndarray:
     """Per-class VPQ^s statistics (4, C) from :func:`frame_counts` outputs.
 

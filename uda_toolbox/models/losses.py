@@ -243,3 +243,59 @@ def iast_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255,
     """
     return dict(loss_reg_ent=ent_weight * ignored_entropy_loss(logits, labels, ignore_index),
                 loss_reg_kld=kld_weight * labelled_kld_loss(logits, labels, ignore_index))
+
+
+# ----------------------------------------------------------------- teacher-student (DACS / DAFormer / MIC)
+def weighted_cross_entropy(logits: Tensor, labels: Tensor, weights: Tensor,
+                           ignore_index: int = 255) -> Tensor:
+    """Pixel-wise cross-entropy times a per-pixel weight, averaged over *all* pixels.
+
+    The pseudo-label loss of DACS / DAFormer / MIC (DAFormer Sec. 3.1): mmseg 0.x's cross-entropy
+    with ``seg_weight`` multiplies each pixel's loss by its weight and takes the plain mean, so
+    ignored pixels (loss 0) still count in the denominator.
+
+    Args:
+        logits: (M, C, H, W) class scores.
+        labels: (M, H, W) int64 class ids, ``ignore_index`` where unlabelled.
+        weights: (M, H, W) per-pixel weights (the pseudo-label confidence weight q).
+    Returns:
+        Scalar loss.
+    """
+    per_pixel = F.cross_entropy(logits, labels, ignore_index=ignore_index, reduction='none')
+    return (per_pixel * weights).mean()
+
+
+def downscale_label_ratio(labels: Tensor, factor: int, min_ratio: float, num_classes: int,
+                          ignore_index: int = 255) -> Tensor:
+    """Labels (M, H, W) -> (M, H / factor, W / factor) by majority vote over factor x factor blocks.
+
+    DAFormer's ``downscale_label_ratio``: the ignore label votes as a class of its own; a block
+    whose winner covers less than ``min_ratio`` of it, or whose winner is the ignore label,
+    becomes ``ignore_index``.
+    """
+    m, h, w = labels.shape
+    votes = labels.clone()
+    votes[votes == ignore_index] = num_classes
+    one_hot = F.one_hot(votes, num_classes + 1).permute(0, 3, 1, 2).float()
+    shares = F.avg_pool2d(one_hot, kernel_size=factor)
+    ratio, winner = shares.max(dim=1)
+    winner[(winner == num_classes) | (ratio < min_ratio)] = ignore_index
+    return winner
+
+
+def feature_distance(features: Tensor, reference: Tensor, mask: Tensor = None) -> Tensor:
+    """DAFormer's feature distance (Sec. 3.4): the L2 distance over channels between the student's
+    and the frozen ImageNet encoder's features, averaged over the masked positions.
+
+    Args:
+        features: (M, D, h, w) student features.
+        reference: (M, D, h, w) frozen ImageNet features (no gradient).
+        mask: (M, h, w) bool, the positions to average over (thing-class pixels); None: all.
+    Returns:
+        Scalar; 0 (attached to the graph) where the mask is empty. DAFormer's code takes the mean
+        of an empty set there, which is NaN; a batch without thing pixels simply adds nothing.
+    """
+    distance = torch.norm(features - reference, p=2, dim=1)
+    if mask is None:
+        return distance.mean()
+    return (distance * mask).sum() / mask.sum().clamp(min=1)

@@ -37,11 +37,13 @@ from uda_toolbox.pseudo_labels.sharding import (
     shard_ranges,
 )
 from uda_toolbox.pseudo_labels.stats import RoundStats
+from uda_toolbox.utils.io import resolve_inside, write_png
 from uda_toolbox.utils.rounds import (
     TMP_SUFFIX,
     label_relpath,
     prepare_round_dir,
     publish_round,
+    round_label_files,
     round_name,
     soft_label_path,
 )
@@ -178,10 +180,7 @@ def generate_round(predictor: ClipPredictor, clips: Sequence[Clip], policy: Any,
     if world > 1:
         summary['world_size'] = world
     if publish:
-        files = [osp.join(tmp_dir, label_relpath(clip_id, r['img_path']))
-                 for clip_id, records in clips for r in records]
-        if getattr(policy, 'soft_labels', False):
-            files += [soft_label_path(f) for f in files]
+        files = round_label_files(tmp_dir, clips, soft=getattr(policy, 'soft_labels', False))
         run_everywhere(lambda: publish_round(out_dir, name, files, summary) if rank == 0 else None,
                        f'publishing {osp.join(out_dir, name)}')
     return summary
@@ -216,14 +215,16 @@ class _LabelWriter:
             label = resize_label(label, original)  # (H, W) or packed soft labels (H, W, 3)
             hard = label[..., 0] if label.ndim == 3 else label
             if self.tmp_dir is not None:
-                path = osp.join(self.tmp_dir, label_relpath(clip_id, record['img_path']))
+                # a clip id from an index file must not write outside pseudo_label_dir
+                path = resolve_inside(self.tmp_dir, label_relpath(clip_id, record['img_path']),
+                                      f'pseudo label of clip {clip_id!r}')
                 os.makedirs(osp.dirname(path), exist_ok=True)
                 written = [(path, np.ascontiguousarray(hard))]
                 if label.ndim == 3:
                     written.append((soft_label_path(path), label))
                 for file, image in written:
-                    if not cv2.imwrite(file, image):
-                        raise OSError(f'cannot write pseudo label {file!r}')
+                    # not cv2.imwrite: it reports success on a full disk and leaves a broken file
+                    write_png(file, image)
             self.stats.add(hard, self.load_gt(record) if self.load_gt is not None else None)
         tick(self.timings, 'write', tic)
 

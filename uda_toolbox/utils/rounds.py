@@ -14,17 +14,20 @@ Layout of a pseudo-label directory (``pseudo_label_dir``, usually ``<work_dir>/p
     round_<r>/stats.json          labelled proportion, P-mIoU, timings of that round
     round_<r>.tmp/                a round being written; never read, removed when a round restarts
 
-A round directory appears (by one ``os.rename``) only once every file of it is written, and
-``CURRENT`` is then replaced atomically, so a reader sees a complete round or the previous one.
+A round directory appears (by one ``os.rename``) only once every file of it is written and
+verified (present, non-empty, a PNG with its end marker: a full disk can leave empty or cut-off
+files behind writers that report success), and ``CURRENT`` is then replaced atomically, so a
+reader sees a complete round or the previous one. A resumed run verifies the round it continues
+with the same check (:func:`damaged_labels`) and regenerates it if it fails.
 """
 import json
 import os
 import os.path as osp
 import re
 import shutil
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from uda_toolbox.utils.io import atomic_write
+from uda_toolbox.utils.io import atomic_write, png_complete
 
 CURRENT_FILE = 'CURRENT'
 ROUND_PREFIX = 'round_'
@@ -32,6 +35,10 @@ TMP_SUFFIX = '.tmp'
 LABEL_SUFFIX = '.png'
 SOFT_LABEL_SUFFIX = '_soft.png'
 _ROUND_RE = re.compile(r'^round_(\d+)$')
+
+
+class RoundError(RuntimeError):
+    """A pseudo-label round could not be written whole (it is not published)."""
 
 
 def round_name(round_idx: int) -> str:
@@ -58,6 +65,20 @@ def soft_label_path(label_path: str) -> str:
     if not label_path.endswith(LABEL_SUFFIX):
         raise ValueError(f'not a pseudo-label path (no {LABEL_SUFFIX}): {label_path!r}')
     return label_path[:-len(LABEL_SUFFIX)] + SOFT_LABEL_SUFFIX
+
+
+def round_label_files(round_dir: str, clips: Sequence[Tuple[str, Sequence[dict]]],
+                      soft: bool = False) -> List[str]:
+    """Every label file a round of ``clips`` (``(clip_id, frame records)``) holds; with ``soft``
+    also each label's soft-label file (CRST's LR-ENT, :func:`soft_label_path`)."""
+    files = [osp.join(round_dir, label_relpath(clip_id, r['img_path']))
+             for clip_id, records in clips for r in records]
+    return files + [soft_label_path(f) for f in files] if soft else files
+
+
+def damaged_labels(files: Sequence[str]) -> List[str]:
+    """The files of ``files`` that are missing, empty or cut off (not a whole PNG)."""
+    return [f for f in files if not png_complete(f)]
 
 
 def read_current(pseudo_label_dir: str) -> Optional[str]:
@@ -125,9 +146,14 @@ def publish_round(out_dir: str, name: str, files: Sequence[str], summary: Dict[s
     tmp_dir = final_dir + TMP_SUFFIX
     missing = [f for f in files if not osp.isfile(f)]
     if missing:
-        raise RuntimeError(f'pseudo-label round {name}: {len(missing)} label files are missing '
-                           f'(first: {missing[0]!r}). In a distributed run, pseudo_label_dir must '
-                           'be on a filesystem that every process (every node) sees.')
+        raise RoundError(f'pseudo-label round {name}: {len(missing)} label files are missing '
+                         f'(first: {missing[0]!r}). In a distributed run, pseudo_label_dir must '
+                         'be on a filesystem that every process (every node) sees.')
+    damaged = damaged_labels(files)
+    if damaged:
+        raise RoundError(f'pseudo-label round {name}: {len(damaged)} label files are empty or cut '
+                         f'off (first: {damaged[0]!r}); the disk is probably full. The round was '
+                         f'not published; free space in {out_dir!r} and continue with --resume.')
     with open(osp.join(tmp_dir, 'stats.json'), 'w') as f:
         json.dump(summary, f, indent=1)
     if osp.isdir(final_dir):  # a complete round of an abandoned run, not CURRENT (checked before)

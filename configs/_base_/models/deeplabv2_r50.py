@@ -47,4 +47,16 @@ segmentor = dict(
                          avg_non_ignore=True)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+# Multi-level AdaptSegNet / ADVENT (configs/*/*_multi_level.py): a second DeepLabv2 classifier on
+# ResNet stage 3 (1024 channels, backbone output 0), AdaptSegNet Sec. 3.3.
+auxiliary_head = dict(
+    type='DeepLabV2Head',
+    in_channels=1024,
+    in_index=0,
+    dilations=(6, 12, 18, 24),
+    num_classes=15,
+    align_corners=False,
+    # This level's cross-entropy (BaseAdaptor.seg_loss level='aux'), weighted by lambda_seg_aux.
+    loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+                     avg_non_ignore=True))
 model = dict(type='SourceOnly', segmentor=segmentor, data_preprocessor=data_preprocessor)
