@@ -210,6 +210,40 @@ def test_plot_per_class_bars_writes_a_png(tmp_path):
         vis.plot_per_class_bars({}, ['road'], out)
 
 
+def test_heatmap_is_a_method_by_class_table_with_values(tmp_path, monkeypatch):
+    """Issue 25: one row per method, one column per class plus the mean, each cell's value
+    written in it, NaN as a grey n/a cell, a compact image for 12 methods."""
+    from matplotlib.axes import Axes
+    texts, ticks = [], {}
+    original_text = Axes.text
+    monkeypatch.setattr(Axes, 'text', lambda self, x, y, s, **kw: (
+        texts.append((x, y, s)), original_text(self, x, y, s, **kw))[1])
+    for axis in ('x', 'y'):
+        setter = getattr(Axes, f'set_{axis}ticklabels')
+        monkeypatch.setattr(Axes, f'set_{axis}ticklabels', lambda self, labels, _a=axis, _s=setter, **kw: (
+            ticks.__setitem__(_a, list(labels)), _s(self, labels, **kw))[1])
+    rows = {f'Method {k}': {'road': 10.0 * k, 'car': float('nan') if k == 0 else 5.0}
+            for k in range(12)}
+    out = tmp_path / 'heat.png'
+    vis.plot_per_class_heatmap(rows, ['road', 'car'], out, 'Per-class IoU (%)',
+                               errors={'Method 1': {'road': 0.5, 'car': 0.25}})
+    assert ticks == dict(x=['road', 'car', 'mean'], y=[f'Method {k}' for k in range(12)])
+    cells = {(x, y): s for x, y, s in texts}
+    assert len(cells) == 12 * 3
+    assert cells[(0, 3)] == '30.0' and cells[(2, 3)] == '17.5'  # road, mean of (30, 5)
+    assert cells[(1, 0)] == 'n/a' and cells[(2, 0)] == '0.0'  # NaN left out of the mean
+    assert cells[(0, 1)] == '10.0\n\u00b10.5'  # the std under the value
+    image = cv2.imread(str(out))
+    assert image.shape[0] < 1000 and image.shape[1] < 800  # not 4700 px wide
+    assert (217, 217, 217) in {tuple(p) for p in image.reshape(-1, 3).tolist()}  # the grey n/a
+
+
+def test_bar_colours_do_not_repeat_with_many_methods():
+    colors = vis.method_colors(12)
+    assert len(set(colors)) == 12
+    assert len(set(vis.method_colors(25))) == 25
+
+
 def test_prediction_figure_is_four_enlarged_panels_or_two_without_labels():
     image = np.zeros((32, 64, 3), np.uint8)
     pred = np.zeros((32, 64), np.int64)

@@ -42,7 +42,7 @@ from uda_toolbox.apis.fingerprint import (
     unreadable_fingerprint,
 )
 from uda_toolbox.evaluation import benchmark_table_options, benchmark_tables
-from uda_toolbox.evaluation.visualization import plot_per_class_bars
+from uda_toolbox.evaluation.visualization import plot_per_class_heatmap
 from uda_toolbox.utils import atomic_write
 from uda_toolbox.utils.progress import format_duration
 
@@ -382,10 +382,14 @@ def row_description(row: dict) -> str:
 
 
 def plot_miou_chart(records: dict, classes: List[str], order: List[str], out_png: str) -> None:
-    """Per-class IoU bars of every method (mean over seeds), from the tables' JSON records."""
+    """Per-class IoU of every method (mean over seeds, std under it) as a method x class
+    heatmap with the values, from the tables' JSON records."""
     shown = [c for c in classes if any(f'IoU.{c}' in records[m] for m in order)]
-    bars = {m: {c: records[m].get(f'IoU.{c}', {}).get('mean') for c in shown} for m in order}
-    plot_per_class_bars(bars, shown, out_png, title='Per-class IoU (%) on the target domain')
+    cells = {m: {c: records[m].get(f'IoU.{c}', {}).get('mean') for c in shown} for m in order}
+    spread = {m: {c: records[m].get(f'IoU.{c}', {}).get('std') for c in shown} for m in order
+              if any(len(records[m].get(f'IoU.{c}', {}).get('values') or []) > 1 for c in shown)}
+    plot_per_class_heatmap(cells, shown, out_png, errors=spread or None,
+                           title='Per-class IoU (%) on the target domain, mean over seeds')
 
 
 def options_as_strings(cfg_options: Optional[dict]) -> List[str]:
