@@ -24,7 +24,6 @@ import torch
 from fake_benchmark_data import load_tool, make_viper_tree, make_vps_tree
 from mmengine.config import Config
 
-from uda_toolbox.apis import default_work_dir
 from uda_toolbox.registry import DATASETS, MODELS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -227,10 +226,9 @@ class Runs:
         return work
 
     def warmup_checkpoint(self, load_from: str) -> str:
-        """A 1-iteration run of the config whose default work dir ``load_from`` points into."""
-        producer = [c for c in self.configs
-                    if default_work_dir(str(c)) == osp.dirname(load_from)]
-        assert len(producer) == 1, f'no config writes {load_from!r}'
+        """A 1-iteration run of the config ``load_from`` names (the run it starts from)."""
+        producer = [c for c in self.configs if c == REPO / load_from]
+        assert len(producer) == 1, f'load_from={load_from!r} names no config of this benchmark'
         if load_from not in self.warmups:
             work = self.train(producer[0], 1, 'warmup_' + config_id(producer[0]).replace('/', '_'))
             self.warmups[load_from] = str(work / 'iter_1.pth')

@@ -4,30 +4,61 @@
 pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
 import ast
+import copy
 import os.path as osp
 from typing import Any, List, Optional
 
 from mmengine.config import Config
 
-from uda_toolbox.apis.checkpoints import latest_checkpoint
+from uda_toolbox.apis.checkpoints import latest_checkpoint, require_checkpoint
 from uda_toolbox.apis.errors import ConfigError
+from uda_toolbox.apis.schedule import describe_changes, pop_max_iters, set_max_iters
 from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.checkpoint import CheckpointError
 from uda_toolbox.utils.io import path_problem
 
 WORK_DIR_TOKEN = '{work_dir}'
+PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: Where a relative config path is looked up after the current directory: the configs shipped in
+#: the installed package (``uda_toolbox/.mim/configs``, as mmseg ships its own; setup.py copies
+#: them there when the wheel is built) and the repository a source checkout imports from.
+CONFIG_ROOTS = (osp.join(PACKAGE_DIR, '.mim'), osp.dirname(PACKAGE_DIR))
+
+
+def find_config(path: str) -> str:
+    """The config file ``path`` names: as given (relative to the current directory), else inside
+    the installed package or the repository (``configs/vat/viper2cityscapes.py`` works for a
+    ``pip install`` user in any directory; so does ``vat/viper2cityscapes.py``).
+
+    Raises:
+        SystemExit: no such file, naming the places looked at.
+    """
+    if osp.isfile(path):
+        return path
+    relative = osp.normpath(path)
+    if not osp.isabs(relative):
+        names = [relative] if relative.startswith('configs' + osp.sep) else [
+            relative, osp.join('configs', relative)]
+        for root in CONFIG_ROOTS:
+            for name in names:
+                if osp.isfile(osp.join(root, name)):
+                    return osp.join(root, name)
+    problem = path_problem(path)
+    if problem != 'does not exist':  # a broken link or a link loop: say so
+        raise SystemExit(f'Config file {path!r} {problem}.')
+    raise SystemExit(f'Config file {path!r} does not exist (looked in the current directory and '
+                     f'in the configs shipped with uda_toolbox: {", ".join(CONFIG_ROOTS)}).')
 
 
 def load_config(path: str) -> Config:
-    """``Config.fromfile`` without yapf re-formatting of the config text.
+    """``Config.fromfile`` of :func:`find_config`'s file, without yapf re-formatting of the text.
 
     mmengine formats the whole config on every log / dump of it and for every checkpoint's meta
     (about 2-3 s each on 2 cores); the text stays valid Python without it. mmengine 0.10.7's
     ``fromfile(format_python_code=False)`` only applies it to lazy-import configs, hence the
     attribute is set here.
     """
-    if not osp.isfile(path):
-        raise SystemExit(f'Config file {path!r} {path_problem(path)}.')
-    cfg = Config.fromfile(path, format_python_code=False)
+    cfg = Config.fromfile(find_config(path), format_python_code=False)
     object.__setattr__(cfg, '_format_python_code', False)
     return cfg
 
@@ -192,6 +223,58 @@ def ensure_runtime_hooks(cfg: Config) -> None:
                                 if on and name not in present]
 
 
+def resolve_load_from(value: Optional[str], key: str = 'load_from') -> Optional[str]:
+    """The checkpoint file that a ``load_from`` value names.
+
+    * a checkpoint file (or a URL, ``open-mmlab://`` ...): itself;
+    * a work dir: its latest checkpoint (:func:`latest_checkpoint`);
+    * a config file (``.py``): the latest checkpoint of the run that trains it, in its default work
+      dir (:func:`default_work_dir`, or the ``work_dir`` the file sets). A method that starts from
+      another one's model names that config (``load_from = 'configs/source_only/synthetic.py'``),
+      so it takes the dependency's last checkpoint whatever its length
+      (``--cfg-options train_cfg.max_iters=40`` for both).
+
+    Raises:
+        CheckpointError: a work dir or config whose run has no checkpoint yet, with the command
+            that makes one (the tools print it without a traceback).
+    """
+    if not value or '://' in value or value.startswith(('open-mmlab:', 'torchvision:')):
+        return value
+    if value.endswith('.py'):
+        config = find_config(value)
+        work_dir = load_config(config).get('work_dir') or default_work_dir(config)
+        found = latest_checkpoint(work_dir)
+        if found is None:
+            raise CheckpointError(
+                f'{key}={value!r} names the run of that config, but its work dir {work_dir!r} has '
+                f'no checkpoint yet. Train it first (python tools/train.py {value}; shorten both '
+                'runs alike with --cfg-options train_cfg.max_iters=N), or point load_from at a '
+                'checkpoint or work dir with --cfg-options load_from=PATH.')
+        return found
+    if osp.isdir(value):
+        found = latest_checkpoint(value)
+        if found is None:
+            raise CheckpointError(
+                f'{key}={value!r} is a directory without checkpoints (no last_checkpoint, no '
+                'iter_<N>.pth): train that run first, or name a .pth file.')
+        return found
+    return value
+
+
+def check_load_from(cfg: Config) -> None:
+    """Resolve ``cfg.load_from`` to a checkpoint file (:func:`resolve_load_from`) and stop before
+    building anything when it is missing or not a checkpoint (a message with the fix, no
+    traceback)."""
+    try:
+        cfg.load_from = resolve_load_from(cfg.get('load_from'))
+    except CheckpointError as exc:
+        raise SystemExit(f'Checkpoint error: {exc}') from None
+    load_from = cfg.load_from
+    if load_from and '://' not in load_from and not load_from.startswith(
+            ('open-mmlab:', 'torchvision:')):
+        require_checkpoint(load_from, 'load_from')
+
+
 def source_dataset_keys(cfg: Config) -> List[str]:
     """The config keys that define a source dataset (docs/source_free.md): every ``source`` entry
     that is set (not None) anywhere in the config (``train_dataloader.dataset.source`` of a
@@ -242,8 +325,9 @@ def check_source_free(cfg: Config) -> None:
 
 def finish_config(cfg: Config, work_dir: Optional[str] = None,
                   config_path: Optional[str] = None) -> Config:
-    """Set the work dir (argument, the config's, or the default rule), replace ``{work_dir}`` and
-    add the runtime hooks: what every run needs before ``Runner.from_cfg``. A source-free
+    """What every run needs before ``Runner.from_cfg``: the work dir (argument, the config's, or
+    the default rule), ``{work_dir}`` replaced and the runtime hooks. Idempotent. (``load_from``
+    is resolved later, when the run starts: :func:`check_load_from`, ``build_runner``.) A source-free
     adaptor's config that defines a source dataset stops here (:func:`check_source_free`)."""
     check_source_free(cfg)
     if work_dir is not None:
@@ -284,20 +368,46 @@ def check_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
 
 def apply_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
     """Merge ``--cfg-options`` into ``cfg`` after :func:`check_cfg_options`, then apply its
-    shortcut names (:func:`expand_cfg_shortcuts`). Every tool applies overrides through this."""
+    shortcut names (:func:`expand_cfg_shortcuts`). A run length is :func:`merge_options`'s."""
     if cfg_options is not None:
         check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
         expand_cfg_shortcuts(cfg, cfg_options)
 
 
+def merge_options(cfg: Config, cfg_options: Optional[dict]) -> Config:
+    """``--cfg-options`` onto ``cfg``: a run length (``train_cfg.max_iters`` or ``max_iters``)
+    first, scaling the whole schedule (:func:`uda_toolbox.apis.schedule.set_max_iters`; what
+    changed is kept in ``cfg.schedule_scaled`` and logged when the run starts),
+    then the other options (so an interval given explicitly wins) through
+    :func:`apply_cfg_options` (path checks, shortcuts). Every tool applies overrides through this."""
+    max_iters, others = pop_max_iters(cfg_options)
+    if max_iters is not None:
+        # Kept in the config (dumped with the run) and logged by build_runner.
+        cfg.schedule_scaled = describe_changes(set_max_iters(cfg, max_iters))
+    if others:
+        apply_cfg_options(cfg, others)
+    return cfg
+
+
+def check_amp_device() -> None:
+    """Stop with the fix when ``--amp`` is asked for without a GPU (mmengine's AmpOptimWrapper
+    asserts CUDA/NPU/MLU and would fail with a bare AssertionError)."""
+    import torch
+    if not torch.cuda.is_available():
+        raise SystemExit('--amp: mixed precision (AmpOptimWrapper) needs a CUDA GPU, and none is '
+                         'available here. Train without --amp on the CPU.')
+
+
 def build_train_config(config: str, work_dir: Optional[str] = None,
                        cfg_options: Optional[dict] = None, resume: bool = False,
                        amp: bool = False, launcher: str = 'none') -> Config:
     """The config ``tools/train.py`` trains with (see its ``--help`` for each argument)."""
+    if amp:
+        check_amp_device()
     cfg = load_config(config)
     cfg.launcher = launcher
-    apply_cfg_options(cfg, cfg_options)
+    merge_options(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -320,12 +430,65 @@ def build_train_config(config: str, work_dir: Optional[str] = None,
     return finish_config(cfg)
 
 
+#: Test transforms a flip TTA pipeline can be derived around (see :func:`flip_tta_pipeline`).
+TTA_LOADERS = ('LoadClipFrames',)
+TTA_GEOMETRY = ('ClipResize',)
+TTA_LABELS = ('LoadClipAnnotations',)
+TTA_PACKERS = ('PackFrameInputs',)
+
+
+def flip_tta_pipeline(test_pipeline: list, source: str = 'the test pipeline') -> list:
+    """The test pipeline with each frame seen as it is and flipped horizontally (mmcv's
+    ``TestTimeAug``); ``SegTTAModel`` averages the two softmax maps, the flipped one flipped back.
+
+    Labels are loaded after the flip, so they stay unflipped for the evaluation.
+
+    Raises:
+        ValueError: a transform it does not know where to put; write ``tta_pipeline`` yourself.
+    """
+    loaders, geometry, labels, packers = [], [], [], []
+    for step in test_pipeline:
+        kind = step.get('type')
+        for names, group in ((TTA_LOADERS, loaders), (TTA_GEOMETRY, geometry),
+                             (TTA_LABELS, labels), (TTA_PACKERS, packers)):
+            if kind in names:
+                group.append(copy.deepcopy(step))
+                break
+        else:
+            raise ValueError(f'--tta: no automatic flip augmentation around {kind!r} of {source}; '
+                             'set tta_pipeline in the config (mmseg convention).')
+    flips = [dict(type='ClipRandomFlip', prob=0.0), dict(type='ClipRandomFlip', prob=1.0)]
+    return loaders + [dict(type='TestTimeAug', transforms=[
+        *[[g] for g in geometry], flips, *[[lbl] for lbl in labels], packers])]
+
+
+def use_tta(cfg: Config) -> Config:
+    """Test with test-time augmentation, as mmseg's ``tools/test.py --tta``: ``tta_model``
+    (default ``SegTTAModel``) around the model, ``tta_pipeline`` as the test pipeline (default:
+    :func:`flip_tta_pipeline` of the config's test pipeline)."""
+    pipeline = cfg.get('tta_pipeline') or flip_tta_pipeline(
+        cfg.test_dataloader.dataset.pipeline, f'{cfg.filename} (test_dataloader)')
+    cfg.test_dataloader.dataset.pipeline = pipeline
+    tta_model = copy.deepcopy(cfg.get('tta_model') or dict(type='SegTTAModel'))
+    tta_model['module'] = cfg.model
+    cfg.model = tta_model
+    return cfg
+
+
 def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
-                      cfg_options: Optional[dict] = None, launcher: str = 'none') -> Config:
-    """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train)."""
+                      cfg_options: Optional[dict] = None, launcher: str = 'none',
+                      tta: bool = False) -> Config:
+    """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train).
+
+    ``checkpoint`` may also be a work dir or a config file: its latest checkpoint
+    (:func:`resolve_load_from`). ``tta``: test-time augmentation (:func:`use_tta`)."""
     cfg = load_config(config)
     cfg.launcher = launcher
-    apply_cfg_options(cfg, cfg_options)
-    finish_config(cfg, work_dir, config)
-    cfg.load_from = checkpoint
-    return cfg
+    merge_options(cfg, cfg_options)
+    cfg.load_from = resolve_load_from(checkpoint, key='CHECKPOINT')
+    backbone = (cfg.model.get('segmentor') or {}).get('backbone') or {}
+    if backbone.get('init_cfg'):  # the checkpoint holds every weight: no ImageNet file needed
+        backbone.init_cfg = None
+    if tta:
+        use_tta(cfg)
+    return finish_config(cfg, work_dir, config)

@@ -30,7 +30,9 @@ _UNCHECKED_KEYS = frozenset({'norm_cfg', 'act_cfg', 'conv_cfg', 'init_cfg', 'ups
 # Keys the toolbox reads at the top level besides the Runner's arguments.
 _TOOLBOX_TOP_LEVEL = frozenset({'pseudo_labels', 'check_finite_loss', 'model_wrapper_cfg', 'sync_bn',
                                 'compile', 'custom_imports', 'launcher', 'gpu_ids', 'dist_params',
-                                'strategy', 'cfg', 'filename', 'text'})
+                                'strategy', 'cfg', 'filename', 'text',
+                                # apis.schedule: iteration keys to scale, what a scaling changed
+                                'schedule_keys', 'schedule_scaled'})
 # Top-level keys whose value is a dict (or a list of dicts); the others hold a value.
 _DICT_KEYS = frozenset({
     'model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg',

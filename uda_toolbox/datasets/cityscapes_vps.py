@@ -44,22 +44,21 @@ from uda_toolbox.datasets.preparation import (
     values_outside,
 )
 from uda_toolbox.registry import DATASETS
-from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
+from uda_toolbox.utils.classes import (
+    CITYSCAPES_CLASSES,
+    CITYSCAPES_NAMES,
+    CITYSCAPES_PALETTE,
+    IGNORE_INDEX,
+    VIDEO_UDA_CLASSES,
+)
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.utils.io import resolve_inside
 
-# Cityscapes trainIds 0..18 and their colours (cityscapesScripts helpers/labels.py).
-CITYSCAPES_TRAIN_ID_CLASSES = (
-    'road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign',
-    'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train',
-    'motorcycle', 'bicycle')
-CITYSCAPES_TRAIN_ID_COLORS = (
-    (128, 64, 128), (244, 35, 232), (70, 70, 70), (102, 102, 156), (190, 153, 153),
-    (153, 153, 153), (250, 170, 30), (220, 220, 0), (107, 142, 35), (152, 251, 152),
-    (70, 130, 180), (220, 20, 60), (255, 0, 0), (0, 0, 142), (0, 0, 70), (0, 60, 100),
-    (0, 80, 100), (0, 0, 230), (119, 11, 32))
+# Cityscapes trainIds 0..18 and their colours (mmseg's CityscapesDataset.METAINFO).
+CITYSCAPES_TRAIN_ID_CLASSES = CITYSCAPES_CLASSES
+CITYSCAPES_TRAIN_ID_COLORS = CITYSCAPES_PALETTE
 # Cityscapes names Shin et al. (2021)'s "motorbike" class "motorcycle".
-_CLASS_ALIASES = {'motorcycle': 'motorbike'}
+_CLASS_ALIASES = {cityscapes: ours for ours, cityscapes in CITYSCAPES_NAMES.items()}
 
 CONVERTED_LABEL_DIR = 'cls15'
 RAW_LABEL_DIR = 'labelmap'

@@ -3,7 +3,7 @@
 For the datasets (``viper.py``, ``cityscapes_vps.py``): reading a label PNG with clear errors,
 colour-to-id mapping, the per-file verify and convert workers, and index files. For the tools
 (``tools/data/viper.py``, ``cityscapes_vps.py``): a problem report, cheap file checks (image header
-and end marker, without decoding), atomic JSON writes, a process pool with a progress bar, the
+and end marker, without decoding), atomic JSON writes, a process pool with progress (bar or log lines), the
 resumable convert loop and the shared command line. The dataset-specific work functions live next
 to each dataset so that spawned workers can import them.
 """
@@ -30,6 +30,7 @@ from uda_toolbox.utils.io import (
     read_bytes,
     write_png_atomic,
 )
+from uda_toolbox.utils.progress import Progress
 
 
 def image_size(path: str, what: str = 'image') -> Tuple[int, int]:
@@ -109,7 +110,9 @@ class Report:
 
 def run_tasks(fn: Callable, tasks: Sequence, workers: int = 1, desc: str = '',
               stream=None) -> List:
-    """``[fn(t) for t in tasks]`` in ``workers`` spawned processes, with a progress bar.
+    """``[fn(t) for t in tasks]`` in ``workers`` spawned processes, with progress
+    (:class:`~uda_toolbox.utils.progress.Progress`: a bar on a terminal, periodic lines with the
+    ETA in a log file).
 
     Spawned (not forked) because OpenCV's thread pool does not survive ``fork()``. ``fn``
     must be importable (a module-level function of the package). Results keep task order.
@@ -117,7 +120,7 @@ def run_tasks(fn: Callable, tasks: Sequence, workers: int = 1, desc: str = '',
     stream = sys.stderr if stream is None else stream
     total = len(tasks)
     results: List = []
-    bar = _ProgressBar(total, desc, stream)
+    bar = Progress(total, desc or 'tasks', unit='tasks', stream=stream)
     if workers <= 1 or total <= 1:
         for task in tasks:
             results.append(fn(task))
@@ -131,30 +134,6 @@ def run_tasks(fn: Callable, tasks: Sequence, workers: int = 1, desc: str = '',
                 bar.update()
     bar.close()
     return results
-
-
-class _ProgressBar:
-    """A one-line text progress bar (no dependency; updates at most ~100 times)."""
-
-    def __init__(self, total: int, desc: str, stream) -> None:
-        self.total, self.desc, self.stream, self.done = total, desc, stream, 0
-        # On a terminal the line is redrawn; in a log file one line per 10% is enough.
-        self.tty = bool(getattr(stream, 'isatty', lambda: False)())
-        self.step = max(1, total // (100 if self.tty else 10))
-
-    def update(self) -> None:
-        self.done += 1
-        if self.done % self.step == 0 or self.done == self.total:
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            line = f'{self.desc} [{"#" * filled}{"." * (width - filled)}] {self.done}/{self.total}'
-            self.stream.write(f'\r{line}' if self.tty else f'{line}\n')
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.total and self.tty:
-            self.stream.write('\n')
-            self.stream.flush()
 
 
 def existing_splits(root: str, candidates: Iterable[str],

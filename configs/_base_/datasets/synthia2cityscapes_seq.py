@@ -1,6 +1,6 @@
 # SYNTHIA-Seq (source) -> Cityscapes-Seq (target): the benchmark of DA-VSN, TPS and DA-STC (12
 # classes trained, 11 reported: fence is left out after the IoUs are computed). As
-# viper2cityscapes_seq.py except (shared/research/peers_davsn_tps.md sections 3-4; docs/data.md):
+# viper2cityscapes_seq.py except (their dataset classes and eval_video_UDA.py; docs/data.md):
 # - source: SEQS-04-DAWN, frames 000001..000849 of the shipped list with frame t-1; labels of t,
 #   converted once to the 12 classes (tools/data/synthia_seq.py convert); frames read at
 #   1280x760 and cut to 1280x640 (the bottom 120 rows go), as davsn/dataset/SynthiaSeq.py;

@@ -1,6 +1,6 @@
 # VIPER (source) -> Cityscapes-Seq (target): the benchmark of DA-VSN, TPS and DA-STC (15 classes:
-# road ... bicycle, no pole). Protocol of their code (shared/research/peers_davsn_tps.md sections
-# 3-4; docs/data.md "Cityscapes-Seq benchmarks"):
+# road ... bicycle, no pole). Protocol of their code (their dataset classes and eval_video_UDA.py;
+# docs/data.md "Cityscapes-Seq benchmarks"):
 # - source: the 13,367 VIPER train frames of the shipped list (every 10th frame) with frame t-1;
 #   labels of t only, converted once to the 15 classes with the ego vehicle removed
 #   (tools/data/viper_seq.py convert);
