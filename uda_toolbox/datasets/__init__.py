@@ -1,7 +1,8 @@
-"""Datasets and clip transforms."""
+"""Runtime data: what a training run imports (clip datasets, the real-data datasets, clip
+transforms). Offline preparation and the embedded pair's generator live in uda_toolbox.data_prep,
+which this package never imports."""
 from .cityscapes_vps import CityscapesVPSDataset
 from .clip_dataset import ClipDataset
-from .synthetic import ensure_synthetic_pair, generate_synthetic_pair
 from .transforms import (
     ClipPhotoMetricDistortion,
     ClipRandomCrop,
@@ -20,6 +21,6 @@ from .viper import VIPERDataset
 __all__ = [
     'ClipDataset', 'UDADataset', 'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow',
     'ClipResize', 'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip',
-    'ClipPhotoMetricDistortion', 'PackClipInputs', 'PackFrameInputs', 'ensure_synthetic_pair',
-    'generate_synthetic_pair', 'VIPERDataset', 'CityscapesVPSDataset',
+    'ClipPhotoMetricDistortion', 'PackClipInputs', 'PackFrameInputs', 'VIPERDataset',
+    'CityscapesVPSDataset',
 ]
