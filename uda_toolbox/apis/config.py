@@ -3,14 +3,27 @@
 ``build_train_config`` / ``build_test_config`` give a config ready for ``build_runner``; the
 pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
+import copy
+import difflib
+import inspect
 import os.path as osp
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
+from mmengine.runner import Runner
 
 from uda_toolbox.apis.checkpoints import last_checkpoint_pointer, latest_checkpoint
 
 WORK_DIR_TOKEN = '{work_dir}'
+# Top-level config keys that code reads at run time: mmengine's Runner (its arguments, plus what it
+# reads from the config while building: model_wrapper_cfg, sync_bn, compile) and this toolbox
+# (apis: pseudo_labels, check_finite_loss; config_variables). Add a key here when code starts to
+# read it from the config. An override of any other top-level key would change nothing: see
+# apply_cfg_options.
+RUNTIME_KEYS = frozenset(
+    set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
+    | {'model_wrapper_cfg', 'sync_bn', 'compile', 'pseudo_labels', 'check_finite_loss',
+       'config_variables'})
 
 
 def load_config(path: str) -> Config:
@@ -26,6 +39,93 @@ def load_config(path: str) -> Config:
     cfg = Config.fromfile(path, format_python_code=False)
     object.__setattr__(cfg, '_format_python_code', False)
     return cfg
+
+
+def _set_key(cfg: Config, path: str, value: Any) -> bool:
+    """Set the dotted key ``path`` (list items by index) if its parent exists; True if it did."""
+    *parents, last = path.split('.')
+    node: Any = cfg._cfg_dict
+    for part in parents:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    if isinstance(node, dict):
+        node[last] = value
+        return True
+    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = value
+        return True
+    return False
+
+
+def _keys_holding(value: Any, node: Any, prefix: str = '') -> List[str]:
+    """Dotted keys below ``node`` whose value equals ``value``."""
+    found = []
+    items = (node.items() if isinstance(node, dict)
+             else enumerate(node) if isinstance(node, (list, tuple)) else ())
+    for key, item in items:
+        path = f'{prefix}.{key}' if prefix else str(key)
+        if item == value:
+            found.append(path)
+        else:
+            found.extend(_keys_holding(value, item, path))
+    return found
+
+
+def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
+    """``cfg.merge_from_dict(options)`` where every override has an effect, or a clear error.
+
+    A config's top-level variables (``viper_sequences``, ``data_root``, ...) are copied into the
+    dataset dicts when the config file is read, so overriding one afterwards changes nothing by
+    itself. The variables a config declares in ``config_variables`` (name -> the dotted keys it
+    feeds) are therefore copied again into each of those keys that the config has; any other
+    top-level key that nothing reads at run time (``RUNTIME_KEYS``) is an error naming the keys to
+    set instead (docs/get_started.md, "Overriding settings").
+    """
+    if not options:
+        return cfg
+    heads = {key.split('.', 1)[0] for key in options}
+    before = {head: (head in cfg, copy.deepcopy(cfg.get(head))) for head in heads}
+    cfg.merge_from_dict(options)
+    variables = cfg.get('config_variables') or {}
+    for key in options:
+        head = key.split('.', 1)[0]
+        if head in variables:
+            value = cfg[head]
+            targets = [t for t in variables[head] if _set_key(cfg, t, copy.deepcopy(value))]
+            if not targets:
+                raise SystemExit(
+                    f'Config error: --cfg-options {key}: {cfg.filename} declares {head!r} in '
+                    f'config_variables, but none of the keys it feeds ({list(variables[head])}) '
+                    'exists in this config; set the key you mean directly.')
+        elif head not in RUNTIME_KEYS:
+            raise SystemExit(f'Config error: {_no_effect_message(cfg, key, head, *before[head])}')
+    return cfg
+
+
+def _no_effect_message(cfg: Config, key: str, head: str, existed: bool, old: Any) -> str:
+    """Why ``--cfg-options key=...`` would do nothing, and what to set instead."""
+    declared = sorted(cfg.get('config_variables') or {})
+    offer = (f' The variables {cfg.filename} lets you override: {", ".join(declared)}.'
+             if declared else '')
+    if not existed:
+        close = difflib.get_close_matches(head, declared + sorted(RUNTIME_KEYS), n=2, cutoff=0.7)
+        hint = f' Did you mean {" or ".join(repr(c) for c in close)}?' if close else ''
+        return (f'--cfg-options {key}: {cfg.filename} has no top-level key {head!r} and nothing '
+                f'reads one, so the override would change nothing.{hint}{offer}')
+    # Where the old value was copied to (only telling for values that are not everywhere).
+    uses = ([] if old is None or isinstance(old, (bool, int, float))
+            else [k for k in _keys_holding(old, cfg._cfg_dict) if k.split('.', 1)[0] != head])
+    where = (f' Its value is used at {", ".join(uses[:4])}: override that key instead (e.g. '
+             f'--cfg-options {uses[0]}=...).' if uses else
+             ' Override the nested key that uses it instead (e.g. '
+             'train_dataloader.dataset.source.<key>=...).')
+    return (f'--cfg-options {key}: {head!r} is a variable of {cfg.filename}; its value was copied '
+            'into the settings that use it when the file was read, so overriding it afterwards '
+            f'would change nothing.{where}{offer}')
 
 
 def default_work_dir(config_path: str) -> str:
@@ -105,8 +205,7 @@ def build_train_config(config: str, work_dir: Optional[str] = None,
     """The config ``tools/train.py`` trains with (see its ``--help`` for each argument)."""
     cfg = load_config(config)
     cfg.launcher = launcher
-    if cfg_options is not None:
-        cfg.merge_from_dict(cfg_options)
+    apply_cfg_options(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -135,8 +234,7 @@ def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = No
     """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train)."""
     cfg = load_config(config)
     cfg.launcher = launcher
-    if cfg_options is not None:
-        cfg.merge_from_dict(cfg_options)
+    apply_cfg_options(cfg, cfg_options)
     finish_config(cfg, work_dir, config)
     cfg.load_from = checkpoint
     return cfg

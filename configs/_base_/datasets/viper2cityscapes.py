@@ -19,6 +19,21 @@ tau = 1
 # sequences explicitly with viper_sequences = ['001', ...].
 viper_condition = 'day'
 viper_sequences = None
+# The variables above may be overridden on the command line (--cfg-options viper_root=/mnt/viper
+# viper_sequences="['001','002']"): uda_toolbox.apis copies a new value into each key listed here
+# that the config has (docs/get_started.md, "Overriding settings"). Overriding another variable
+# is an error naming the key to set instead.
+config_variables = dict(
+    viper_root=['train_dataloader.dataset.source.data_root'],
+    viper_condition=['train_dataloader.dataset.source.condition'],
+    viper_sequences=['train_dataloader.dataset.source.sequences'],
+    cityscapes_vps_root=[
+        'train_dataloader.dataset.target.data_root', 'val_dataloader.dataset.data_root',
+        'test_dataloader.dataset.data_root', 'pseudo_labels.label_dataset.data_root'
+    ],
+    cityscapes_sequence_root=[
+        'train_dataloader.dataset.target.sequence_root', 'pseudo_labels.label_dataset.sequence_root'
+    ])
 
 source_pipeline = [
     dict(type='LoadClipFrames'),
