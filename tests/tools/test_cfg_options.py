@@ -56,6 +56,9 @@ def test_overrides_that_would_change_nothing_are_errors(repo_root, tmp_path):
     with pytest.raises(SystemExit, match=r"'source_pipeline' is a variable.*"
                                          r'train_dataloader\.dataset\.source\.pipeline'):
         build_train_config(config, str(tmp_path / 'w'), cfg_options={'source_pipeline.2.scale': 1})
+    with pytest.raises(SystemExit, match=r'train_dataloader\.dataset\.source\.tau, '
+                                         r'train_dataloader\.dataset\.target\.tau: set those keys'):
+        build_train_config(config, str(tmp_path / 'w'), cfg_options={'tau': 2})
     # Keys the runner reads, and nested keys, work as before.
     cfg = build_train_config(config, str(tmp_path / 'w'), cfg_options={
         'randomness.seed': 3, 'load_from': 'a.pth', 'train_dataloader.num_workers': 0})

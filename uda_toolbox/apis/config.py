@@ -116,11 +116,14 @@ def _no_effect_message(cfg: Config, key: str, head: str, existed: bool, old: Any
         hint = f' Did you mean {" or ".join(repr(c) for c in close)}?' if close else ''
         return (f'--cfg-options {key}: {cfg.filename} has no top-level key {head!r} and nothing '
                 f'reads one, so the override would change nothing.{hint}{offer}')
-    # Where the old value was copied to (only telling for values that are not everywhere).
-    uses = ([] if old is None or isinstance(old, (bool, int, float))
-            else [k for k in _keys_holding(old, cfg._cfg_dict) if k.split('.', 1)[0] != head])
-    where = (f' Its value is used at {", ".join(uses[:4])}: override that key instead (e.g. '
-             f'--cfg-options {uses[0]}=...).' if uses else
+    # Where the old value was copied to. A number or None is everywhere: there only keys of the
+    # variable's own name count (tau -> train_dataloader.dataset.source.tau).
+    common = old is None or isinstance(old, (bool, int, float))
+    uses = [k for k in _keys_holding(old, cfg._cfg_dict)
+            if k.split('.', 1)[0] in RUNTIME_KEYS and (not common or k.rsplit('.', 1)[-1] == head)]
+    those = 'that key' if len(uses) == 1 else 'those keys'
+    where = (f' Its value went to {", ".join(uses[:4])}: set {those} instead (e.g. --cfg-options '
+             f'{uses[0]}=...).' if uses else
              ' Override the nested key that uses it instead (e.g. '
              'train_dataloader.dataset.source.<key>=...).')
     return (f'--cfg-options {key}: {head!r} is a variable of {cfg.filename}; its value was copied '

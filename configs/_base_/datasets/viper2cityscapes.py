@@ -20,7 +20,7 @@ tau = 1
 viper_condition = 'day'
 viper_sequences = None
 # The variables above may be overridden on the command line (--cfg-options viper_root=/mnt/viper
-# viper_sequences="['001','002']"): uda_toolbox.apis copies a new value into each key listed here
+# viper_sequences="[001,002]"): uda_toolbox.apis copies a new value into each key listed here
 # that the config has (docs/get_started.md, "Overriding settings"). Overriding another variable
 # is an error naming the key to set instead.
 config_variables = dict(
