@@ -18,7 +18,8 @@ github.com/mcahny/vps; docs/data.md)::
 ((VVVV - 1) * 6 + k, k = 1..6), ``<frame>`` the Cityscapes frame number. Sorting the
 annotated files by name gives (clip, time) order. ``tools/data/cityscapes_vps.py`` adds
 ``<split>/cls15/`` (labels as the 15 train ids, same names as ``labelmap/``) and
-``<split>/index.json``.
+``<split>/index.json`` (preparation code: ``uda_toolbox.data_prep.cityscapes_vps``; this module
+holds what training reads).
 
 Clip ids are ``VVVV``; frame indices are positions 0..29 in the clip, so annotated frames are
 5 apart as ClipSegMetric's VPQ^s windows expect. Label mapping: Cityscapes trainIds

@@ -8,12 +8,13 @@ archives extract (the VIPER toolkit's README)::
                                                  value is the class id 0..31 of classes.csv
 
 ``SSS`` is the 3-digit sequence id, ``FFFFF`` the 5-digit frame index. What
-``tools/data/viper.py`` adds (docs/data.md)::
+``tools/data/viper.py`` adds (docs/data.md; the preparation code is ``uda_toolbox.data_prep.viper``,
+this module holds what training reads)::
 
     <data_root>/<split>/cls15/SSS/SSS_FFFFF.png  labels as the 15 train ids (255 ignore)
     <data_root>/<split>/cls15/conversion.json    the conversion settings
     <data_root>/<split>/index.json               frames and labels per sequence (fast start)
-    <data_root>/conditions.csv                   split,sequence,condition (written by you)
+    <data_root>/conditions.csv                   split,sequence,condition (confirmed by you)
 
 Label mapping to Shin et al. (2021)'s 15 classes (``VIPER_TO_CLASS``): the DA-VSN /
 UnifiedVideoDA mapping of VIPER ids (road 3, sidewalk 4, building 9, fence 11, traffic light
