@@ -12,6 +12,8 @@ env:
 
 data: env
 	$(PY) tools/data/generate_synthetic.py --out $(DATA)
+	# per-class pixel counts of the source clips, for DAFormer's rare-class sampling
+	$(PY) tools/data/class_frequencies.py configs/daformer/synthetic.py --out $(DATA)/source/train/class_stats.json
 
 demo: data
 	$(PY) tools/benchmark.py configs/benchmarks/synthetic_table1.py --seeds $(SEEDS) --jobs $(JOBS)

@@ -20,6 +20,9 @@ setup(
     long_description=(HERE / 'README.md').read_text() if (HERE / 'README.md').exists() else '',
     long_description_content_type='text/markdown',
     packages=find_packages(include=['uda_toolbox', 'uda_toolbox.*']),
+    # The Cityscapes-Seq benchmarks' split lists (uda_toolbox/datasets/splits/README.md).
+    package_data={'uda_toolbox': ['datasets/splits/*/*.txt', 'datasets/splits/README.md',
+                                  'datasets/splits/LICENSE-DA-VSN']},
     python_requires='>=3.9',
     install_requires=read_requirements(),
     license='Apache-2.0',

@@ -35,3 +35,23 @@ def tiny_pair(tmp_path_factory) -> Path:
                             num_target_train_clips=3, num_target_val_clips=2, clip_length=10,
                             annotation_interval=5)
     return root
+
+
+@pytest.fixture(scope='session')
+def untrained_checkpoint():
+    """``write(config, out)``: the config's model with its initial weights (torch seed 0) saved
+    as a checkpoint at ``out``, for tools that need one but not a trained model."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from uda_toolbox.registry import MODELS
+
+    def write(config: Path, out: Path) -> Path:
+        torch.manual_seed(0)
+        with DefaultScope.overwrite_default_scope('uda_toolbox'):
+            model = MODELS.build(Config.fromfile(str(config)).model)
+        torch.save(dict(state_dict=model.state_dict(), meta=dict()), out)
+        return out
+
+    return write

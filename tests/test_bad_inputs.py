@@ -206,9 +206,11 @@ def test_checkpoint_outside_the_allow_list_and_the_opt_out(tmp_path, pair, monke
     message = tool_error(test_tool, cfg, ckpt, '--work-dir', work)
     assert message.startswith(f"Checkpoint error: Checkpoint '{ckpt}' needs the type argparse.Namespace")
     assert '--unsafe-load' in message and 'trust' in message
-    # The documented opt-out for trusted files: the same checkpoint loads and is evaluated.
+    # The documented opt-out for trusted files: the same checkpoint loads and is evaluated (its
+    # empty state dict needs the opt-out for partial weights too).
     with pytest.warns(UserWarning, match='arbitrary code'):
-        metrics = test_tool.main([str(cfg), str(ckpt), '--work-dir', str(work), '--unsafe-load'])
+        metrics = test_tool.main([str(cfg), str(ckpt), '--work-dir', str(work), '--unsafe-load',
+                                  '--allow-partial-weights'])
     assert 'mIoU' in metrics
 
 

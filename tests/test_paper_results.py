@@ -37,3 +37,33 @@ def test_spot_values(paper):
     assert t1['Source-only']['per_class'][4] == 6.74  # pole, the reason for the VIPER pole mapping
     assert t1['Ours']['mean'] == 51.91 and t1['Oracle']['mean'] == 63.72
     assert t2['Ours']['mean'] == 36.43 and t2['IAST']['per_class'][0] == 90.06
+
+
+def test_source_free_rows_are_marked_unverified(repo_root):
+    paper = Config.fromfile(str(repo_root / 'configs/_base_/paper_results_source_free.py'))
+    rows = {r['benchmark']: r for r in paper.paper_source_free_miou}
+    assert rows['VIPER -> Cityscapes-Seq']['mean'] == 52.5
+    assert rows['SYNTHIA-Seq -> Cityscapes-Seq']['mean'] == 51.8
+    for row in paper.paper_source_free_miou:
+        assert row['method'] == 'STPL' and row['arch'] == 'SF'
+        assert row['verified'] is False and row['source'] and row['per_class'] is None
+    assert 'UNVERIFIED' in paper.paper_source_free_source
+
+
+def test_image_uda_results(repo_root):
+    image = Config.fromfile(str(repo_root / 'configs/_base_/paper_results_image_uda.py'))
+    rows = {r['method']: r for r in image.paper_image_uda_miou}
+    assert list(rows) == ['DACS', 'DAFormer', 'DAFormer+MIC', 'HRDA+MIC']
+    for row in rows.values():
+        for key in ('gta2cityscapes', 'synthia2cityscapes'):
+            assert row[key] is None or 0.0 < row[key] < 100.0
+        assert isinstance(row['verified'], bool) and row['source']
+        # A row without numbers is never marked verified.
+        if row['gta2cityscapes'] is None:
+            assert not row['verified']
+    assert rows['DAFormer']['gta2cityscapes'] == 68.3 and rows['DACS']['synthia2cityscapes'] == 48.3
+    # The DAFormer line in order of publication improves on GTA -> Cityscapes.
+    assert rows['DACS']['gta2cityscapes'] < rows['DAFormer']['gta2cityscapes'] < \
+        rows['HRDA+MIC']['gta2cityscapes']
+    gains = image.kareer_video_benchmarks['image_over_video_gain']
+    assert gains == dict(viper2cityscapes_seq=14.5, synthia_seq2cityscapes_seq=19.0)

@@ -2,26 +2,26 @@
 import argparse
 import json
 import math
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone, uninstalled
 
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 
-from uda_toolbox import register_all_modules  # noqa: E402
-from uda_toolbox.apis import build_test_config, check_work_dir, run_with_clear_errors  # noqa: E402
-from uda_toolbox.engine.dist import init_cpu_process_group  # noqa: E402
+from uda_toolbox.apis import (  # noqa: E402
+    add_run_args,
+    build_runner,
+    build_test_config,
+    check_work_dir,
+    load_test_checkpoint,
+    parse_run_args,
+    require_checkpoint,
+    run_with_clear_errors,
+    start_run,
+)
 from uda_toolbox.evaluation import metrics_to_tables  # noqa: E402
 from uda_toolbox.utils import atomic_write  # noqa: E402
-from uda_toolbox.utils.checkpoint import (  # noqa: E402
-    UNSAFE_LOAD_HELP,
-    CheckpointError,
-    check_checkpoint_file,
-    setup_checkpoint_loading,
-)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,16 +33,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', help='JSON file for the metrics (default: '
                         '<work-dir>/test_metrics.json)')
     parser.add_argument('--show-dir', help='dir (inside the work dir) to save painted predictions')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--unsafe-load', action='store_true', help=UNSAFE_LOAD_HELP)
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_run_args(parser, 'override settings of the config')
+    parser.add_argument('--allow-partial-weights', action='store_true',
+                        help='evaluate even when the checkpoint lacks segmentor weights of the '
+                        'model, has unexpected ones or ones of another shape (by default an '
+                        'error: the result would be that of a partly random model)')
+    return parse_run_args(parser, argv)
 
 
 def enable_visualization(cfg: Config, show_dir: str) -> None:
@@ -56,22 +52,21 @@ def enable_visualization(cfg: Config, show_dir: str) -> None:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    init_cpu_process_group(args.launcher)  # mmengine's pytorch launcher needs CUDA
-    register_all_modules(init_default_scope=False)
-    setup_checkpoint_loading(unsafe=args.unsafe_load)
-    try:
-        check_checkpoint_file(args.checkpoint, key='CHECKPOINT')
-    except CheckpointError as exc:
-        raise SystemExit(f'Checkpoint error: {exc}') from None
-    cfg = build_test_config(args.config, args.checkpoint, args.work_dir, args.cfg_options,
-                            launcher=args.launcher)
+    start_run(args)
+    require_checkpoint(args.checkpoint, 'CHECKPOINT')
+    cfg = run_with_clear_errors(None, lambda: build_test_config(
+        args.config, args.checkpoint, args.work_dir, args.cfg_options, launcher=args.launcher))
     if args.show_dir:
         enable_visualization(cfg, args.show_dir)
     # a progress bar over the test frames (drawn on a terminal only; logs keep mmengine's lines)
     cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='EvalProgressHook')]
 
     check_work_dir(cfg.work_dir)
-    runner = run_with_clear_errors(cfg, lambda: Runner.from_cfg(cfg))
+    runner = run_with_clear_errors(cfg, lambda: build_runner(cfg))
+    # Strict about the weights: a checkpoint that does not fit the model is an error, not a
+    # warning beside the metrics of a partly random model.
+    run_with_clear_errors(cfg, lambda: load_test_checkpoint(
+        runner, args.checkpoint, allow_partial=args.allow_partial_weights))
     metrics = run_with_clear_errors(cfg, runner.test)
     classes = runner.test_dataloader.dataset.metainfo['classes']
     if runner.rank == 0:

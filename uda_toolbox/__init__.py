@@ -5,8 +5,9 @@ __version__ = '0.1.0'
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every module that registers something, and mmseg's too.
 
-    Also allow-lists the types of the toolbox's checkpoints for torch's
-    ``weights_only`` loading (see ``uda_toolbox.utils.checkpoint``).
+    Also sets up checkpoint loading: the toolbox's narrow ``weights_only`` allow-list and the
+    checked loader of local files, so every ``load_from`` / resume / ``load_checkpoint`` in this
+    process loads checkpoints as untrusted input (``uda_toolbox.utils.checkpoint``).
 
     Args:
         init_default_scope: make ``uda_toolbox`` the current default scope,
@@ -23,9 +24,9 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import uda_toolbox.engine  # noqa: F401
     import uda_toolbox.evaluation  # noqa: F401
     import uda_toolbox.models  # noqa: F401
-    from uda_toolbox.utils import allow_toolbox_checkpoint_globals
+    from uda_toolbox.utils.checkpoint import setup_checkpoint_loading
 
-    allow_toolbox_checkpoint_globals()
+    setup_checkpoint_loading()
 
     if init_default_scope:
         never_created = (DefaultScope.get_current_instance() is None

@@ -38,9 +38,12 @@ METRICS = Registry('metric', parent=MMSEG_METRICS, scope=SCOPE,
                    locations=['mmseg.evaluation', 'uda_toolbox.evaluation'])
 HOOKS = Registry('hook', parent=MMSEG_HOOKS, scope=SCOPE,
                  locations=['mmseg.engine.hooks', 'uda_toolbox.engine', 'uda_toolbox.evaluation'])
-DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS, scope=SCOPE,
-                         locations=['uda_toolbox.datasets'])
-LOOPS = Registry('loop', parent=MMSEG_LOOPS, scope=SCOPE, locations=['uda_toolbox.engine'])
+# Nothing of ours is registered in these two: the runner builds mmengine's loops and samplers
+# (IterBasedTrainLoop, InfiniteSampler, ...). The nodes give the 'uda_toolbox' scope a place in
+# their trees; without them mmengine warns "Failed to search registry with scope 'uda_toolbox'"
+# on every run (checked by tests/test_registry.py).
+DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS, scope=SCOPE)
+LOOPS = Registry('loop', parent=MMSEG_LOOPS, scope=SCOPE)
 OPTIMIZERS = Registry('optimizer', parent=MMSEG_OPTIMIZERS, scope=SCOPE)
 OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMSEG_OPTIM_WRAPPERS, scope=SCOPE)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry('optimizer wrapper constructor',
@@ -58,8 +61,10 @@ VISUALIZERS = Registry('visualizer', parent=MMSEG_VISUALIZERS, scope=SCOPE,
 VISBACKENDS = Registry('vis_backend', parent=MMSEG_VISBACKENDS, scope=SCOPE)
 LOG_PROCESSORS = Registry('log_processor', parent=MMSEG_LOG_PROCESSORS, scope=SCOPE)
 
-# Our own root registries (no mmseg counterpart): optical flow estimators and
-# pseudo-label threshold policies.
+# Our own root registries (no mmseg counterpart): optical flow estimators, pseudo-label threshold
+# policies (offline rounds) and pseudo-label filters (online teachers).
 FLOW_ESTIMATORS = Registry('flow estimator', scope=SCOPE, locations=['uda_toolbox.flow'])
 PSEUDO_LABEL_POLICIES = Registry('pseudo-label policy', scope=SCOPE,
                                  locations=['uda_toolbox.pseudo_labels'])
+PSEUDO_LABEL_FILTERS = Registry('pseudo-label filter', scope=SCOPE,
+                                locations=['uda_toolbox.pseudo_labels'])

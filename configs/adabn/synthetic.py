@@ -1,5 +1,6 @@
 # AdaBN (Li et al.) on the embedded pair: the source-only model with every BatchNorm layer's
 # statistics re-estimated on target train frames; no gradient step. docs/methods/adabn.md
+description = 'AdaBN: source-only model, BatchNorm statistics re-estimated on target frames'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic.py',
     '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'

@@ -1,5 +1,6 @@
 # AdaBN (Li et al.) on VIPER -> Cityscapes-VPS: the source-only DeepLabv2 / ResNet-50 with its
 # BatchNorm statistics re-estimated on Cityscapes-VPS train frames; no gradient step.
+description = 'AdaBN: source-only model, BatchNorm statistics re-estimated on target frames'
 _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'

@@ -1,5 +1,6 @@
 # ADVENT (AdvEnt) on the embedded pair: adversarial alignment of weighted self-information
 # maps. docs/methods/advent.md
+description = 'ADVENT (AdvEnt): discriminator on weighted self-information maps'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic.py',
     '../_base_/schedules/synthetic_adversarial.py', '../_base_/default_runtime.py'

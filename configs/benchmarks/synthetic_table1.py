@@ -25,4 +25,9 @@ rows = [
     # Not in Shin et al. (2021)'s tables: AdaBN (the source-only model with BatchNorm statistics of the
     # target domain), to show how much of each gain BatchNorm statistics alone give.
     dict(name='AdaBN', config='configs/adabn/synthetic.py', arch='-', depends='Source-only'),
+    # Not in Shin et al. (2021)'s tables either: the later video methods DA-VSN (Guan et al. 2021,
+    # adversarial + temporal consistency) and TPS (Xing et al. 2022, cross-frame pseudo labels),
+    # on their two-frame flow-fusion segmentor (docs/methods/da_vsn.md, docs/methods/tps.md).
+    dict(name='DA-VSN', config='configs/da_vsn/synthetic.py', arch='AT'),
+    dict(name='TPS', config='configs/tps/synthetic.py', arch='ST'),
 ]

@@ -1,8 +1,10 @@
 # Table 3 of Shin et al. (2021) (ablation of video adversarial training) on the embedded pair, plus
 # the other adversarial variants the toolbox has: AdaptSegNet's multi-level option and ADVENT's
 # MinEnt. Same work dir as Table 1, so its VAT / AdaptSegNet / ADVENT runs are reused.
-#   (2) image discriminator + single-frame dice, (3) sequence discriminator + single-frame dice,
-#   (4) image discriminator + tube dice, Ours = sequence discriminator + tube dice (= 'VAT').
+#   (2) image discriminator, no Dice; (3) image discriminator + single-frame Dice;
+#   (4) image discriminator + tube Dice; Ours = sequence discriminator + tube Dice (= 'VAT').
+# Each row's config says so in its `description` (uda_toolbox.apis.config_description), which the
+# benchmark prints, so the labels cannot drift from what runs.
 work_dir = 'work_dirs/benchmark_synthetic'
 seeds = [0]
 rows = [

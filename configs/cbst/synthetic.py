@@ -1,5 +1,6 @@
 # CBST (Zou et al., ECCV 2018) on the embedded pair: self-training on class-balanced pseudo labels
 # (Shin et al. (2021) Eq. 5, Table 1 "ST"), starting from the source-only model. docs/methods/cbst.md
+description = 'CBST: class-balanced self-training from the source-only model'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_self_training.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'

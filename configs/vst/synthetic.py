@@ -2,6 +2,7 @@
 # from the VAT model (Table 1 "Ours (VAT+VST)"); clip-adaptive pseudo labels (Eq. 11) on temporally
 # aggregated predictions (Eq. 10), online cut-out refinement (Eq. 12), IAST's regulariser (Eq. 13).
 # Table 4 row "+Temporal Refinement" and Table 6 "Base+cut-out". docs/methods/vst.md
+description = 'VST: clip-adaptive labels on aggregated predictions, regulariser, cut-out refinement'
 _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_video_self_training.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'

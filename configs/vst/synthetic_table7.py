@@ -4,6 +4,7 @@
 # (Shin et al. (2021) tunes alpha). Not a training config:
 #   python tools/analysis/pseudo_label_quality.py configs/vst/synthetic_table7.py [CHECKPOINT]
 # The model defaults to load_from (the VAT model VST starts from). docs/pseudo_labels.md
+description = 'VST Table 7 analysis: P-mIoU of CB, IA and clip-adaptive labels at equal proportions'
 _base_ = ['./synthetic.py']
 pseudo_label_quality = dict(
     proportions=[0.3, 0.4],

@@ -1,6 +1,7 @@
 # VST (Shin et al. (2021) Sec. 4.4, Algorithm 1) on VIPER -> Cityscapes-VPS, from the VAT model (Table 1 "Ours"):
 # clip-adaptive labels (Eq. 11) on aggregated predictions (Eq. 10), cut-out refinement (Eq. 12),
 # IAST's regulariser (Eq. 13). docs/methods/vst.md
+description = 'VST: clip-adaptive labels on aggregated predictions, regulariser, cut-out refinement'
 _base_ = [
     '../_base_/models/deeplabv2_r50.py',
     '../_base_/datasets/viper2cityscapes_video_self_training.py',

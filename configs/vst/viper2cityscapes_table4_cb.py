@@ -1,4 +1,5 @@
 # Shin et al. (2021) Table 4 row "Class Balanced" on VIPER -> Cityscapes-VPS. docs/methods/vst.md
+description = 'VST Table 4 Class Balanced: CBST labels, no aggregation, regulariser or refinement'
 _base_ = ['./viper2cityscapes.py']
 model = dict(refine=None, lambda_reg=0.0)
 pseudo_labels = dict(

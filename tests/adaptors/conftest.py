@@ -1,5 +1,7 @@
 """Helpers of the adaptor tests: learnable in-memory clip batches and adaptors built from configs."""
 import copy
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -41,6 +43,32 @@ def build_from_config(config_path, **model_options):
     torch.manual_seed(0)
     model = MODELS.build(copy.deepcopy(cfg.model))
     return model, build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+
+
+#: The tiny model bases an embedded config may name; swap_model_base replaces any of them.
+TINY_MODEL_BASES = {Path(__file__).resolve().parents[2] / 'configs/_base_/models' / name
+                    for name in ('tiny_deeplabv2.py', 'tiny_mit.py', 'tiny_daformer.py')}
+BASE_LIST = re.compile(r'^_base_\s*=\s*(\[.*?\]|[\'"][^\'"]+[\'"])', re.S | re.M)
+
+
+def swap_model_base(config: Path, model_base: Path, out_dir: Path) -> Path:
+    """A copy of ``config`` whose model ``_base_`` is ``model_base``; configs it inherits from (other
+    than ``_base_/`` files) are copied the same way. Every other line is unchanged."""
+    text = config.read_text()
+    match = BASE_LIST.search(text)
+    assert match, config
+    bases = re.findall(r'[\'"]([^\'"]+)[\'"]', match.group(1))
+    swapped = []
+    for base in bases:
+        path = (config.parent / base).resolve()
+        if path in TINY_MODEL_BASES:
+            path = model_base
+        elif '_base_' not in path.parts:
+            path = swap_model_base(path, model_base, out_dir)
+        swapped.append(str(path))
+    out = out_dir / f'{config.parent.name}_{config.name}'
+    out.write_text(text[:match.start()] + f'_base_ = {swapped!r}' + text[match.end():])
+    return out
 
 
 @pytest.fixture(autouse=True)

@@ -78,6 +78,8 @@ def test_train_pairs_tau1(tmp_path):
                                      for f in (1, 2)]
     # One flow per consecutive pair: the backward flow of the later frame.
     assert info['flow_paths'] == [osp.join(str(tmp_path), 'flow', '000', '000_00002_bw.npy')]
+    # ... and the other direction: the forward flow of the earlier frame.
+    assert info['flow_fw_paths'] == [osp.join(str(tmp_path), 'flow', '000', '000_00001_fw.npy')]
     assert info['label_map'] is None and info['reduce_zero_label'] is False
     assert info['num_classes'] == 15
 
@@ -87,6 +89,7 @@ def test_train_pairs_tau2_have_no_flow(tmp_path):
     ds = make(tmp_path, tau=2)
     assert frames_of(ds) == [('000', [0, 2]), ('000', [1, 3]), ('001', [0, 2])]
     assert all(ds.get_data_info(i)['flow_paths'] == [None] for i in range(len(ds)))
+    assert all(ds.get_data_info(i)['flow_fw_paths'] == [None] for i in range(len(ds)))
 
 
 def test_labelled_only_keeps_pairs_with_labelled_last_frame(tmp_path):
@@ -215,7 +218,7 @@ def test_bad_arguments(tmp_path):
 TRAIN_PIPELINE = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='LoadClipFlow'),
+    dict(type='LoadClipFlow', with_forward=True),
     dict(type='ClipRandomResize', scale=(W, H), ratio_range=(1.0, 1.5)),
     dict(type='ClipRandomCrop', crop_size=(8, 12)),
     dict(type='ClipRandomFlip', prob=0.5),
@@ -248,6 +251,9 @@ def test_registry_built_train_pipeline(tmp_path):
     # The stored flow of frame 2 is 2 everywhere; resizing by r >= 1 scales it.
     dx = item['flows'][0, 0].abs()
     assert torch.allclose(dx, dx[0, 0]) and 2.0 <= float(dx[0, 0]) <= 3.0 + 1e-3
+    # The forward flow of frame 1 (stored -1 everywhere) went through the same resize and flip.
+    assert item['flows_fw'].shape == (1, 2, 8, 12)
+    assert torch.allclose(item['flows_fw'][0, 0], -item['flows'][0, 0] / 2)
 
 
 def test_registry_built_test_pipeline_keeps_label_size(tmp_path):

@@ -104,12 +104,13 @@ def test_flip_twice_is_identity_and_once_mirrors():
 def test_flip_negates_and_moves_dx():
     flow = np.zeros((4, 6, 2), np.float32)
     flow[1, 0] = (3.0, -2.0)  # a point at x=0 moving right by 3
-    results = dict(imgs=[np.zeros((4, 6, 3), np.uint8)] * 2, flows=[flow])
+    results = dict(imgs=[np.zeros((4, 6, 3), np.uint8)] * 2, flows=[flow], flows_fw=[flow.copy()])
     out = ClipRandomFlip(prob=1.0)(results)
     expected = np.zeros_like(flow)
     expected[1, 5] = (-3.0, -2.0)  # now at x=W-1, moving left; dy unchanged
-    np.testing.assert_array_equal(out['flows'][0], expected)
-    assert out['flows'][0].flags['C_CONTIGUOUS']
+    for key in ('flows', 'flows_fw'):  # both directions alike
+        np.testing.assert_array_equal(out[key][0], expected)
+        assert out[key][0].flags['C_CONTIGUOUS']
 
 
 def test_flip_prob_zero_keeps_clip():
@@ -139,11 +140,12 @@ def test_resize_by_two_doubles_flow():
 
 def test_resize_without_keep_ratio_scales_dx_and_dy_separately():
     flow = np.tile(np.array([1.0, 1.0], np.float32), (H, W, 1))
-    results = dict(imgs=[np.zeros((H, W, 3), np.uint8)] * 2, flows=[flow])
+    results = dict(imgs=[np.zeros((H, W, 3), np.uint8)] * 2, flows=[flow], flows_fw=[-flow])
     out = ClipResize(scale=(W * 3, H // 2), keep_ratio=False)(results)
     assert out['imgs'][0].shape[:2] == (H // 2, W * 3)
     np.testing.assert_allclose(out['flows'][0][..., 0], 3.0)
     np.testing.assert_allclose(out['flows'][0][..., 1], 0.5)
+    np.testing.assert_allclose(out['flows_fw'][0], -out['flows'][0])  # both directions alike
 
 
 def test_keep_ratio_fits_long_and_short_edge():
@@ -299,8 +301,12 @@ def test_pack_frame_inputs():
     assert meta == dict(img_path='f0.png', seg_map_path='l0.png', ori_shape=(H, W),
                         img_shape=(2 * H, 2 * W), clip_id='c', frame_idx=4, flip=False,
                         flip_direction=None)
-    with pytest.raises(ValueError, match='one frame'):
-        PackFrameInputs()(position_clip(t=2))
+    # Two frames (test items of two-frame models): the last is the sample, the first its 'previous'.
+    pair = PackFrameInputs()(position_clip(t=2))
+    assert int(pair['inputs'][2, 0, 0]) == 10 and pair['data_samples'].frame_idx == 1
+    assert pair['previous'].shape == (1, 3, H, W) and int(pair['previous'][0, 2, 0, 0]) == 0
+    assert pair['flows'].shape == (1, 2, H, W) and float(pair['flows'][0, 0, 3, 7]) == 7.0
+    assert 'previous' not in packed and 'flows' not in packed
 
 
 def test_transforms_are_registered():

@@ -100,3 +100,19 @@ def test_pseudo_collate_of_two_items(roots):
         assert batch[domain]['flows'][0].shape == (1, 2, 8, 8)
     assert [m.clip_id for m in batch['source']['meta']] == ['000', '000']
     assert [m.clip_id for m in batch['target']['meta']] == ['000', '001']
+
+
+def test_target_only_for_source_free_adaptation(roots):
+    """source=None: every target item once, wrapped as {'target': item}, and no source dataset."""
+    _, tgt = roots
+    ds = UDADataset(source=None, target=cfg(tgt))
+    assert ds.source is None and len(ds) == len(ds.target) == 4
+    items = [ds[i] for i in range(len(ds))]
+    assert all(set(item) == {'target'} for item in items)
+    assert [item['target']['meta'].frame_ids for item in items] == \
+        [ds.target.get_data_info(i)['frame_ids'] for i in range(4)]
+    batch = pseudo_collate(items[:2])
+    assert set(batch) == {'target'}
+    with pytest.raises(IndexError):
+        ds[4]
+    assert 'source=None' in repr(ds)

@@ -49,8 +49,11 @@ def clip_batch(seed: int, labelled: bool = True, n: int = 2, t: int = 2, h: int 
     labels = labels.repeat_interleave(8, dim=2).repeat_interleave(8, dim=3)
     frames = (labels[:, :, None] * 60 + torch.randint(0, 30, (n, t, 3, h, w), generator=g))
     gt = labels if labelled else torch.full_like(labels, 255)
+    # Soft labels (CRST's LR-ENT): the hard label with weight 1 (second class 0).
+    soft = torch.stack([gt, torch.zeros_like(gt), torch.full_like(gt, 255)], dim=-1)
     return dict(inputs=list(frames.to(torch.uint8)), gt_seg=list(gt.to(torch.uint8)),
-                flows=[torch.zeros(t - 1, 2, h, w)] * n,
+                gt_soft=list(soft.to(torch.uint8)),
+                flows=[torch.zeros(t - 1, 2, h, w)] * n, flows_fw=[torch.zeros(t - 1, 2, h, w)] * n,
                 meta=dict(clip_id=['000'] * n, frame_ids=[[0, 1]] * n, img_paths=[[]] * n))
 
 
@@ -89,6 +92,52 @@ def test_every_adaptor_trains_under_ddp_as_in_one_process(process_group, repo_ro
     before = build(repo_root, config, **options)[0].state_dict()
     changed = [k for k, v in model.state_dict().items() if not torch.equal(v, before[k])]
     assert changed, 'nothing trained'
+    for (name, value), (_, reference) in zip(model.state_dict().items(), plain.state_dict().items()):
+        assert torch.equal(value, reference), name
+
+
+SOURCE_FREE = ['configs/shot/synthetic.py', 'configs/urma/synthetic.py', 'configs/hcl/synthetic.py',
+               'configs/stpl/synthetic.py']
+
+
+@pytest.mark.parametrize('config', SOURCE_FREE)
+def test_source_free_adaptors_train_under_ddp_as_in_one_process(process_group, repo_root, config):
+    """Target-only batches; the method's own heads (projection head, URMA's decoders) are inside
+    the segmentor's DDP wrapper; random draws (views, anchors, dropout) seeded alike."""
+    options = dict(confidence_threshold=None) if 'stpl' in config else {}
+    plain, cfg = build(repo_root, config, **options)
+    model, _ = build(repo_root, config, **options)
+    ddp = AdaptorDistributedDataParallel(model)
+    assert set(model._ddp) == {'segmentor'}
+    optim = build_optim_wrapper(ddp, copy.deepcopy(cfg.optim_wrapper))
+
+    def two_steps(adaptor, wrapper):
+        torch.manual_seed(1)
+        adaptor.train()
+        # labelled target clips: URMA reads them as a round's pseudo labels, the others ignore them
+        return [adaptor.train_step(dict(target=clip_batch(seed)), wrapper) for seed in (0, 1)]
+
+    logs = two_steps(ddp, optim)
+    two_steps(plain, build_optim_wrapper(plain, copy.deepcopy(cfg.optim_wrapper)))
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for log in logs for v in log.values())
+    for (name, value), (_, reference) in zip(model.state_dict().items(), plain.state_dict().items()):
+        assert torch.equal(value, reference), name
+
+
+@pytest.mark.parametrize('config', ['configs/dacs/synthetic.py', 'configs/mic/synthetic.py'])
+def test_teacher_adaptors_train_under_ddp_as_in_one_process(process_group, repo_root, config):
+    """Three student forwards per step (source, mixed, masked) through one DDP wrapper, the teacher
+    outside it; the random draws (ClassMix, jitter, masks, dropout) from the same seed."""
+    plain, cfg = build(repo_root, config)
+    model, _ = build(repo_root, config)
+    ddp = AdaptorDistributedDataParallel(model)
+    assert set(model._ddp) == {'segmentor'}  # the teacher is never wrapped: it gets no gradient
+    optim = build_optim_wrapper(ddp, copy.deepcopy(cfg.optim_wrapper))
+    torch.manual_seed(7)
+    logs = train_two_steps(ddp, optim)
+    torch.manual_seed(7)
+    train_two_steps(plain, build_optim_wrapper(plain, copy.deepcopy(cfg.optim_wrapper)))
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for log in logs for v in log.values())
     for (name, value), (_, reference) in zip(model.state_dict().items(), plain.state_dict().items()):
         assert torch.equal(value, reference), name
 

@@ -118,8 +118,43 @@ def test_train_tool_work_dir_token_and_resume_with_load_from(tmp_path, repo_root
     # load_from = initial weights: no checkpoint of this run yet -> a fresh start from them.
     assert cfg.resume is False and cfg.load_from == 'work_dirs/vat_synthetic/iter_400.pth'
     work.mkdir()
-    (work / 'iter_2.pth').write_bytes(b'')
+    torch.save(dict(meta=dict(iter=2)), work / 'iter_2.pth')
     (work / 'last_checkpoint').write_text(str(work / 'iter_2.pth'))
     # This run has a checkpoint: resume from it, not load_from.
     cfg = build_train_config(config, str(work), resume=True)
-    assert cfg.resume is True and cfg.load_from is None
+    assert cfg.resume is True and cfg.load_from == str(work / 'iter_2.pth')
+
+
+def test_resume_regenerates_a_damaged_round_from_the_state_before_it(tmp_path, repo_root,
+                                                                     tiny_pair):
+    """A round published with empty label files (a full disk where the writer reported success)
+    is detected on resume and regenerated from the policy state saved before it: the same labels
+    as the original round, and the same final weights as an uninterrupted run."""
+    work = tmp_path / 'work'
+    cfg = tiny_config(repo_root, 'configs/iast/synthetic.py', tiny_pair, work, max_iters=4,
+                      interval=2)  # rounds before iteration 1 and after 2; checkpoints at 2, 4
+    train(cfg)
+    labels = work / 'pseudo_labels'
+    original = {p.relative_to(labels): p.read_bytes() for p in (labels / 'round_1').rglob('*.png')}
+    full = torch.load(work / 'iter_4.pth', map_location='cpu')
+    saved = torch.load(work / 'iter_2.pth', map_location='cpu')['pseudo_labels']
+    assert saved['rounds_done'] == 2
+
+    # Back to iteration 2, with every label of round 1 emptied.
+    (work / 'iter_4.pth').unlink()
+    (work / 'last_checkpoint').write_text(str(work / 'iter_2.pth'))
+    for rel in original:
+        (labels / rel).write_bytes(b'')
+    with pytest.warns(UserWarning, match='round_1 .*has 30 empty, cut-off or missing label files'):
+        train(tiny_config(repo_root, 'configs/iast/synthetic.py', tiny_pair, work, max_iters=4,
+                          interval=2), resume=True)
+    assert read_current(str(labels)) == 'round_1'
+    assert {p.relative_to(labels): p.read_bytes() for p in (labels / 'round_1').rglob('*.png')} \
+        == original
+    resumed = torch.load(work / 'iter_4.pth', map_location='cpu')
+    state = resumed['pseudo_labels']
+    assert state['rounds_done'] == 2 and [h['iteration'] for h in state['history']] == [0, 2]
+    assert state['history'][1]['policy_before'] == saved['history'][1]['policy_before']
+    assert state['policy'] == saved['policy']  # the regenerated round moved it as the original
+    for key, value in full['state_dict'].items():
+        assert torch.equal(value, resumed['state_dict'][key]), key

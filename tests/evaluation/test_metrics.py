@@ -8,8 +8,8 @@ import torch
 
 from uda_toolbox.evaluation import (
     ClipSegMetric,
-    confusion_matrix,
     format_class_table,
+    frame_counts,
     frame_vpq_stats,
     iou_from_confusion,
     metrics_to_tables,
@@ -18,6 +18,11 @@ from uda_toolbox.evaluation import (
 )
 
 V = 255  # void / ignore label
+
+
+def confusion_matrix(pred, gt, num_classes):
+    """(C, C) confusion matrix of one frame, rows = gt, cols = pred, void excluded."""
+    return frame_counts(pred, gt, num_classes, V)[0]
 
 
 def row(*segments):
@@ -374,3 +379,31 @@ def test_metrics_to_tables_layout():
                      [('k=0', ' 30.0 | - | 35.0 |'), ('k=10', ' 10.0 | - | 25.0 |'),
                       ('mean', ' 20.0 | - | 30.0 |')])
     assert k0 < k10 < mean
+
+
+def test_window_size_without_a_value_is_undefined_warned_and_named_in_tables():
+    # Clip 'a': two annotated frames of 4 pixels, gt [0 0 1 1]; the second prediction [0 0 0 1].
+    #   k=0: class 0 IoU 1 and 2/3 -> PQ 5/6; class 1 IoU 1, then 1/2 (not > 1/2: FN + FP)
+    #        -> PQ 1 / (1 + 0.5 + 0.5) = 1/2; VPQ_0 = 2/3.
+    #   k=5: one tube: class 0 I 4, P 5, G 4 -> 0.8; class 1 I 3, P 3, G 4 -> 0.75; VPQ_5 = 0.775.
+    # Clip 'b': three frames whose ground truth is all void: the only clip long enough for k=10,
+    # and every class has TP + FP + FN = 0 in its window, so VPQ_10 has no value.
+    gt, good, bad = row((0, 2), (1, 2)), row((0, 2), (1, 2)), row((0, 3), (1, 1))
+    void = frame_vpq_stats(good, row((V, 4)), 2)
+    clips = {'a': [frame_vpq_stats(good, gt, 2), frame_vpq_stats(bad, gt, 2)],
+             'b': [void, void, void]}
+    with pytest.warns(UserWarning, match=r'VPQ_k10 .*undefined.*void'):
+        res = vpq_from_frame_stats(clips, (0, 5, 10), 5)
+    assert res['per_window'][10]['num_windows'] == 1 and math.isnan(res['per_window'][10]['vpq'])
+    assert [res['per_window'][k]['vpq'] for k in (0, 5)] == pytest.approx([2 / 3, 0.775])
+    assert res['vpq'] == pytest.approx((2 / 3 + 0.775) / 2)  # the mean over the defined k
+    assert res['undefined_window_sizes'] == [10]
+    # No window at all (clips shorter than k=15) warns too.
+    with pytest.warns(UserWarning, match=r'VPQ_k15 .*undefined.*no clip'):
+        vpq_from_frame_stats(clips, (0, 15), 5)
+    # The metric's tables name the undefined k and say which k the mean covers.
+    metrics = {'VPQ': 100 * res['vpq'], 'VPQ_k0': 66.7, 'VPQ_k5': 77.5, 'VPQ_k10': float('nan'),
+               'VPQ.a': 1.0, 'VPQ_k0.a': 1.0, 'VPQ_k5.a': 1.0, 'VPQ_k10.a': float('nan')}
+    lines = metrics_to_tables(metrics, ['a']).splitlines()
+    assert '| k=10 (undefined) | - | - |' in lines
+    assert '| mean over k=0, 5 | 1.0 | 72.1 |' in lines

@@ -2,6 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
+from uda_toolbox.utils.errors import DataCorruptError, DataFormatError
 from uda_toolbox.utils.flow_io import read_flow, write_flo, write_flow
 
 
@@ -92,7 +93,8 @@ def test_corrupt_files_raise_clear_errors(tmp_path, flow):
 
 @pytest.mark.parametrize('suffix,dtype', [('.npy', np.float32), ('.npy', np.float16), ('.flo', np.float32)])
 @pytest.mark.parametrize('unknown', [None, np.nan, np.inf, -np.inf, 2e9])
-def test_read_flow_zeroes_unknown_pixels_only(tmp_path, flow, suffix, dtype, unknown):
+def test_read_flow_zeroes_unknown_pixels_and_refuses_non_finite_values(tmp_path, flow, suffix,
+                                                                       dtype, unknown):
     # Bit for bit what read_flow always returned, np.where(valid, flow, 0), whether or not it
     # has unknown pixels to clear (it skips that pass when every pixel is known).
     flow[0, 0, 1] = -0.0  # the sign of a zero survives
@@ -101,13 +103,27 @@ def test_read_flow_zeroes_unknown_pixels_only(tmp_path, flow, suffix, dtype, unk
     path = tmp_path / f'f{suffix}'
     write_flow(path, flow.astype(dtype))
     stored = flow.astype(dtype).astype(np.float32)  # 2e9 overflows float16 to inf
-    expected_valid = np.isfinite(stored).all(-1)
+    if not np.isfinite(stored).all():
+        # NaN / inf is a broken flow computation, not "unknown": read as unknown it would
+        # silently remove every pseudo label that needs flow (issue 17).
+        with pytest.raises(DataCorruptError) as err:
+            read_flow(path)
+        assert str(err.value) == (f'{path}: flow holds 2 NaN or infinite values (of '
+                                  f'{stored.size}); recompute it (tools/data/compute_flow.py)')
+        return
+    expected_valid = np.ones(stored.shape[:2], bool)
     if suffix == '.flo':  # Middlebury's unknown marker; a large .npy value is just large
         expected_valid &= (np.abs(stored) < 1e9).all(-1)
     back, valid = read_flow(path, return_valid=True)
     assert np.array_equal(valid, expected_valid)
-    assert valid.all() == (unknown is None or (unknown == 2e9 and dtype == np.float32
-                                               and suffix == '.npy'))
+    assert valid.all() == (unknown is None or suffix == '.npy')
     expected = np.where(expected_valid[..., None], stored, 0).astype(np.float32)
     assert back.dtype == np.float32 and back.flags.writeable
     assert np.array_equal(back.view(np.uint32), expected.view(np.uint32))
+
+
+def test_flow_of_no_pixels_is_a_format_error(tmp_path):
+    path = tmp_path / 'empty.npy'
+    np.save(path, np.zeros((0, 64, 2), np.float32))
+    with pytest.raises(DataFormatError, match='empty.npy: flow must be a floating \\(H, W, 2\\)'):
+        read_flow(path)

@@ -7,7 +7,7 @@ from uda_toolbox.models.losses import (
     iast_regularizer,
     ignored_entropy_loss,
     labelled_kld_loss,
-    lrent_regularizer,
+    mrent_regularizer,
     mrkld_regularizer,
 )
 
@@ -38,9 +38,9 @@ def test_mrkld_averages_over_labelled_pixels(inputs):
     assert logits.grad[..., 2].abs().max() == 0  # the ignored pixel gets no gradient
 
 
-def test_lrent_is_the_negative_entropy_of_labelled_pixels(inputs):
+def test_mrent_is_the_negative_entropy_of_labelled_pixels(inputs):
     logits, labels = inputs
-    loss = lrent_regularizer(logits, labels)
+    loss = mrent_regularizer(logits, labels)
     assert loss.item() == pytest.approx((NEG_ENT[0] + NEG_ENT[1]) / 2, rel=1e-5)
     # Minimising it raises the entropy of a confident labelled prediction.
     loss.backward()
@@ -65,7 +65,7 @@ def test_empty_regions_give_zero_with_a_graph(inputs):
     logits, _ = inputs
     none_labelled = torch.full((1, 1, 3), IG)
     all_labelled = torch.zeros(1, 1, 3, dtype=torch.long)
-    for fn in (mrkld_regularizer, lrent_regularizer, labelled_kld_loss):
+    for fn in (mrkld_regularizer, mrent_regularizer, labelled_kld_loss):
         value = fn(logits, none_labelled)
         assert value.item() == 0 and value.requires_grad
     assert ignored_entropy_loss(logits, all_labelled).item() == 0

@@ -11,6 +11,7 @@ from uda_toolbox.pseudo_labels.policies import (
     lrent_soft_labels,
 )
 from uda_toolbox.registry import PSEUDO_LABEL_POLICIES
+from uda_toolbox.utils.soft_labels import decode_top2
 
 IG = 255
 
@@ -222,3 +223,26 @@ def test_lrent_soft_labels_closed_form():
     assert (labels[0, 0, 0].item() == 0) == (reg < sel)
     # Pixel 1: (0.3 / 0.5)^2 = 0.36, (0.7 / 0.8)^2 = 0.765625.
     assert soft[0, :, 0, 1].tolist() == pytest.approx([0.36 / 1.125625, 0.765625 / 1.125625])
+
+
+def test_label_entropy_policy_packs_crst_soft_labels_by_hand():
+    # alpha = 0.5: y_k ~ (p_k / k_k)^2. Pixel 0: p = (.6, .3, .1), k = .5 -> (1.44, .36, .04):
+    # the two largest are classes 0 and 1, share of class 0 1.44 / 1.8 = 0.8 -> 204; selected
+    # (reg_score 0.388 < sel_score ln 2). Pixel 1: p = (.2, .35, .45), k = (.5, .5, .9) ->
+    # (.16, .49, .25): classes 1 and 2, share .49 / .74 -> 169; reg_score 0.583 >= sel_score
+    # 0.530, not selected (255).
+    probs = torch.tensor([[0.6, 0.3, 0.1], [0.2, 0.35, 0.45]], dtype=torch.float64).T.reshape(1, 3, 1, 2)
+    policy = PSEUDO_LABEL_POLICIES.build(dict(type='LabelEntropyPolicy', alpha=0.5))
+    policy.thresholds = np.array([0.5, 0.5, 0.9])
+    packed = policy.label_soft(probs)
+    assert packed.dtype == torch.uint8 and packed.shape == (1, 1, 2, 3)
+    assert packed[0, 0].tolist() == [[0, 1, 204], [255, 2, 169]]
+    assert policy.label(probs)[0, 0].tolist() == [0, 255]  # the hard labels are channel 0
+    # The same selection as the closed form (CRST's reg_score < sel_score).
+    _, hard = lrent_soft_labels(probs, torch.tensor([0.5, 0.5, 0.9]), alpha=0.5)
+    assert hard[0, 0].tolist() == [0, 255]
+    # decode: the soft label read back, truncated to two classes and quantised to 1/255.
+    first, second, weight = decode_top2(packed)
+    assert first[0, 0].tolist() == [0, 255] and second[0, 0].tolist() == [1, 2]
+    assert weight[0, 0].tolist() == pytest.approx([204 / 255, 169 / 255])
+    assert policy.soft_labels and not ClassBalancedPolicy().__class__.__dict__.get('soft_labels')

@@ -2,6 +2,8 @@
 the dataset follows CURRENT; aggregation and statistics on hand-computed inputs."""
 import json
 import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -14,7 +16,13 @@ from uda_toolbox.pseudo_labels.predict import ClipPredictor, inference_size
 from uda_toolbox.pseudo_labels.round import generate_round, instance_slices, label_clip
 from uda_toolbox.pseudo_labels.stats import RoundStats
 from uda_toolbox.pseudo_labels.temporal import aggregate_clip
-from uda_toolbox.utils.rounds import read_current
+from uda_toolbox.utils.rounds import (
+    RoundError,
+    damaged_labels,
+    prepare_round_dir,
+    publish_round,
+    read_current,
+)
 
 NUM_CLASSES = 4
 
@@ -132,6 +140,65 @@ def test_crash_mid_round_keeps_previous_round(tmp_path, tiny_pair):
     assert len(read_round(out / 'round_1')) == len(before)
 
 
+FULL_DISK_ROUND = """
+import resource, signal, sys
+sys.path.insert(0, {tests!r})
+import uda_toolbox.pseudo_labels.round as round_module
+from test_round import ClipPredictor, InstanceAdaptivePolicy, fake_model, generate_round, target_clips
+from uda_toolbox import register_all_modules
+register_all_modules()
+clips = target_clips({pair!r})
+# A brief full disk while the labels are written: a file may grow to 64 bytes and writes beyond
+# fail with EFBIG (the process ignores the SIGXFSZ that would kill it), as they fail with ENOSPC
+# on a full disk; the space is back when the round is published.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64, limit[1]))
+publish = round_module.publish_round
+
+def publish_with_space_back(*args, **kwargs):
+    resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+    return publish(*args, **kwargs)
+
+round_module.publish_round = publish_with_space_back
+generate_round(ClipPredictor(fake_model), clips, InstanceAdaptivePolicy(), 0, out_dir={out!r},
+               instance=1, progress=False)
+"""
+
+
+def test_full_disk_never_publishes_a_broken_round(tmp_path, tiny_pair):
+    """cv2.imwrite reports success on a full disk and leaves cut-off files; the round must fail
+    with the error instead of being published with broken labels."""
+    out = tmp_path / 'pl'
+    script = FULL_DISK_ROUND.format(tests=os.path.dirname(__file__), pair=str(tiny_pair),
+                                    out=str(out))
+    proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert proc.returncode != 0, 'the round was written on a full disk without an error'
+    assert 'File too large' in proc.stderr, proc.stderr[-2000:]
+    assert read_current(str(out)) is None and not (out / 'round_0').exists()
+
+
+def test_publish_checks_every_label_file(tmp_path):
+    """A writer that lost bytes silently: the round is not published, the error names a file."""
+    out = tmp_path / 'pl'
+    tmp_dir = prepare_round_dir(str(out), 'round_0')
+    good = cv2.imencode('.png', np.zeros((4, 4), np.uint8))[1].tobytes()
+    files = []
+    for name, data in (('a.png', good), ('b.png', b''), ('c.png', good[:-12])):
+        files.append(os.path.join(tmp_dir, '000', name))
+        os.makedirs(os.path.dirname(files[-1]), exist_ok=True)
+        with open(files[-1], 'wb') as f:
+            f.write(data)
+    with pytest.raises(RoundError) as err:
+        publish_round(str(out), 'round_0', files, summary={})
+    message = str(err.value)
+    assert '2 label files are empty or cut off' in message and files[1] in message
+    assert 'disk' in message and '--resume' in message
+    assert read_current(str(out)) is None and not (out / 'round_0').exists()
+    assert damaged_labels(files) == files[1:]
+
+
 def test_two_pass_cache_equals_recompute(tmp_path, tiny_pair):
     clips = target_clips(tiny_pair)
     cached = generate_round(ClipPredictor(fake_model), clips, ClassBalancedPolicy(portion=0.3), 0,
@@ -187,3 +254,55 @@ def test_instances_and_sizes():
     conf, pred = probs.max(dim=1)
     keep = conf.numpy() >= policy.theta[pred.numpy()]
     np.testing.assert_array_equal(labels, np.where(keep, pred.numpy(), 255))
+
+
+def test_two_pass_thresholds_and_labels_use_the_same_numbers():
+    # Issue 16: class 0 of one 32 x 48 frame with confidences 1 - 10 n 2^-24 (n = 1..1536, each
+    # exact in float32). At p = 0.2, k_0 is the floor(0.2 * 1536) = 307-th largest confidence
+    # (1 - 3070 * 2^-24), so exactly 307 pixels reach it. Labels from float16-rounded
+    # probabilities would take every confidence >= 1 - 2^-12 as 1.0 (409 pixels).
+    n = torch.arange(1, 1537, dtype=torch.float64) * 10
+    d = (n * 2.0 ** -24).reshape(1, 1, 32, 48)
+    probs = torch.cat([1 - d, d], dim=1).float()
+    assert probs[:, 0].unique().numel() == 1536  # distinct in float32: no ties at k_0
+
+    def predictor(records, timings):
+        return probs.clone(), (32, 48)
+
+    clips = [('000', [dict(frame_idx=0, img_path='000/000_00000.png')])]
+    for cache_limit_mb in (1024.0, 0.0):  # predictions kept between the passes, or recomputed
+        policy = ClassBalancedPolicy(portion=0.2)
+        summary = generate_round(predictor, clips, policy, 0, num_classes=2, progress=False,
+                                 cache_limit_mb=cache_limit_mb)
+        assert policy.thresholds[0] == pytest.approx(1 - 3070 * 2.0 ** -24, abs=1e-12)
+        assert summary['proportion'] * 1536 == pytest.approx(307)
+
+
+def test_soft_label_round_is_written_beside_the_hard_labels_and_read_back(tmp_path, tiny_pair):
+    from uda_toolbox.pseudo_labels import LabelEntropyPolicy
+    clips = target_clips(tiny_pair)
+    out = tmp_path / 'pl'
+    summary = generate_round(ClipPredictor(fake_model), clips, LabelEntropyPolicy(portion=0.3), 0,
+                             out_dir=str(out), progress=False)
+    for clip_id, frames in clips:
+        for f in frames:
+            stem = out / 'round_0' / clip_id / f'{clip_id}_{f["frame_idx"]:05d}'
+            hard = cv2.imread(f'{stem}.png', cv2.IMREAD_UNCHANGED)
+            soft = cv2.imread(f'{stem}_soft.png', cv2.IMREAD_UNCHANGED)
+            assert soft.shape == hard.shape + (3,)
+            np.testing.assert_array_equal(soft[..., 0], hard)  # channel 0: the hard label
+            selected = hard != 255
+            assert (soft[..., 2][selected] >= 128).all()  # the first class has the larger share
+            assert (soft[..., 1][selected] != hard[selected]).all()
+    assert 0 < summary['proportion'] < 1
+    # The self-training dataset gives the soft-label paths; LoadClipSoftLabels reads them in
+    # step with the hard labels.
+    dataset = ClipDataset(data_root=str(tiny_pair), data_prefix=dict(img_path='target/train/img'),
+                          pseudo_label_dir=str(out),
+                          pipeline=[dict(type='LoadClipFrames'), dict(type='LoadClipAnnotations'),
+                                    dict(type='LoadClipSoftLabels'),
+                                    dict(type='ClipRandomFlip', prob=1.0),
+                                    dict(type='PackClipInputs')])
+    item = dataset[0]
+    assert item['gt_soft'].shape == item['gt_seg'].shape + (3,)
+    assert torch.equal(item['gt_soft'][..., 0], item['gt_seg'])

@@ -1,8 +1,10 @@
 import json
 
 import pytest
+import torch
 
-from tools.benchmark import main, order_rows
+from tools.benchmark import main
+from uda_toolbox.apis.benchmark import order_rows
 
 
 def test_rows_are_ordered_after_their_dependency():
@@ -59,20 +61,21 @@ def fake_jobs(monkeypatch):
     import threading
     import time
 
-    import tools.benchmark as benchmark
+    import uda_toolbox.apis.benchmark as benchmark
     calls, lock = [], threading.Lock()
 
-    def fake_run_job(row, seed, run_dir, load_from, resume=False, threads=None):
+    def fake_run_job(row, seed, run_dir, load_from, resume=False, threads=None, tools_dir=None):
         import os
         start = time.time()
         time.sleep(0.3)
         os.makedirs(run_dir, exist_ok=True)
         ckpt = os.path.join(run_dir, 'iter_1.pth')
-        open(ckpt, 'w').write('x')
+        torch.save(dict(meta=dict(iter=1), state_dict={}), ckpt)  # the scheduler verifies it
         open(os.path.join(run_dir, 'last_checkpoint'), 'w').write(ckpt)
         with lock:
             calls.append(dict(name=row['name'], seed=seed, start=start, end=time.time(),
-                              load_from=load_from, resume=resume, threads=threads))
+                              load_from=load_from, resume=resume, threads=threads,
+                              tools_dir=tools_dir))
         if row['name'] == 'Broken':
             raise RuntimeError('training crashed')
         record = _fake_record(float(len(row['name'])))
@@ -84,7 +87,8 @@ def fake_jobs(monkeypatch):
     return calls
 
 
-def test_parallel_jobs_wait_for_their_dependency(tmp_path, capsys, fake_jobs, monkeypatch):
+def test_parallel_jobs_wait_for_their_dependency(tmp_path, capsys, fake_jobs, monkeypatch,
+                                                 repo_root):
     monkeypatch.setattr('os.cpu_count', lambda: 4)
     rows = [dict(name='Warm', config='w.py'), dict(name='Other', config='o.py'),
             dict(name='Child', config='c.py', depends='Warm')]
@@ -103,6 +107,7 @@ def test_parallel_jobs_wait_for_their_dependency(tmp_path, capsys, fake_jobs, mo
         peak = max(peak, running)
     assert peak == 2
     assert {c['threads'] for c in fake_jobs} == {2}
+    assert {c['tools_dir'] for c in fake_jobs} == {str(repo_root / 'tools')}  # the tools of this clone
     out = capsys.readouterr().out
     assert '6 jobs to run, 2 at a time with 2 CPU thread(s) each' in out
     assert '] 6/6 jobs done, 0 running' in out  # the overall progress bar's last line

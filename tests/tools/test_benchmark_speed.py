@@ -1,7 +1,8 @@
 """tools/analysis/benchmark_speed.py on tiny configs: the JSON it writes (no timing assertions)."""
 import json
 
-from tools.analysis.benchmark_speed import family, main
+from tools.analysis.benchmark_speed import main
+from uda_toolbox.analysis.speed import family
 
 
 def _config(path, repo_root, data_root, base):

@@ -216,13 +216,12 @@ def test_rng_states_survive_a_checkpoint(tmp_path):
 
 
 def test_resume_survives_a_broken_last_checkpoint_pointer(tmp_path, repo_root):
-    """mmengine writes last_checkpoint in place and deletes the oldest checkpoint before saving the
-    next: a kill can leave the pointer empty or naming a deleted file. --resume then takes the
-    newest checkpoint on disk; a valid pointer is left to mmengine."""
+    """mmengine writes last_checkpoint in place: a kill can leave the pointer empty or naming a
+    deleted file. --resume does not trust it: it takes the newest checkpoint that verifies."""
     work = tmp_path / 'run'
     work.mkdir()
     for step in (2, 4, 10):
-        (work / f'iter_{step}.pth').write_bytes(b'')
+        torch.save(dict(meta=dict(iter=step)), work / f'iter_{step}.pth')
 
     def resumes_from():
         cfg = build_train_config(str(repo_root / 'configs/source_only/synthetic.py'), str(work),
@@ -230,8 +229,8 @@ def test_resume_survives_a_broken_last_checkpoint_pointer(tmp_path, repo_root):
         assert cfg.resume is True
         return cfg.load_from
 
-    (work / 'last_checkpoint').write_text(str(work / 'iter_4.pth'))
-    assert resumes_from() is None  # mmengine follows the pointer to iter_4
+    (work / 'last_checkpoint').write_text(str(work / 'iter_4.pth'))  # killed before updating it
+    assert resumes_from() == str(work / 'iter_10.pth')
     (work / 'last_checkpoint').write_text('')  # killed while writing the pointer
     assert resumes_from() == str(work / 'iter_10.pth')
     (work / 'last_checkpoint').write_text(str(work / 'iter_12.pth'))  # deleted, or never written

@@ -2,12 +2,13 @@
 Cityscapes-VPS trees in the official layouts.
 
 The trees are prepared with the commands of docs/data.md in order (verify -> convert -> index ->
-compute_flow). Each config then builds its datasets, trains two iterations with the tiny model and
-small frames swapped in through a shared override file (plus ``--cfg-options`` for list items) and
-is evaluated, by ``tools/train.py`` and ``tools/test.py`` called in-process (their ``main``: the
-code path of the command line, without ~4 s of interpreter and import start-up per run). Configs
-that start from another run's checkpoint (``load_from``) get one from a 1-iteration warm-up of
-that config, so the phase dependencies are exercised too.
+compute_flow -> class_frequencies). Each config then builds its datasets, trains two iterations with
+the tiny model and small frames swapped in through a shared override file (plus ``--cfg-options``
+for list items) and is evaluated, by ``tools/train.py`` and ``tools/test.py`` called in-process
+(their ``main``: the code path of the command line, without ~4 s of interpreter and import start-up
+per run). Configs that start from another run's checkpoint (``load_from``) get one from a
+1-iteration warm-up of that config, so the phase dependencies are exercised too. DAFormer's feature
+distance reads a fake "ImageNet" file: the tiny backbone's initial weights.
 """
 import glob
 import importlib.util
@@ -26,14 +27,17 @@ from mmengine.config import Config
 from uda_toolbox.apis import default_work_dir
 from uda_toolbox.data_prep import cityscapes_vps as vps_prep
 from uda_toolbox.data_prep import viper as viper_prep
-from uda_toolbox.registry import DATASETS
+from uda_toolbox.registry import DATASETS, MODELS
 
 REPO = Path(__file__).resolve().parents[2]
-# Every method's training configs (configs/benchmarks/ holds benchmark matrices, not runs).
-CONFIGS = sorted(p for p in REPO.glob('configs/*/viper2cityscapes*.py') if p.parent.name != 'benchmarks')
+# Every method's training configs (configs/benchmarks/ holds benchmark matrices, not runs; the
+# Cityscapes-Seq benchmarks' *_seq.py configs: tests/tools/test_video_benchmark_configs.py).
+CONFIGS = sorted(p for p in REPO.glob('configs/*/viper2cityscapes*.py')
+                 if p.parent.name != 'benchmarks' and not p.stem.endswith('_seq'))
 # Frames are resized to fit (W, H) = (128, 64) instead of the papers' sizes: large enough for the
 # discriminators' five stride-2 convolutions, small enough for a step in a fraction of a second.
 TINY_SCALE = (128, 64)
+TINY_CROP = (64, 64)  # (H, W) of the crop configs, in place of 512 x 512
 VPS_TRAIN_FRAMES = 2 * 30  # the tiny tree's train split: 2 clips of 30 frames
 
 OVERRIDES = """
@@ -42,8 +46,7 @@ model = dict(segmentor=dict({segmentor}))
 _loader = dict(num_workers=0, persistent_workers=False)
 # No serialisation of the tiny item lists: mmengine's gc.collect() for it costs ~0.5 s per dataset
 # in a test process that has built many runners.
-train_dataloader = dict(batch_size=1, **_loader, dataset=dict(
-    source=dict(data_root={viper!r}, pipeline={source_pipeline!r}, serialize_data=False),
+train_dataloader = dict(batch_size=1, **_loader, dataset=dict({source}
     target=dict(data_root={vps!r}, sequence_root={seq!r}, pipeline={target_pipeline!r},
                 serialize_data=False)))
 val_dataloader = dict(batch_size=2, **_loader, dataset=dict(
@@ -96,16 +99,37 @@ def trees(tmp_path_factory):
     # leftImg8bit_sequence/val; written where the VST configs' flow_root='train/flow' reads.
     assert load_tool('compute_flow').main([str(vps / 'train'), '--sequence-root', str(seq),
                                            '--preset', 'ultrafast', '--no-progress']) == 0
-    return SimpleNamespace(root=root, viper=str(viper), vps=str(vps), seq=str(seq))
+    # DA-VSN / TPS's flow files (configs/_base_/datasets/viper2cityscapes_two_frame.py).
+    original = load_tool('write_original_flow')
+    assert original.main([str(viper / 'train' / 'img'), str(viper / 'flow_original'), '--naming',
+                          'viper', '--preset', 'ultrafast', '--no-progress']) == 0
+    assert original.main([str(seq), str(vps / 'flow_original'), '--naming', 'cityscapes',
+                          '--pairs', '2', '--preset', 'ultrafast', '--no-progress']) == 0
+    # Rare-class sampling's statistics of the VIPER source set, written where the DAFormer
+    # configs read them relative to the tree (class_frequencies.py <config> --out <file>).
+    class_stats = viper / 'class_stats.json'
+    rcs_config = root / 'class_frequencies.py'
+    rcs_config.write_text(f"_base_ = [{str(REPO / 'configs/daformer/viper2cityscapes.py')!r}]\n"
+                          f"train_dataloader = dict(dataset=dict(source=dict("
+                          f"data_root={str(viper)!r})))\n")
+    assert load_tool('class_frequencies').main([str(rcs_config), '--out', str(class_stats)]) == 0
+    imagenet = root / 'tiny_imagenet.pth'
+    tiny = Config.fromfile(str(REPO / 'configs/_base_/models/tiny_deeplabv2.py'))
+    torch.save(MODELS.build(tiny.segmentor.backbone.to_dict()).state_dict(), imagenet)
+    return SimpleNamespace(root=root, viper=str(viper), vps=str(vps), seq=str(seq),
+                           class_stats=str(class_stats), imagenet=str(imagenet))
 
 
 def _shrink(pipeline):
-    """The config's own pipeline with every resize scale set to TINY_SCALE."""
+    """The config's own pipeline with every resize scale set to TINY_SCALE (and random crops, of
+    DACS / DAFormer, to TINY_CROP)."""
     steps = [dict(step) for step in pipeline]
     assert any('scale' in step for step in steps), pipeline  # a resize to replace
     for step in steps:
         if 'scale' in step:
             step['scale'] = TINY_SCALE
+        if 'crop_size' in step:
+            step['crop_size'] = TINY_CROP
     return steps
 
 
@@ -114,16 +138,20 @@ def _tiny_segmentor(base: Config) -> str:
     AdaptSegNet, an auxiliary head on the tiny backbone's earlier output)."""
     tiny = Config.fromfile(str(REPO / 'configs/_base_/models/tiny_deeplabv2.py')).segmentor.to_dict()
     parts = dict(backbone=tiny['backbone'], decode_head=tiny['decode_head'])
-    if base.model.segmentor.get('auxiliary_head'):
+    two_frame = base.model.segmentor.type == 'TwoFrameSegmentor'  # DA-VSN, TPS: wraps one
+    wrapped = base.model.segmentor.segmentor if two_frame else base.model.segmentor
+    if wrapped.get('auxiliary_head'):
         parts['auxiliary_head'] = dict(tiny['decode_head'], in_channels=48, in_index=0)
-    return ', '.join(f'{key}=dict(_delete_=True, **{value!r})' for key, value in parts.items())
+    text = ', '.join(f'{key}=dict(_delete_=True, **{value!r})' for key, value in parts.items())
+    return f'segmentor=dict({text})' if two_frame else text
 
 
 class Runs:
     """Writes a config's tiny override file and trains/tests it through tools/train.py and test.py."""
 
-    def __init__(self, trees):
+    def __init__(self, trees, configs=CONFIGS):
         self.trees = trees
+        self.configs = configs  # where warm-up producers are looked for
         self.train_tool, self.test_tool = _load_script('train'), _load_script('test')
         self.warmups = {}
 
@@ -131,10 +159,13 @@ class Runs:
         """(override config path, --cfg-options) for a run of ``config``."""
         base = Config.fromfile(str(config))
         loaders = base.train_dataloader.dataset
+        # Source-free configs (docs/source_free.md) have no source dataset and may not get one.
+        source = '' if loaders.source is None else (
+            f'\n    source=dict(data_root={self.trees.viper!r}, '
+            f'pipeline={_shrink(loaders.source.pipeline)!r}, serialize_data=False),')
         text = OVERRIDES.format(
-            config=str(config), segmentor=_tiny_segmentor(base), viper=self.trees.viper,
-            vps=self.trees.vps, seq=self.trees.seq, source_pipeline=_shrink(loaders.source.pipeline),
-            target_pipeline=_shrink(loaders.target.pipeline),
+            config=str(config), segmentor=_tiny_segmentor(base), source=source,
+            vps=self.trees.vps, seq=self.trees.seq, target_pipeline=_shrink(loaders.target.pipeline),
             test_pipeline=_shrink(base.val_dataloader.dataset.pipeline), iters=iters, name=name)
         path = self.trees.root / 'configs' / f'{name}.py'
         path.parent.mkdir(exist_ok=True)
@@ -148,6 +179,13 @@ class Runs:
                             'pseudo_labels.label_dataset.serialize_data=False']
         if base.get('load_from'):
             options.append(f'load_from={self.warmup_checkpoint(base.load_from)}')
+        if base.train_dataloader.dataset.get('rare_class_sampling'):
+            # The tiny frames hold far fewer than DAFormer's 3000 pixels of a class.
+            options += [f'train_dataloader.dataset.rare_class_sampling.class_stats='
+                        f'{self.trees.class_stats}',
+                        'train_dataloader.dataset.rare_class_sampling.min_pixels=10']
+        if base.model.get('feature_distance'):
+            options.append(f'model.feature_distance.checkpoint={self.trees.imagenet}')
         return path, options
 
     def train(self, config: Path, iters: int, name: str) -> Path:
@@ -159,7 +197,7 @@ class Runs:
 
     def warmup_checkpoint(self, load_from: str) -> str:
         """A 1-iteration run of the config whose default work dir ``load_from`` points into."""
-        producer = [c for c in CONFIGS
+        producer = [c for c in self.configs
                     if default_work_dir(str(c)) == osp.dirname(load_from)]
         assert len(producer) == 1, f'no config writes {load_from!r}'
         if load_from not in self.warmups:
@@ -175,7 +213,9 @@ def runs(trees):
 
 def test_there_is_a_real_data_config_for_every_method():
     methods = {p.parent.name for p in CONFIGS}
-    assert methods == {p.parent.name for p in REPO.glob('configs/*/synthetic.py')}
+    missing = {p.parent.name for p in REPO.glob('configs/*/synthetic.py')} - methods
+    assert not missing, ('add configs/<method>/viper2cityscapes.py for these methods '
+                         f'(docs/adding_an_adaptor.md): {sorted(missing)}')
     assert len(CONFIGS) >= 24
 
 
@@ -183,20 +223,35 @@ def test_there_is_a_real_data_config_for_every_method():
 def test_config_builds_its_datasets(config, trees):
     cfg = Config.fromfile(str(config))
     dataset = cfg.train_dataloader.dataset
-    dataset.source.data_root = trees.viper
+    if dataset.source is not None:
+        dataset.source.data_root = trees.viper
     dataset.target.update(data_root=trees.vps, sequence_root=trees.seq)
+    if dataset.get('rare_class_sampling'):  # DAFormer: the statistics of the tiny VIPER tree
+        dataset.rare_class_sampling.update(class_stats=trees.class_stats, min_pixels=10)
     cfg.val_dataloader.dataset.data_root = trees.vps
     train = DATASETS.build(dataset)
     val = DATASETS.build(cfg.val_dataloader.dataset)
-    assert train.source.clip_ids() == ['001', '003']  # day only (conditions.csv)
+    if dataset.source is None:  # source-free: target clips only
+        assert train.source is None and len(train) == len(train.target)
+    else:
+        assert train.source.clip_ids() == ['001', '003']  # day only (conditions.csv)
     oracle = config.parent.name == 'oracle'
-    # UDA: every pair (t - 1, t) of the 2 train clips; oracle: pairs ending on the 12 labelled frames.
-    assert len(train.target) == (12 if oracle else 2 * 29)
+    # UDA: every pair (t - 1, t) of the 2 train clips (TPS: (t - 2, t - 1, t)); oracle: pairs
+    # ending on the 12 labelled frames.
+    span = dataset.target.get('num_frames', 2) - 1
+    assert len(train.target) == (12 if oracle else 2 * (30 - span))
     assert len(val) == 6
     labelled = [p is not None for i in range(len(train.target))
                 for p in train.target.get_data_info(i)['seg_map_paths']]
     assert any(labelled) == oracle
-    if dataset.target.get('flow_root'):  # VST: the flow compute_flow.py wrote for the flat layout
+    if dataset.target.get('flow_naming') == 'cityscapes':  # DA-VSN, TPS: write_original_flow.py
+        first = train.target.get_data_info(0)
+        assert first['flow_paths'][0] == osp.join(trees.vps, 'flow_original',
+                                                  'lindau_000000_000101_000100_int16_x10.npy')
+        assert all(osp.isfile(p) for p in first['flow_paths'])
+        assert all(p is not None for i in range(len(val))
+                   for p in val.get_data_info(i)['flow_paths'])
+    elif dataset.target.get('flow_root'):  # VST: the flow compute_flow.py wrote for the flat layout
         first = train.target.get_data_info(0)
         assert first['flow_paths'][0] == osp.join(trees.vps, 'train/flow/0001/0001_00001_bw.npy')
         assert osp.isfile(first['flow_paths'][0])
@@ -216,7 +271,11 @@ def test_config_trains_two_iterations_and_evaluates(config, runs, trees):
         # Self-training: round 0 labelled every frame of the tiny target train clips.
         labels = work / 'pseudo_labels'
         current = (labels / 'CURRENT').read_text().strip()
-        assert len(list((labels / current).rglob('*.png'))) == VPS_TRAIN_FRAMES
+        files = list((labels / current).rglob('*.png'))
+        soft = [f for f in files if f.name.endswith('_soft.png')]  # CRST's LR-ENT soft labels
+        assert len(files) - len(soft) == VPS_TRAIN_FRAMES
+        assert len(soft) == (VPS_TRAIN_FRAMES if base.pseudo_labels.policy.type ==
+                             'LabelEntropyPolicy' else 0)
 
     out = work / 'test_metrics.json'
     metrics = runs.test_tool.main([str(trees.root / 'configs' / f'{name}.py'),

@@ -4,7 +4,6 @@ import json
 import cv2
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from tools import visualize
@@ -17,13 +16,8 @@ STRIP = vis.title_height(PANEL_W)
 
 
 @pytest.fixture(scope='module')
-def model_files(tmp_path_factory, repo_root, tiny_pair):
+def model_files(tmp_path_factory, repo_root, tiny_pair, untrained_checkpoint):
     """A config on the tiny pair and an untrained checkpoint of its model."""
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-
-    from uda_toolbox.registry import MODELS
-
     root = tmp_path_factory.mktemp('visualize')
     cfg_path = root / 'tiny_source_only.py'
     cfg_path.write_text(f"""
@@ -33,11 +27,7 @@ test_dataloader = val_dataloader
 train_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(
     source=dict(data_root='{tiny_pair}'), target=dict(data_root='{tiny_pair}')))
 """)
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('uda_toolbox'):
-        model = MODELS.build(Config.fromfile(str(cfg_path)).model)
-    ckpt = root / 'model.pth'
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    ckpt = untrained_checkpoint(cfg_path, root / 'model.pth')
     return cfg_path, ckpt
 
 

@@ -141,15 +141,26 @@ class AdversarialAdaptor(BaseAdaptor):
                             optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         """Update the discriminators on detached maps (the segmentor receives no gradient)."""
         with optim_wrapper.optim_context(self.discriminator):
-            losses = {}
-            for name, (source_maps, target_maps) in disc_inputs.items():
-                # Through its DDP wrapper when there is one: this step trains it.
-                disc = self._ddp.get(f'discriminator.{name}', self.discriminator[name])
-                losses[f'loss_disc_{name}_src'] = gan_loss(
-                    disc(source_maps.detach()), SOURCE_LABEL, self.gan_type) / 2
-                losses[f'loss_disc_{name}_tgt'] = gan_loss(
-                    disc(target_maps.detach()), TARGET_LABEL, self.gan_type) / 2
+            losses = self.discriminator_losses(disc_inputs)
         parsed, log_vars = self.parse_losses(losses)
-        optim_wrapper.update_params(parsed)
+        self.update_discriminators(parsed, optim_wrapper)
         log_vars['loss_disc'] = log_vars.pop('loss')  # 'loss' stays the segmentor's total
         return _detached(log_vars)
+
+    def discriminator_losses(self, disc_inputs: Dict[str, Tuple[Tensor, Tensor]]
+                             ) -> Dict[str, Tensor]:
+        """Each discriminator's terms: source maps scored against SOURCE_LABEL, target maps
+        against TARGET_LABEL, each halved (AdaptSegNet, ADVENT)."""
+        losses = {}
+        for name, (source_maps, target_maps) in disc_inputs.items():
+            # Through its DDP wrapper when there is one: this step trains it.
+            disc = self._ddp.get(f'discriminator.{name}', self.discriminator[name])
+            losses[f'loss_disc_{name}_src'] = gan_loss(
+                disc(source_maps.detach()), SOURCE_LABEL, self.gan_type) / 2
+            losses[f'loss_disc_{name}_tgt'] = gan_loss(
+                disc(target_maps.detach()), TARGET_LABEL, self.gan_type) / 2
+        return losses
+
+    def update_discriminators(self, loss: Tensor, optim_wrapper: OptimWrapper) -> None:
+        """Backward and step of the discriminators' optimizer (a method may clip in between)."""
+        optim_wrapper.update_params(loss)

@@ -1,13 +1,13 @@
 """The adaptor base: a segmentor plus what a UDA method needs, trained one UDA iteration per step.
 
-The two families of methods build on it in ``adversarial.py`` (AdaptSegNet, ADVENT, VAT) and
-``self_training.py`` (CBST, CRST, IAST, VST); a method file imports only these three modules of
-the package (and the shared losses, policies and temporal operations).
+The families of methods build on it in ``adversarial.py`` (AdaptSegNet, ADVENT, VAT),
+``self_training.py`` (CBST, CRST, IAST, VST: offline pseudo-label rounds) and ``teacher.py`` (DACS,
+DAFormer, MIC: an online teacher); a method file imports only these modules of the package (and
+the shared losses, policies, filters and temporal operations).
 """
 import os.path as osp
-import warnings
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -19,33 +19,76 @@ from torch import Tensor
 
 from uda_toolbox.models.losses import masked_cross_entropy
 from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.checkpoint import CheckpointError
 
 Batch = Dict[str, Tensor]
 
+#: How a loss over the frames of a clip batch combines them (each page of docs/methods/ says which):
+#: ``'pooled'`` treats every frame as an image of one batch (one mean over all their labelled
+#: pixels, as the image methods' code averages a batch); ``'sum'`` takes the loss of each frame
+#: position over the batch and sums the positions (Shin et al. (2021) Eq. 9 and Eq. 13).
+FRAME_REDUCTIONS = ('pooled', 'sum')
 
-def _drop_missing_pretrained(segmentor_cfg: dict) -> dict:
-    """Warn (instead of failing deep in init) when the backbone's pretrained file is absent.
 
-    No weights can be downloaded on the machines this toolbox targets, so the ImageNet
-    file is a local path; without it training starts from random weights.
+def reduce_over_frames(loss_fn: Callable, reduction: str, *clips: Tensor):
+    """``loss_fn`` of per-frame tensors applied to clip batches, the frames combined by
+    ``reduction``.
+
+    Args:
+        loss_fn: Takes one (M, ...) tensor per entry of ``clips`` (e.g. logits (M, C, H, W) and
+            labels (M, H, W)) and returns a scalar tensor or a dict of named scalar terms.
+        reduction: ``'pooled'``: one call on the N*T frames; ``'sum'``: one call per frame
+            position t (on the N frames at t), summed over t (each term by name for a dict).
+        clips: Tensors (N, T, ...), e.g. logits (N, T, C, H, W) and labels (N, T, H, W).
     """
+    if reduction == 'pooled':
+        return loss_fn(*(x.flatten(0, 1) for x in clips))
+    if reduction != 'sum':
+        raise ValueError(f'frame reduction must be one of {FRAME_REDUCTIONS}, got {reduction!r} '
+                         '(model.frame_reduction in the config)')
+    terms = [loss_fn(*(x[:, t] for x in clips)) for t in range(clips[0].shape[1])]
+    if isinstance(terms[0], dict):
+        return {name: sum(term[name] for term in terms) for name in terms[0]}
+    return sum(terms)
+
+
+def check_pretrained_backbone(segmentor_cfg: dict, key: str = 'model.segmentor') -> dict:
+    """Stop, with the fix, when the backbone's pretrained file does not exist.
+
+    No weights can be downloaded on the machines this toolbox targets, so the ImageNet file of
+    the real-data configs is a local path (docs/get_started.md, "Backbone weights"). Training from
+    random weights instead would run for days and report numbers far below the papers', so a
+    missing file is an error; random initialisation is an explicit choice,
+    ``model.segmentor.backbone.init_cfg=None``. URLs (``scheme://``) are left to mmengine. A
+    wrapper segmentor (``TwoFrameSegmentor``) is looked into: its ``segmentor`` holds the backbone.
+
+    Returns:
+        ``segmentor_cfg`` unchanged.
+    Raises:
+        CheckpointError: naming the key, the file and the three ways out (the tools print it
+            without a traceback).
+    """
+    if 'backbone' not in segmentor_cfg and isinstance(segmentor_cfg.get('segmentor'), dict):
+        return dict(segmentor_cfg, segmentor=check_pretrained_backbone(segmentor_cfg['segmentor'],
+                                                                       f'{key}.segmentor'))
     backbone = segmentor_cfg.get('backbone', {})
     init_cfg = backbone.get('init_cfg') if isinstance(backbone, dict) else None
     if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-        path = init_cfg.get('checkpoint', '')
-        if '://' not in str(path) and not osp.isfile(str(path)):
-            warnings.warn(
-                f'Backbone weights {path!r} (model.segmentor.backbone.init_cfg.checkpoint) do '
-                'not exist: training starts from RANDOM weights. Put the ImageNet checkpoint '
-                'there or set the path with --cfg-options '
-                'model.segmentor.backbone.init_cfg.checkpoint=/path/to/resnet50.pth',
-                stacklevel=3)
-            segmentor_cfg = dict(segmentor_cfg)
-            segmentor_cfg['backbone'] = dict(backbone, init_cfg=None)
+        path = str(init_cfg.get('checkpoint', ''))
+        if '://' not in path and not osp.isfile(path):
+            raise CheckpointError(
+                f'Backbone weights {path!r} ({key}.backbone.init_cfg.checkpoint) do not '
+                'exist. Put the ImageNet ResNet weights there (convert torchvision or mmpretrain '
+                'weights with tools/convert_backbone.py SRC ' + path + '; docs/get_started.md, '
+                '"Backbone weights"), or point to them with --cfg-options '
+                f'{key}.backbone.init_cfg.checkpoint=/path/to/resnet50.pth, or train '
+                'from random weights on purpose with --cfg-options '
+                f'{key}.backbone.init_cfg=None.')
     return segmentor_cfg
 
 
-def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) -> Dict[str, Tensor]:
+def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False,
+                     features: bool = False) -> Dict[str, Any]:
     """Class scores of every frame of a clip batch at input resolution.
 
     Args:
@@ -53,6 +96,8 @@ def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) ->
         frames: (N, T, 3, H, W) normalised frames.
         aux: Also score with the auxiliary classifier on an earlier backbone stage
             (multi-level AdaptSegNet / ADVENT), when the segmentor has one.
+        features: Also return the backbone's (and neck's) outputs under ``'features'``, a list of
+            (N*T, C_i, h_i, w_i) (DAFormer's feature distance reads them from the same forward).
     Returns:
         ``{'main': logits}`` plus ``'aux'`` when asked for and present; each (N, T, C, H, W),
         bilinearly upsampled as AdaptSegNet/ADVENT do before their losses.
@@ -66,11 +111,14 @@ def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False) ->
             raise ValueError('segment_levels supports one auxiliary head (a dict in '
                              'model.segmentor.auxiliary_head), got a list')
         heads['aux'] = segmentor.auxiliary_head
-    return {
+    out: Dict[str, Any] = {
         level: resize(head(feats), size=flat.shape[-2:], mode='bilinear',
                       align_corners=segmentor.align_corners).unflatten(0, (n, t))
         for level, head in heads.items()
     }
+    if features:
+        out['features'] = list(feats)
+    return out
 
 
 class SegmentorForward(nn.Module):
@@ -86,8 +134,8 @@ class SegmentorForward(nn.Module):
         super().__init__()
         self.segmentor = segmentor
 
-    def forward(self, frames: Tensor, aux: bool = False) -> Dict[str, Tensor]:
-        return segmentor_logits(self.segmentor, frames, aux)
+    def forward(self, frames: Tensor, aux: bool = False, features: bool = False) -> Dict[str, Any]:
+        return segmentor_logits(self.segmentor, frames, aux, features)
 
 
 class BaseAdaptor(BaseModel, metaclass=ABCMeta):
@@ -99,7 +147,8 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     and receive an ``OptimWrapperDict`` with ``segmentor`` and ``discriminator``.
 
     Inference (val/test) is the segmentor's own ``predict``, so every method costs the
-    same at test time (Shin et al. (2021): no inference overhead).
+    same at test time (Shin et al. (2021): no inference overhead); a two-frame segmentor
+    (DA-VSN, TPS) also takes the previous frame and the flow that its test batches carry.
 
     Data parallel (docs/distributed.md): ``AdaptorDistributedDataParallel`` wraps each module of
     :meth:`ddp_modules` in its own DDP and hands the wrappers back through :meth:`attach_ddp`.
@@ -108,16 +157,23 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
     wrappers when gradients are on; attribute access, inference and no-grad forwards use the
     plain modules, so the adaptor reads the same in one process and under DDP.
 
+    Source-free adaptors (``adaptors/source_free.py``, docs/source_free.md) set the class
+    attribute :attr:`needs_source` to False: ``uda_toolbox.apis`` then refuses a config that
+    defines a source dataset, and their batches hold only ``'target'``.
+
     Args:
         segmentor: Config of an mmseg segmentor (e.g. ``EncoderDecoder``).
         data_preprocessor: Config of the data preprocessor (``ClipSegDataPreProcessor``).
         init_cfg: Initialisation config.
     """
 
+    #: Whether the method trains on labelled source clips (False: source-free adaptation).
+    needs_source: bool = True
+
     def __init__(self, segmentor: dict, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.segmentor = MODELS.build(_drop_missing_pretrained(segmentor))
+        self.segmentor = MODELS.build(check_pretrained_backbone(segmentor))
         self.num_classes: int = self.segmentor.decode_head.num_classes
         self.ignore_index: int = self.segmentor.decode_head.ignore_index
         # DDP wrappers by name (see ddp_modules); a plain dict, so not part of the state dict.
@@ -201,9 +257,19 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
             return ddp(frames, aux)
         return segmentor_logits(self.segmentor, frames, aux)
 
-    def seg_loss(self, logits: Tensor, labels: Tensor) -> Tensor:
-        """Per-frame cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels."""
-        return masked_cross_entropy(logits.flatten(0, 1), labels.flatten(0, 1), self.ignore_index)
+    def segment_with_features(self, frames: Tensor) -> Tuple[Tensor, List[Tensor]]:
+        """Like :meth:`segment`, plus the backbone outputs of the same forward (a list of
+        (N*T, C_i, h_i, w_i)), through the DDP wrapper when gradients are on."""
+        ddp = self._ddp.get('segmentor') if torch.is_grad_enabled() else None
+        out = ddp(frames, False, True) if ddp is not None else segmentor_logits(
+            self.segmentor, frames, False, True)
+        return out['main'], out['features']
+
+    def seg_loss(self, logits: Tensor, labels: Tensor, reduction: str = 'pooled') -> Tensor:
+        """Cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels, the frames
+        combined as ``reduction`` says (:func:`reduce_over_frames`)."""
+        return reduce_over_frames(lambda x, y: masked_cross_entropy(x, y, self.ignore_index),
+                                  reduction, logits, labels)
 
     def per_level(self, source: Batch, target: Batch, losses: Dict[str, Tensor],
                   lambda_seg_aux: float) -> Iterator[Tuple[str, str, Tensor, Tensor]]:
@@ -225,12 +291,20 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
 
     # ----------------------------------------------------------------- inference
     def forward(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None,
-                mode: str = 'tensor'):
-        """``predict`` and ``tensor`` modes delegate to the segmentor; training uses train_step."""
+                mode: str = 'tensor', **context: Tensor):
+        """``predict`` and ``tensor`` modes delegate to the segmentor; training uses train_step.
+
+        ``context``: the ``previous`` frames and ``flows`` of a test batch that carries them
+        (``ClipSegDataPreProcessor``), passed to a segmentor that takes them
+        (``takes_previous_frame``, the two-frame segmentor); a single-frame segmentor predicts from
+        the frame alone, so one test pipeline serves both.
+        """
+        if not getattr(self.segmentor, 'takes_previous_frame', False):
+            context = {}
         if mode == 'predict':
-            return self.segmentor.predict(inputs, data_samples)
+            return self.segmentor.predict(inputs, data_samples, **context)
         if mode == 'tensor':
-            return self.segmentor._forward(inputs, data_samples)
+            return self.segmentor._forward(inputs, data_samples, **context)
         raise ValueError(f'{type(self).__name__}.forward got mode={mode!r}: adaptors train '
                          'through train_step(); use mode "predict" or "tensor" for inference. '
                          'Under DDP, model_wrapper_cfg must be '

@@ -5,7 +5,7 @@ from torch import Tensor
 
 from uda_toolbox.adaptors.adversarial import AdversarialAdaptor
 from uda_toolbox.adaptors.base import Batch
-from uda_toolbox.models.losses import frame_dice_loss, masked_cross_entropy, tube_dice_loss
+from uda_toolbox.models.losses import frame_dice_loss, tube_dice_loss
 from uda_toolbox.registry import MODELS
 
 DICE_MODES = ('tube', 'frame', None)
@@ -32,14 +32,15 @@ class VAT(AdversarialAdaptor):
             adversarial weight of AdaptSegNet / ADVENT (single level), is our default.
         lambda_tube: Weight of the Dice term (1, as Eq. 9 writes it).
         dice: ``'tube'`` (Eq. 6), ``'frame'`` (Table 3 model 3) or None.
-        dice_smooth: Additive smoothing of the Dice ratio (not in the paper; see
-            ``tube_dice_loss``).
+        dice_smooth: Additive smoothing of the Dice ratio: 0 (default) is Eq. 7; a clip
+            without labelled pixels is left out instead of giving 0 / 0 (``tube_dice_loss``).
+            1.0 is the smoothing of common Dice implementations (not in the paper).
         gan_type: ``'vanilla'`` (Eq. 8) or ``'lsgan'``.
     """
 
     def __init__(self, segmentor: dict, discriminator: dict = dict(type='SequenceDiscriminator'),
                  lambda_adv: float = 0.001, lambda_tube: float = 1.0, dice: Optional[str] = 'tube',
-                 dice_smooth: float = 1.0, gan_type: str = 'vanilla',
+                 dice_smooth: float = 0.0, gan_type: str = 'vanilla',
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         if dice not in DICE_MODES:
             raise ValueError(f'model.dice must be one of {DICE_MODES}, got {dice!r}')
@@ -56,9 +57,7 @@ class VAT(AdversarialAdaptor):
         target_logits = self.segment(target['inputs'])
         labels = source['gt_seg']
         # Eq. 9, first term: cross-entropy of each frame, summed over the frames.
-        losses = dict(loss_seg_src=sum(
-            masked_cross_entropy(source_logits[:, i], labels[:, i], self.ignore_index)
-            for i in range(source_logits.shape[1])))
+        losses = dict(loss_seg_src=self.seg_loss(source_logits, labels, 'sum'))
         source_prob = source_logits.softmax(dim=2)
         if self.dice == 'tube':
             losses['loss_tube'] = self.lambda_tube * tube_dice_loss(

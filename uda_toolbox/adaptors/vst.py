@@ -32,12 +32,16 @@ class VST(IASTRegularizedAdaptor):
     * ``refine=None``: the labels as written (Table 4 rows without "Ref.", Table 6 "Base").
 
     Frame t - tau is refined the same way against frame t when ``refine_both_frames`` (the sum
-    of Eq. 13 runs over both frames). Only the flow from t to t - tau is loaded, so the flow
-    from t - tau to t is approximated by its negation sampled at the same pixels (exact for a
-    locally constant flow; where it is wrong the labels mostly disagree and are cut out).
+    of Eq. 13 runs over both frames), with the flow from t - tau to t on frame t - tau's grid
+    (``LoadClipFlow(with_forward=True)``: the ``_fw`` file of frame t - tau). Where that flow
+    does not exist, ``negated_flow_fallback=True`` stands in the negated flow of frame t
+    sampled at the same pixels, an approximation that is exact only where the flow is locally
+    constant: on a moving object it compares the object's trailing pixels with the background
+    (and cuts them) and leaves the background the object covers at t unchecked
+    (docs/methods/vst.md, "Refining frame t - tau").
 
-    L_reg is IAST's regulariser (entropy on ignored pixels, KLD on labelled ones). The seed
-    paper's Eq. 13 has no source term, so ``lambda_seg_s`` defaults to 0.
+    L_reg is IAST's regulariser (entropy on ignored pixels, KLD on labelled ones). Eq. 13 of
+    Shin et al. (2021) has no source term, so ``lambda_seg_s`` defaults to 0.
 
     Table 4 / Table 6 switches: the policy, ``instance`` and ``aggregate`` of the hook, and
     ``lambda_reg`` (0 = no "Reg.") and ``refine`` here; see configs/vst/ and docs/methods/vst.md.
@@ -46,6 +50,8 @@ class VST(IASTRegularizedAdaptor):
         segmentor: Config of the mmseg segmentor.
         refine: ``'cutout'``, ``'fillin'`` or None (off).
         refine_both_frames: Also refine frame t - tau (against frame t).
+        negated_flow_fallback: Without the flow from t - tau to t in the batch, refine frame
+            t - tau with the negated flow of frame t (see above) instead of raising an error.
         keep_out_of_bounds: Cut-out keeps the label of a pixel whose flow leaves the reference
             frame (no consensus can be checked there); default: cut out too.
         consistency_alpha, consistency_th: Occlusion test of the fill-in (Eq. 10's alpha, th).
@@ -53,24 +59,29 @@ class VST(IASTRegularizedAdaptor):
         lambda_seg_t: Weight of the pseudo-label cross-entropy.
         lambda_reg: Weight of the IAST regulariser (0 switches it off).
         ent_weight, kld_weight: IAST's weights of its two terms (3.0, 0.1).
+        frame_reduction: ``'sum'`` (Eq. 13: each term is the frame's own mean, summed over the
+            two frames) or ``'pooled'`` (one mean over both frames' pixels, which weighs a frame
+            by its number of labelled pixels; the toolbox before issue 16).
         data_preprocessor, init_cfg: As :class:`BaseAdaptor`.
     """
 
     def __init__(self, segmentor: dict, refine: str = 'cutout', refine_both_frames: bool = True,
-                 keep_out_of_bounds: bool = False,
+                 negated_flow_fallback: bool = False, keep_out_of_bounds: bool = False,
                  consistency_alpha: float = DEFAULT_CONSISTENCY_ALPHA,
                  consistency_th: float = DEFAULT_CONSISTENCY_THRESHOLD,
                  lambda_seg_s: float = 0.0, lambda_seg_t: float = 1.0, lambda_reg: float = 1.0,
-                 ent_weight: float = 3.0, kld_weight: float = 0.1,
+                 ent_weight: float = 3.0, kld_weight: float = 0.1, frame_reduction: str = 'sum',
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         if refine not in REFINEMENTS:
             raise ValueError(f'VST: refine must be one of {REFINEMENTS}, got {refine!r} '
                              '(model.refine in the config)')
         super().__init__(segmentor, lambda_seg_s=lambda_seg_s, lambda_seg_t=lambda_seg_t,
                          lambda_reg=lambda_reg, ent_weight=ent_weight, kld_weight=kld_weight,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+                         frame_reduction=frame_reduction, data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         self.refine = refine
         self.refine_both_frames = refine_both_frames
+        self.negated_flow_fallback = negated_flow_fallback
         self.keep_out_of_bounds = keep_out_of_bounds
         self.consistency_alpha = consistency_alpha
         self.consistency_th = consistency_th
@@ -94,9 +105,23 @@ class VST(IASTRegularizedAdaptor):
             refined.append(self._refine(labels[:, k], labels[:, k - 1], flows[:, k - 1], frames, k,
                                         k - 1))
         if self.refine_both_frames:
-            # No flow from frame 0 to frame 1 is loaded: its negation stands in (class doc).
-            refined[0] = self._refine(labels[:, 0], labels[:, 1], -flows[:, 0], frames, 0, 1)
+            refined[0] = self._refine(labels[:, 0], labels[:, 1], self._flow_to_next(target),
+                                      frames, 0, 1)
         return torch.stack(refined, dim=1)
+
+    def _flow_to_next(self, target: Batch) -> Tensor:
+        """Flow from frame 0 to frame 1 on frame 0's grid, (N, 2, H, W)."""
+        flows_fw = target.get('flows_fw')
+        if flows_fw is not None:
+            return flows_fw[:, 0]  # LoadClipFlow(with_forward=True): frame k -> k + 1
+        if not self.negated_flow_fallback:
+            raise ValueError(
+                'VST(refine_both_frames=True) refines frame t - tau with the flow from t - tau to '
+                't: load it with dict(type=\'LoadClipFlow\', with_forward=True) in the target '
+                'pipeline (tools/data/compute_flow.py writes the _fw files). Without such flow, '
+                'set model.negated_flow_fallback=True to use the negated flow of frame t (an '
+                'approximation, docs/methods/vst.md) or model.refine_both_frames=False.')
+        return -target['flows'][:, 0]
 
     def _refine(self, label: Tensor, ref: Tensor, flow: Tensor, frames: Optional[Tensor],
                 k: int, r: int) -> Tensor:

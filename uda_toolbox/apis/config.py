@@ -3,27 +3,25 @@
 ``build_train_config`` / ``build_test_config`` give a config ready for ``build_runner``; the
 pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
+import ast
 import copy
 import difflib
-import inspect
 import os.path as osp
 from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
-from uda_toolbox.apis.checkpoints import last_checkpoint_pointer, latest_checkpoint
+from uda_toolbox.apis.checkpoints import latest_checkpoint
+from uda_toolbox.apis.config_check import top_level_keys
+from uda_toolbox.apis.errors import ConfigError
+from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.io import path_problem
 
 WORK_DIR_TOKEN = '{work_dir}'
-# Top-level config keys that code reads at run time: mmengine's Runner (its arguments, plus what it
-# reads from the config while building: model_wrapper_cfg, sync_bn, compile) and this toolbox
-# (apis: pseudo_labels, check_finite_loss; config_variables). Add a key here when code starts to
-# read it from the config. An override of any other top-level key would change nothing: see
-# apply_cfg_options.
-RUNTIME_KEYS = frozenset(
-    set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
-    | {'model_wrapper_cfg', 'sync_bn', 'compile', 'pseudo_labels', 'check_finite_loss',
-       'config_variables'})
+# Top-level config keys that code reads at run time (the Runner's arguments and the toolbox's own
+# keys, listed once in config_check). An override of any other top-level key would change nothing
+# unless the config declares it in config_variables or it is a shortcut name: see apply_cfg_options.
+RUNTIME_KEYS = frozenset(top_level_keys())
 
 
 def load_config(path: str) -> Config:
@@ -35,10 +33,43 @@ def load_config(path: str) -> Config:
     attribute is set here.
     """
     if not osp.isfile(path):
-        raise SystemExit(f'Config file {path!r} does not exist.')
+        raise SystemExit(f'Config file {path!r} {path_problem(path)}.')
     cfg = Config.fromfile(path, format_python_code=False)
     object.__setattr__(cfg, '_format_python_code', False)
     return cfg
+
+
+def config_description(path: str) -> str:
+    """The one-line ``description = '...'`` that the config file ``path`` sets itself.
+
+    Every method config states in one line what it runs (e.g. ``'VAT Table 3 (2): image
+    discriminator, no Dice'``), so that a benchmark prints row descriptions taken from the very
+    configs it runs instead of a text that can drift from them. Only an assignment in the file
+    itself counts: a description inherited through ``_base_`` describes the base, so a variant
+    without its own is an error, as are a missing one and a multi-line one. The file is parsed,
+    not executed (fast, and ``{{_base_.x}}`` references need no base).
+
+    Raises:
+        ValueError: naming the file and the fix.
+    """
+    if not osp.isfile(path):
+        raise ValueError(f'Config file {path!r} does not exist.')
+    with open(path, encoding='utf-8') as f:
+        tree = ast.parse(f.read(), filename=path)
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == 'description'):
+            value = node.value
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                raise ValueError(f'{path}: description must be a plain string literal, got '
+                                 f'{ast.unparse(value)!r}.')
+            text = value.value.strip()
+            if not text or '\n' in text:
+                raise ValueError(f'{path}: description must be one non-empty line, got {text!r}.')
+            return text
+    raise ValueError(f"{path} sets no top-level description = '...'. Add one line saying what it "
+                     'runs (a config inheriting another must state its own: the inherited one '
+                     'describes the base).')
 
 
 def _set_key(cfg: Config, path: str, value: Any) -> bool:
@@ -75,44 +106,14 @@ def _keys_holding(value: Any, node: Any, prefix: str = '') -> List[str]:
     return found
 
 
-def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
-    """``cfg.merge_from_dict(options)`` where every override has an effect, or a clear error.
-
-    A config's top-level variables (``viper_sequences``, ``data_root``, ...) are copied into the
-    dataset dicts when the config file is read, so overriding one afterwards changes nothing by
-    itself. The variables a config declares in ``config_variables`` (name -> the dotted keys it
-    feeds) are therefore copied again into each of those keys that the config has; any other
-    top-level key that nothing reads at run time (``RUNTIME_KEYS``) is an error naming the keys to
-    set instead (docs/get_started.md, "Overriding settings").
-    """
-    if not options:
-        return cfg
-    heads = {key.split('.', 1)[0] for key in options}
-    before = {head: (head in cfg, copy.deepcopy(cfg.get(head))) for head in heads}
-    cfg.merge_from_dict(options)
-    variables = cfg.get('config_variables') or {}
-    for key in options:
-        head = key.split('.', 1)[0]
-        if head in variables:
-            value = cfg[head]
-            targets = [t for t in variables[head] if _set_key(cfg, t, copy.deepcopy(value))]
-            if not targets:
-                raise SystemExit(
-                    f'Config error: --cfg-options {key}: {cfg.filename} declares {head!r} in '
-                    f'config_variables, but none of the keys it feeds ({list(variables[head])}) '
-                    'exists in this config; set the key you mean directly.')
-        elif head not in RUNTIME_KEYS:
-            raise SystemExit(f'Config error: {_no_effect_message(cfg, key, head, *before[head])}')
-    return cfg
-
-
 def _no_effect_message(cfg: Config, key: str, head: str, existed: bool, old: Any) -> str:
     """Why ``--cfg-options key=...`` would do nothing, and what to set instead."""
     declared = sorted(cfg.get('config_variables') or {})
     offer = (f' The variables {cfg.filename} lets you override: {", ".join(declared)}.'
              if declared else '')
     if not existed:
-        close = difflib.get_close_matches(head, declared + sorted(RUNTIME_KEYS), n=2, cutoff=0.7)
+        close = difflib.get_close_matches(head, declared + sorted(RUNTIME_KEYS | SHORTCUTS), n=2,
+                                        cutoff=0.7)
         hint = f' Did you mean {" or ".join(repr(c) for c in close)}?' if close else ''
         return (f'--cfg-options {key}: {cfg.filename} has no top-level key {head!r} and nothing '
                 f'reads one, so the override would change nothing.{hint}{offer}')
@@ -160,6 +161,68 @@ def substitute_work_dir(value: Any, work_dir: str) -> Any:
     return value
 
 
+RESIZE_TYPES = ('ClipResize', 'ClipRandomResize')
+#: Top-level names of the real-data configs that stand for nested values, and where those live.
+#: A config file uses the name while it is parsed, so the nested values agree with it; given in
+#: ``--cfg-options`` the name would change nothing else (mmengine merges the key only), so
+#: :func:`expand_cfg_shortcuts` sets the nested values too.
+SCALE_SHORTCUTS = {
+    'source_scale': ('train_dataloader.dataset.source.pipeline',),
+    'target_scale': ('train_dataloader.dataset.target.pipeline', 'val_dataloader.dataset.pipeline',
+                     'test_dataloader.dataset.pipeline'),
+}
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+#: The top-level names :func:`expand_cfg_shortcuts` applies.
+SHORTCUTS = frozenset(SCALE_SHORTCUTS) | {'num_workers'}
+
+
+def expand_cfg_shortcuts(cfg: Config, cfg_options: Optional[dict]) -> None:
+    """Apply the shortcut names of ``cfg_options`` (``--cfg-options``) to the values they stand for.
+
+    * ``source_scale`` / ``target_scale`` = (w, h): the ``scale`` of every ``ClipResize`` /
+      ``ClipRandomResize`` in the source / target training pipeline (target: also the val and
+      test pipelines and ``pseudo_labels.scale``, the rounds' inference size);
+    * ``num_workers``: every dataloader's ``num_workers`` (``persistent_workers`` only when > 0).
+
+    A shortcut that finds nothing to set is an error: an override must not silently do nothing.
+    """
+    options = cfg_options or {}
+    for name, paths in SCALE_SHORTCUTS.items():
+        if name not in options:
+            continue
+        scale = tuple(options[name])
+        found = 0
+        for path in paths:
+            for step in _get_path(cfg, path) or []:
+                if isinstance(step, dict) and step.get('type') in RESIZE_TYPES:
+                    step['scale'] = scale
+                    found += 1
+        if name == 'target_scale' and (cfg.get('pseudo_labels') or {}).get('scale') is not None:
+            cfg.pseudo_labels.scale = scale
+            found += 1
+        if not found:
+            raise ValueError(f'--cfg-options {name}=...: {cfg.filename} has no ClipResize in '
+                             f'{", ".join(paths)} to resize; set the pipeline itself instead.')
+    if 'num_workers' in options:
+        workers = int(options['num_workers'])
+        loaders = [cfg.get(name) for name in LOADERS if cfg.get(name) is not None]
+        if not loaders:
+            raise ValueError(f'--cfg-options num_workers=...: {cfg.filename} has no dataloader.')
+        for loader in loaders:
+            loader.num_workers = workers
+            loader.persistent_workers = workers > 0
+
+
+def _get_path(cfg: Config, path: str) -> Any:
+    """``cfg`` at a dotted path, or None where a key is missing."""
+    node = cfg
+    for key in path.split('.'):
+        node = node.get(key) if hasattr(node, 'get') else None
+        if node is None:
+            return None
+    return node
+
+
 def ensure_runtime_hooks(cfg: Config) -> None:
     """The custom hooks every run gets, built from the config's top-level keys.
 
@@ -169,8 +232,17 @@ def ensure_runtime_hooks(cfg: Config) -> None:
     * ``RNGStateHook`` (exact resume) is always added, ``NaNLossHook`` unless
       ``check_finite_loss = False``, also when a config replaces ``custom_hooks``.
 
+    * mmengine's ``CheckpointHook`` in ``default_hooks.checkpoint`` becomes the toolbox's
+      ``VerifiedCheckpointHook`` (same arguments): old checkpoints are deleted only once the new
+      one verifies on disk.
+
     Idempotent: a config processed twice keeps one hook of each.
     """
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if isinstance(checkpoint, dict) and checkpoint.get('type') in ('CheckpointHook',
+                                                                    'mmengine.CheckpointHook'):
+        checkpoint['type'] = 'VerifiedCheckpointHook'
+
     wanted = dict(NaNLossHook=bool(cfg.get('check_finite_loss', True)), RNGStateHook=True)
     hooks = [h for h in (cfg.get('custom_hooks') or [])
              if not (isinstance(h, dict) and wanted.get(h.get('type')) is False)]
@@ -189,16 +261,131 @@ def ensure_runtime_hooks(cfg: Config) -> None:
                                 if on and name not in present]
 
 
+def source_dataset_keys(cfg: Config) -> List[str]:
+    """The config keys that define a source dataset (docs/source_free.md): every ``source`` entry
+    that is set (not None) anywhere in the config (``train_dataloader.dataset.source`` of a
+    ``UDADataset``, a hook's dataset...), and every top-level ``source*`` key holding a dataset
+    config (``source_train`` of the UDA dataset bases)."""
+    found = []
+
+    def visit(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                sub = f'{path}.{key}' if path else str(key)
+                if key == 'source' and isinstance(item, (dict, list, tuple)):
+                    found.append(sub)
+                else:
+                    visit(item, sub)
+        elif isinstance(value, (list, tuple)):
+            for k, item in enumerate(value):
+                visit(item, f'{path}[{k}]')
+
+    plain = cfg.to_dict() if isinstance(cfg, Config) else dict(cfg)
+    visit(plain, '')
+    found += [key for key, value in plain.items()
+              if key.startswith('source') and isinstance(value, dict) and 'type' in value]
+    return found
+
+
+def check_source_free(cfg: Config) -> None:
+    """Stop before anything is built when a source-free adaptor's config defines a source dataset.
+
+    An adaptor whose class sets ``needs_source = False`` (``adaptors/source_free.py``) adapts a
+    checkpoint with target data only; its config may not name source data at all (see
+    :func:`source_dataset_keys`). Other adaptors, and types not registered, are not checked.
+    """
+    model = cfg.get('model')
+    name = model.get('type') if isinstance(model, dict) else None
+    adaptor = MODELS.get(name) if isinstance(name, str) else None
+    if adaptor is None or getattr(adaptor, 'needs_source', True):
+        return
+    keys = source_dataset_keys(cfg)
+    if keys:
+        raise SystemExit(
+            f'Config error: {cfg.filename or "the config"}: {name} is a source-free adaptor (it '
+            'adapts the checkpoint in load_from with target data only), but the config defines '
+            f'a source dataset at {", ".join(keys)}. Remove it: inherit a source-free dataset '
+            'base (configs/_base_/datasets/*_source_free.py, whose train dataset is '
+            "UDADataset(source=None, target=...)) instead of the UDA one. docs/source_free.md")
+
+
 def finish_config(cfg: Config, work_dir: Optional[str] = None,
                   config_path: Optional[str] = None) -> Config:
     """Set the work dir (argument, the config's, or the default rule), replace ``{work_dir}`` and
-    add the runtime hooks: what every run needs before ``Runner.from_cfg``."""
+    add the runtime hooks: what every run needs before ``Runner.from_cfg``. A source-free
+    adaptor's config that defines a source dataset stops here (:func:`check_source_free`)."""
+    check_source_free(cfg)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = default_work_dir(config_path or cfg.filename)
     substitute_work_dir(cfg._cfg_dict, cfg.work_dir)
     ensure_runtime_hooks(cfg)
+    return cfg
+
+
+# Keys whose value is a path: a list there means DictAction split a path at its commas.
+_PATH_KEY_ENDINGS = ('_root', '_dir', '_from', '_path', '_file', 'work_dir')
+
+
+def check_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
+    """Stop with a clear message when ``--cfg-options`` split a path at its commas.
+
+    mmengine's ``DictAction`` reads ``key=a,b`` as the list ``['a', 'b']`` (and drops spaces), so a
+    path with a comma cannot be given on the command line.
+    """
+    for key, value in (cfg_options or {}).items():
+        if not isinstance(value, (list, tuple)) or not value or \
+                not all(isinstance(v, (str, int, float)) for v in value):
+            continue
+        current = cfg
+        for part in key.split('.'):
+            current = current.get(part) if isinstance(current, dict) else None
+        name = key.rsplit('.', 1)[-1]
+        if isinstance(current, str) or name.endswith(_PATH_KEY_ENDINGS):
+            raise ConfigError(
+                f'--cfg-options {key}=...: the value was split at its commas into {list(value)}, '
+                f'but {key} is a path ({"now " + repr(current) if current else "a string"}). '
+                "mmengine's --cfg-options reads commas as list separators (and drops spaces), so "
+                f'a path with a comma cannot be given there: set {key} in a config file that '
+                'inherits this one (_base_), or use a path without commas.')
+
+
+def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
+    """``cfg.merge_from_dict(options)`` where every override has an effect, or a clear error.
+
+    Every tool applies ``--cfg-options`` through this. In order: a path split at its commas is an
+    error (:func:`check_cfg_options`); the options are merged; the shortcut names are applied
+    (:func:`expand_cfg_shortcuts`); the config's declared variables are copied again.
+
+    A config's top-level variables (``viper_sequences``, ``data_root``, ...) are copied into the
+    dataset dicts when the config file is read, so overriding one afterwards changes nothing by
+    itself. The variables a config declares in ``config_variables`` (name -> the dotted keys it
+    feeds) are therefore copied again into each of those keys that the config has; any other
+    top-level key that is neither a shortcut (``SHORTCUTS``) nor read at run time
+    (``RUNTIME_KEYS``) is a :class:`ConfigError` naming the keys to set instead
+    (docs/get_started.md, "Overriding settings").
+    """
+    if not options:
+        return cfg
+    check_cfg_options(cfg, options)
+    heads = {key.split('.', 1)[0] for key in options}
+    before = {head: (head in cfg, copy.deepcopy(cfg.get(head))) for head in heads}
+    cfg.merge_from_dict(options)
+    expand_cfg_shortcuts(cfg, options)
+    variables = cfg.get('config_variables') or {}
+    for key in options:
+        head = key.split('.', 1)[0]
+        if head in variables:
+            value = cfg[head]
+            targets = [t for t in variables[head] if _set_key(cfg, t, copy.deepcopy(value))]
+            if not targets:
+                raise ConfigError(
+                    f'--cfg-options {key}: {cfg.filename} declares {head!r} in config_variables, '
+                    f'but none of the keys it feeds ({list(variables[head])}) exists in this '
+                    'config; set the key you mean directly.')
+        elif head not in RUNTIME_KEYS and head not in SHORTCUTS:
+            raise ConfigError(_no_effect_message(cfg, key, head, *before[head]))
     return cfg
 
 
@@ -221,12 +408,11 @@ def build_train_config(config: str, work_dir: Optional[str] = None,
         # ``load_from`` in our configs is the *initial weights* of a method started from another
         # one's checkpoint (CBST from source-only, VST from VAT, ...). mmengine would resume from
         # that file (its optimizer state and iteration count) when --resume is given: resume from
-        # this run's own latest checkpoint instead, or, if it has none yet, start afresh from
-        # those weights. (mmengine resumes from ``load_from`` when both are set.)
+        # this run's own newest checkpoint that verifies instead, or, if it has none yet, start
+        # afresh from those weights. (mmengine resumes from ``load_from`` when both are set.)
         latest = latest_checkpoint(cfg.work_dir)
         if latest is not None:
-            # None: mmengine finds it through last_checkpoint itself.
-            cfg.load_from = None if latest == last_checkpoint_pointer(cfg.work_dir) else latest
+            cfg.load_from = latest
         elif cfg.get('load_from'):
             cfg.resume = False
     return finish_config(cfg)

@@ -1,5 +1,6 @@
 """One clear-error wrapper for every tool: known user errors print what is wrong and the fix."""
 import difflib
+import errno
 import os
 import re
 import tempfile
@@ -11,6 +12,19 @@ from mmengine.registry import Registry
 from uda_toolbox.engine.hooks import NonFiniteLossError
 from uda_toolbox.utils.checkpoint import CheckpointError
 from uda_toolbox.utils.errors import DataError
+from uda_toolbox.utils.io import path_problem
+from uda_toolbox.utils.rounds import RoundError
+
+# A full disk or quota, or a file size limit: what a write reports when space runs out.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class ConfigError(ValueError):
+    """A config (or --cfg-options) that cannot be right: unknown keys, values split at commas."""
+
+
+class WorkDirLockedError(RuntimeError):
+    """Another run holds the work dir (``uda_toolbox.apis.runner.work_dir_lock``)."""
 
 
 def check_work_dir(work_dir: str) -> None:
@@ -21,8 +35,11 @@ def check_work_dir(work_dir: str) -> None:
         os.close(fd)
         os.remove(probe)
     except OSError as exc:
+        problem = path_problem(work_dir)
+        reason = exc.strerror or str(exc) if problem in ('exists', 'does not exist') else \
+            f'it {problem}'
         raise SystemExit(
-            f'Work dir error: cannot write into {work_dir!r} ({exc.strerror or exc}); logs and '
+            f'Work dir error: cannot write into {work_dir!r} ({reason}); logs and '
             'checkpoints go there. Pass --work-dir with a directory you can write, or fix its '
             'permissions (e.g. chmod u+w on it or its parent).') from None
 
@@ -85,22 +102,36 @@ def worker_message(exc: BaseException) -> str:
     return text
 
 
-def run_with_clear_errors(cfg: Config, action: Callable[[], Any]) -> Any:
+def run_with_clear_errors(cfg: Optional[Config], action: Callable[[], Any]) -> Any:
     """Run ``action`` (build the runner, train or test); known user errors exit with a message.
 
-    Data, checkpoint, config and NaN-loss errors print what is wrong and the fix, not a stack
-    trace; anything else propagates unchanged.
+    Data, checkpoint, config, work-dir, pseudo-label, full-disk and NaN-loss errors print what is
+    wrong and the fix, not a stack trace; anything else propagates unchanged.
     """
     try:
         return action()
+    except ConfigError as exc:
+        raise SystemExit(f'Config error: {exc}') from None
+    except WorkDirLockedError as exc:
+        raise SystemExit(f'Work dir error: {exc}') from None
     except DataError as exc:
         raise SystemExit(f'Data error: {worker_message(exc)}') from None
     except CheckpointError as exc:
         raise SystemExit(f'Checkpoint error: {exc}') from None
     except NonFiniteLossError as exc:
         raise SystemExit(f'Training stopped: {exc}') from None
+    except RoundError as exc:
+        raise SystemExit(f'Pseudo-label error: {exc}') from None
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        raise SystemExit(
+            f'Disk error: {exc.strerror} while writing {exc.filename or "a file"}. Nothing '
+            'incomplete was kept (checkpoints and pseudo-label rounds are written to temporary '
+            'files and published only when whole and verified): free space, then continue with '
+            'the same command plus --resume.') from None
     except KeyError as exc:
-        message = explain_unknown_type(exc, cfg)
+        message = explain_unknown_type(exc, cfg) if cfg is not None else None
         if message is None:
             raise
         raise SystemExit(f'Config error: {message}') from None

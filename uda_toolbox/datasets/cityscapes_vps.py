@@ -37,6 +37,7 @@ from uda_toolbox.datasets.index_files import load_listing
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
+from uda_toolbox.utils.io import resolve_inside
 
 # Cityscapes trainIds 0..18 and their colours (cityscapesScripts helpers/labels.py).
 CITYSCAPES_TRAIN_ID_CLASSES = (
@@ -267,9 +268,9 @@ class CityscapesVPSDataset(ClipDataset):
             return img_all, False
         if self.sequence_root is None:
             raise DataNotFoundError(
-                f"Cityscapes-VPS: mode='train' on split {self.split!r} needs all 30 frames of each "
-                f'clip, but {img_all!r} does not exist and sequence_root is not set. Set '
-                'sequence_root to Cityscapes leftImg8bit_sequence/val (from '
+                f"Cityscapes-VPS: mode='train' (or num_frames > 1) on split {self.split!r} needs "
+                f'all 30 frames of each clip, but {img_all!r} does not exist and sequence_root is '
+                'not set. Set sequence_root to Cityscapes leftImg8bit_sequence/val (from '
                 'leftImg8bit_sequence_trainvaltest.zip).' + self._hint())
         if not osp.isdir(self.sequence_root):
             raise DataNotFoundError(
@@ -289,7 +290,8 @@ class CityscapesVPSDataset(ClipDataset):
                 f'Cityscapes-VPS: split {self.split!r} is empty: no '
                 f'VVVV_FFFF_<city>_<seq>_<frame>_newImg8bit.png in {img_root!r}.' + self._hint())
         label_names = set(listing['labels'].get(self.label_dir, ())) if seg_root else set()
-        full_clips = self.mode == 'train'
+        # Test items of two-frame models (num_frames > 1) need the frames before the annotated ones.
+        full_clips = self.mode == 'train' or self.num_frames > 1
         source_dir, per_city = self._unlabelled_source() if full_clips else ('', False)
         listed: Dict[str, set] = {}
         clips = {}
@@ -315,11 +317,14 @@ class CityscapesVPSDataset(ClipDataset):
             for pos in positions:
                 if pos in annotated:
                     name = annotated[pos]
-                    img_path = osp.join(img_root, name)
+                    img_path = resolve_inside(img_root, name,
+                                              f'Cityscapes-VPS: clip {video} of the index')
                     seg_path = osp.join(seg_root, label_name(name)) if seg_root else None
                 else:
                     name = sequence_frame_name(clip['city'], clip['seq'], clip['first_frame'] + pos)
                     directory = osp.join(source_dir, clip['city']) if per_city else source_dir
+                    resolve_inside(source_dir, osp.join(clip['city'], name) if per_city else name,
+                                   f'Cityscapes-VPS: clip {video} of the index')
                     if directory not in listed:
                         listed[directory] = (set(os.listdir(directory)) if osp.isdir(directory)
                                              else set())

@@ -7,6 +7,10 @@ The ``results`` dict of a clip holds lists (one entry per frame, time order):
 * ``flows``: list of (H, W, 2) float32 (dx, dy); ``flows[k]`` is the flow from
   frame k + 1 to frame k, i.e. pixel p of frame k + 1 shows the scene point at
   p + flows[k](p) in frame k.
+* ``flows_fw`` (only with ``LoadClipFlow(with_forward=True)``): the other direction,
+  ``flows_fw[k]`` from frame k to frame k + 1 on frame k's grid;
+* ``gt_soft_maps`` (only with ``LoadClipSoftLabels``): list of (H, W, 3) uint8 packed soft
+  pseudo labels (``uda_toolbox.utils.soft_labels``), transformed as the label maps.
 
 Geometric transforms therefore also act on the flow *values*: a resize scales
 dx and dy by the x and y factors, a horizontal flip negates dx, a crop leaves
@@ -21,6 +25,7 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement, PixelData
 from mmseg.structures import SegDataSample
+from PIL import Image
 
 from uda_toolbox.registry import TRANSFORMS
 from uda_toolbox.utils.classes import (
@@ -31,10 +36,17 @@ from uda_toolbox.utils.classes import (
 )
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.utils.flow_io import read_flow
-from uda_toolbox.utils.io import load_frame, load_label
+from uda_toolbox.utils.io import check_not_truncated, load_frame, load_label, read_bytes
+from uda_toolbox.utils.warp import FLOW_SCALINGS, resize_flow
 
 # ----------------------------------------------------------------------------- helpers
 
+#: The flow lists of a clip (see the module doc); geometric transforms treat them alike.
+FLOW_KEYS = ('flows', 'flows_fw')
+#: The label-like maps of a clip: resized with nearest neighbours, never blended.
+LABEL_KEYS = ('gt_seg_maps', 'gt_soft_maps')
+#: Every per-frame map of a clip, in the order sizes are reported.
+MAP_KEYS = ('imgs',) + LABEL_KEYS + FLOW_KEYS
 
 def _hw(array: np.ndarray) -> Tuple[int, int]:
     return int(array.shape[0]), int(array.shape[1])
@@ -43,7 +55,7 @@ def _hw(array: np.ndarray) -> Tuple[int, int]:
 def check_same_size(results: dict, transform: str) -> Tuple[int, int]:
     """(H, W) shared by every frame, label map and flow; raise if they differ."""
     sizes = {}
-    for key in ('imgs', 'gt_seg_maps', 'flows'):
+    for key in MAP_KEYS:
         for k, array in enumerate(results.get(key, [])):
             sizes[f'{key}[{k}]'] = _hw(array)
     if not sizes:
@@ -56,30 +68,43 @@ def check_same_size(results: dict, transform: str) -> Tuple[int, int]:
     return next(iter(sizes.values()))
 
 
-def resize_clip(results: dict, new_wh: Tuple[int, int]) -> None:
-    """Resize all frames (bilinear), labels (nearest) and flows (bilinear, values scaled).
+# Frame interpolations of ClipResize. 'pil_bicubic' is PIL's Image.resize(BICUBIC), which filters
+# (antialiases) when shrinking: the resize of the DA-VSN / TPS loaders (ADVENT base_dataset.py).
+FRAME_INTERPOLATIONS = ('bilinear', 'bicubic', 'area', 'pil_bicubic')
+_CV2_INTERPOLATION = {'bilinear': cv2.INTER_LINEAR, 'bicubic': cv2.INTER_CUBIC,
+                      'area': cv2.INTER_AREA}
+
+
+def _resize_frame(img: np.ndarray, new_w: int, new_h: int, interpolation: str) -> np.ndarray:
+    if interpolation == 'pil_bicubic':  # per channel, so BGR order does not matter
+        return np.asarray(Image.fromarray(img).resize((new_w, new_h), Image.BICUBIC))
+    return cv2.resize(img, (new_w, new_h), interpolation=_CV2_INTERPOLATION[interpolation])
+
+
+def resize_clip(results: dict, new_wh: Tuple[int, int], interpolation: str = 'bilinear') -> None:
+    """Resize all frames (``interpolation``), labels (nearest) and flows (bilinear, values scaled).
 
     Args:
         results: Clip results, modified in place.
         new_wh: Target (width, height).
+        interpolation: Of the frames, one of ``FRAME_INTERPOLATIONS``.
     """
     h, w = check_same_size(results, 'ClipResize')
     new_w, new_h = int(new_wh[0]), int(new_wh[1])
     w_scale, h_scale = new_w / w, new_h / h
-    results['imgs'] = [cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-                       for img in results['imgs']]
-    if 'gt_seg_maps' in results:
-        # NEAREST_EXACT samples at pixel centres like the bilinear frame resize, so
-        # labels stay aligned with frames (plain INTER_NEAREST shifts by up to half a pixel).
-        results['gt_seg_maps'] = [
-            cv2.resize(seg, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)
-            for seg in results['gt_seg_maps']]
-    if 'flows' in results:
-        # A displacement of dx pixels at the old size spans dx * w_scale new pixels.
-        scale = np.array([w_scale, h_scale], np.float32)
-        results['flows'] = [
-            cv2.resize(flow, (new_w, new_h), interpolation=cv2.INTER_LINEAR) * scale
-            for flow in results['flows']]
+    results['imgs'] = [_resize_frame(img, new_w, new_h, interpolation) for img in results['imgs']]
+    for key in LABEL_KEYS:
+        if key in results:
+            # NEAREST_EXACT samples at pixel centres like the bilinear frame resize, so labels
+            # stay aligned with frames (plain INTER_NEAREST shifts by up to half a pixel).
+            results[key] = [cv2.resize(seg, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)
+                            for seg in results[key]]
+    # A displacement of dx pixels at the old size spans dx * w_scale new pixels.
+    scale = np.array([w_scale, h_scale], np.float32)
+    for key in FLOW_KEYS:
+        if key in results:
+            results[key] = [cv2.resize(flow, (new_w, new_h), interpolation=cv2.INTER_LINEAR) * scale
+                            for flow in results[key]]
     results['img_shape'] = (new_h, new_w)
     old = results.get('scale_factor', (1.0, 1.0))
     results['scale_factor'] = (old[0] * w_scale, old[1] * h_scale)
@@ -181,8 +206,83 @@ class LoadClipFlow(BaseTransform):
     """Read ``results['flow_paths']`` into ``results['flows']`` (T - 1 x (H, W, 2) float32).
 
     ``flows[k]`` is the flow from frame k + 1 to frame k (the ``_bw`` file of frame
-    k + 1). ``.npy`` (float16/32) and Middlebury ``.flo`` are read. Each flow must
-    have the original frame size.
+    k + 1). With ``with_forward``, also ``results['flow_fw_paths']`` into
+    ``results['flows_fw']``: ``flows_fw[k]`` from frame k to frame k + 1 (the ``_fw`` file
+    of frame k), what VST needs to refine frame t - tau against frame t. ``.npy``
+    (float16/32, or DA-VSN / TPS's int16 x 10 ``*_int16_x10.npy``) and Middlebury ``.flo`` are
+    read. Each flow must have the original frame size, unless ``resize_to_frame`` says how to
+    bring it to the frames' current size.
+
+    Args:
+        with_forward: Also load the flow from each frame to the next.
+        resize_to_frame: None: a flow of another size than the original frame is an error.
+            ``'height'``: resize it to the frames' current size (``img_shape``: place the
+            transform after ``ClipResize`` to resize once) with bilinear, align_corners=True,
+            and multiply both components by the height ratio, as DA-VSN / TPS treat their
+            reduced-resolution files (e.g. 576x1024 for 1080x1920 VIPER frames);
+            ``'per_axis'``: scale dx by the width ratio instead.
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self, with_forward: bool = False, resize_to_frame: Optional[str] = None,
+                 backend_args: Optional[dict] = None) -> None:
+        if resize_to_frame not in (None, *FLOW_SCALINGS):
+            raise ValueError(f'LoadClipFlow: resize_to_frame must be None or one of {FLOW_SCALINGS}, '
+                             f'got {resize_to_frame!r}.')
+        self.with_forward = with_forward
+        self.resize_to_frame = resize_to_frame
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        results['flows'] = self._read(results, 'flow_paths', 1, 'bw', 'backward')
+        if self.with_forward:
+            if 'flow_fw_paths' not in results:
+                raise KeyError("LoadClipFlow(with_forward=True): results has no 'flow_fw_paths'; "
+                               'the dataset must be a ClipDataset (or set the key).')
+            results['flows_fw'] = self._read(results, 'flow_fw_paths', 0, 'fw', 'forward')
+        return results
+
+    def _read(self, results: dict, key: str, offset: int, suffix: str, name: str) -> list:
+        """The flows of ``results[key]``; flow k belongs to frame k + ``offset``."""
+        ori_shape = tuple(results['ori_shape'])
+        size = ori_shape if self.resize_to_frame is None else tuple(results['img_shape'])
+        flows = []
+        for k, path in enumerate(results[key]):
+            frame = results['img_paths'][k + offset]
+            if path is None:
+                raise DataNotFoundError(
+                    f'LoadClipFlow: no {name} flow for frame {frame!r}. Flow is paired only '
+                    f'for tau=1 and needs <flow_path>/<clip>/<frame stem>_{suffix}.npy (or .flo), '
+                    "or the DA-VSN / TPS file of the dataset's flow_naming; compute the flow "
+                    '(tools/data/compute_flow.py writes both directions, '
+                    'tools/data/write_original_flow.py the originals\' files), or drop '
+                    'LoadClipFlow from the pipeline.')
+            flow = read_flow(path, backend_args=self.backend_args)
+            if _hw(flow) != size and self.resize_to_frame is not None:
+                grid = torch.from_numpy(np.ascontiguousarray(flow)).permute(2, 0, 1)[None]
+                flow = resize_flow(grid, size, self.resize_to_frame)[0].permute(1, 2, 0).numpy()
+            if _hw(flow) != size:
+                raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
+                                      f'{frame!r} is {ori_shape}; recompute the flow at the '
+                                      'frame size (tools/data/compute_flow.py), or let '
+                                      "LoadClipFlow(resize_to_frame='height') resize it.")
+            flows.append(flow)
+        return flows
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(with_forward={self.with_forward}, '
+                f'resize_to_frame={self.resize_to_frame!r})')
+
+
+
+@TRANSFORMS.register_module()
+class LoadClipSoftLabels(BaseTransform):
+    """Read ``results['soft_label_paths']`` into ``results['gt_soft_maps']`` ((H, W, 3) uint8).
+
+    The soft pseudo labels of CRST's LR-ENT (``LabelEntropyPolicy``), written by the round
+    beside each hard label (``<stem>_soft.png``, ``uda_toolbox.utils.soft_labels``); the
+    self-training dataset sets the paths from its CURRENT round. Put it after
+    ``LoadClipAnnotations``; each map must have its frame's original size.
     """
 
     def __init__(self, backend_args: Optional[dict] = None) -> None:
@@ -190,21 +290,27 @@ class LoadClipFlow(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         ori_shape = tuple(results['ori_shape'])
-        flows = []
-        for k, path in enumerate(results['flow_paths']):
-            frame = results['img_paths'][k + 1]
+        maps = []
+        for k, path in enumerate(results.get('soft_label_paths') or [None] * len(results['imgs'])):
             if path is None:
                 raise DataNotFoundError(
-                    f'LoadClipFlow: no backward flow for frame {frame!r}. Flow is paired only '
-                    'for tau=1 and needs <flow_path>/<clip>/<frame stem>_bw.npy (or .flo); '
-                    'compute the flow, or drop LoadClipFlow from the pipeline.')
-            flow = read_flow(path, backend_args=self.backend_args)
-            if _hw(flow) != ori_shape:
-                raise DataFormatError(f'flow {path!r} is {_hw(flow)} (H, W) but its frame '
-                                      f'{frame!r} is {ori_shape}; recompute the flow at the '
-                                      'frame size (tools/data/compute_flow.py).')
-            flows.append(flow)
-        results['flows'] = flows
+                    f'LoadClipSoftLabels: no soft pseudo label for frame '
+                    f'{results["img_paths"][k]!r}. It needs a self-training dataset '
+                    '(pseudo_label_dir) whose rounds are written by a soft-label policy '
+                    "(pseudo_labels.policy.type='LabelEntropyPolicy', CRST's LR-ENT).")
+            data = read_bytes(path, 'soft pseudo label', self.backend_args)
+            check_not_truncated(data, path, 'soft pseudo label')
+            soft = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            if soft is None or soft.ndim != 3 or soft.shape[2] != 3:
+                raise DataFormatError(
+                    f'soft pseudo label {path!r} is not a 3-channel PNG (got '
+                    f'{None if soft is None else soft.shape}); regenerate the round with '
+                    'LabelEntropyPolicy.')
+            if _hw(soft) != ori_shape:
+                raise DataFormatError(f'soft pseudo label {path!r} is {_hw(soft)} (H, W) but its '
+                                      f'frame is {ori_shape}; regenerate the round.')
+            maps.append(soft)
+        results['gt_soft_maps'] = maps
         return results
 
 
@@ -220,20 +326,28 @@ class ClipResize(BaseTransform):
             clip is scaled as large as possible with long edge <= max(scale) and
             short edge <= min(scale).
         keep_ratio: Keep the aspect ratio.
+        interpolation: Of the frames: ``'bilinear'`` (OpenCV), ``'bicubic'``, ``'area'`` or
+            ``'pil_bicubic'`` (PIL, as the DA-VSN / TPS loaders). Labels are always nearest.
     """
 
-    def __init__(self, scale: Union[int, Sequence[int]], keep_ratio: bool = True) -> None:
+    def __init__(self, scale: Union[int, Sequence[int]], keep_ratio: bool = True,
+                 interpolation: str = 'bilinear') -> None:
+        if interpolation not in FRAME_INTERPOLATIONS:
+            raise ValueError(f'ClipResize: interpolation must be one of {FRAME_INTERPOLATIONS}, '
+                             f'got {interpolation!r}.')
         self.scale = _pair(scale, 'scale')
         self.keep_ratio = keep_ratio
+        self.interpolation = interpolation
 
     def transform(self, results: dict) -> dict:
         h, w = check_same_size(results, type(self).__name__)
-        resize_clip(results, rescale_size(h, w, self.scale, self.keep_ratio))
+        resize_clip(results, rescale_size(h, w, self.scale, self.keep_ratio), self.interpolation)
         results['keep_ratio'] = self.keep_ratio
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio})'
+        return (f'{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio}, '
+                f'interpolation={self.interpolation!r})')
 
 
 @TRANSFORMS.register_module()
@@ -314,7 +428,7 @@ class ClipRandomCrop(BaseTransform):
                     break
                 box = self._random_box(h, w)
         y1, y2, x1, x2 = box
-        for key in ('imgs', 'gt_seg_maps', 'flows'):
+        for key in MAP_KEYS:
             if key in results:
                 results[key] = [a[y1:y2, x1:x2].copy() for a in results[key]]
         results['img_shape'] = _hw(results['imgs'][0])
@@ -347,16 +461,17 @@ class ClipRandomFlip(BaseTransform):
         flip = bool(np.random.rand() < self.prob)
         if flip:
             results['imgs'] = [np.ascontiguousarray(img[:, ::-1]) for img in results['imgs']]
-            if 'gt_seg_maps' in results:
-                results['gt_seg_maps'] = [np.ascontiguousarray(s[:, ::-1])
-                                          for s in results['gt_seg_maps']]
-            if 'flows' in results:
-                flows = []
-                for flow in results['flows']:
-                    flow = np.ascontiguousarray(flow[:, ::-1])
-                    flow[..., 0] *= -1
-                    flows.append(flow)
-                results['flows'] = flows
+            for key in LABEL_KEYS:
+                if key in results:
+                    results[key] = [np.ascontiguousarray(s[:, ::-1]) for s in results[key]]
+            for key in FLOW_KEYS:
+                if key in results:
+                    flows = []
+                    for flow in results[key]:
+                        flow = np.ascontiguousarray(flow[:, ::-1])
+                        flow[..., 0] *= -1
+                        flows.append(flow)
+                    results[key] = flows
         results['flip'] = flip
         results['flip_direction'] = self.direction if flip else None
         return results
@@ -440,7 +555,8 @@ class PackClipInputs(BaseTransform):
     """Pack a training clip.
 
     Output: ``dict(inputs=uint8 (T, 3, H, W), gt_seg=uint8 (T, H, W),
-    flows=float32 (T-1, 2, H, W) [only if loaded], meta=BaseDataElement with metainfo
+    flows=float32 (T-1, 2, H, W) [only if loaded], flows_fw=float32 (T-1, 2, H, W) [only if
+    loaded], gt_soft=uint8 (T, H, W, 3) [only if loaded], meta=BaseDataElement with metainfo
     clip_id, frame_ids, img_paths)``. Frames without labels (or no LoadClipAnnotations)
     give 255 maps. ``meta`` is a data element (not a dict) so that ``pseudo_collate``
     keeps one per sample instead of transposing its lists.
@@ -465,14 +581,21 @@ class PackClipInputs(BaseTransform):
         else:
             segs = np.full((t, h, w), IGNORE_INDEX, np.uint8)
         packed['gt_seg'] = torch.from_numpy(segs.astype(np.uint8))
-        if 'flows' in results:
-            flows = np.stack(results['flows']) if results['flows'] else \
-                np.zeros((0, h, w, 2), np.float32)
-            if flows.shape != (t - 1, h, w, 2):
-                raise ValueError(f'PackClipInputs: flows {flows.shape} do not match frames '
-                                 f'{(t, h, w)} (expected ({t - 1}, {h}, {w}, 2)).')
-            packed['flows'] = torch.from_numpy(flows.astype(np.float32)).permute(0, 3, 1, 2) \
-                .contiguous()
+        if 'gt_soft_maps' in results:
+            soft = np.stack(results['gt_soft_maps'])
+            if soft.shape != (t, h, w, 3):
+                raise ValueError(f'PackClipInputs: soft labels {soft.shape} do not match frames '
+                                 f'{(t, h, w)}; load them before resizing.')
+            packed['gt_soft'] = torch.from_numpy(soft.astype(np.uint8))
+        for key in FLOW_KEYS:
+            if key in results:
+                flows = np.stack(results[key]) if results[key] else \
+                    np.zeros((0, h, w, 2), np.float32)
+                if flows.shape != (t - 1, h, w, 2):
+                    raise ValueError(f'PackClipInputs: {key} {flows.shape} do not match frames '
+                                     f'{(t, h, w)} (expected ({t - 1}, {h}, {w}, 2)).')
+                packed[key] = torch.from_numpy(flows.astype(np.float32)).permute(0, 3, 1, 2) \
+                    .contiguous()
         packed['meta'] = BaseDataElement(
             metainfo={key: results[key] for key in self.meta_keys if key in results})
         return packed
@@ -483,38 +606,45 @@ class PackClipInputs(BaseTransform):
 
 @TRANSFORMS.register_module()
 class PackFrameInputs(BaseTransform):
-    """Pack a single-frame (T = 1) test sample as mmseg does.
+    """Pack a test sample as mmseg does: its last frame is the one predicted and evaluated.
 
     Output: ``dict(inputs=uint8 (3, H, W), data_samples=SegDataSample)`` with
     ``gt_sem_seg = PixelData(data=int64 (1, H_label, W_label))`` (labels may keep
     the original size while the frame is resized) and metainfo ``img_path``,
     ``seg_map_path``, ``ori_shape``, ``img_shape``, ``clip_id``, ``frame_idx``,
-    ``flip``, ``flip_direction``.
+    ``flip``, ``flip_direction``. A sample of T > 1 frames (``ClipDataset(num_frames=2)`` in test
+    mode, for two-frame models) also gives ``previous=uint8 (T-1, 3, H, W)``, its earlier frames,
+    and, when loaded, ``flows=float32 (T-1, 2, H, W)`` (``flows[-1]``: from the predicted frame
+    to the one before it); ``ClipSegDataPreProcessor`` normalises them like the frame.
     """
 
     def transform(self, results: dict) -> dict:
-        if len(results['imgs']) != 1:
-            raise ValueError(f'PackFrameInputs needs one frame per sample (mode=\'test\'), got '
-                             f'{len(results["imgs"])}; use PackClipInputs for clips.')
-        img = np.ascontiguousarray(results['imgs'][0].transpose(2, 0, 1))
+        imgs = results['imgs']
+        img = np.ascontiguousarray(imgs[-1].transpose(2, 0, 1))
         sample = SegDataSample()
         if 'gt_seg_maps' in results:
-            gt = results['gt_seg_maps'][0][None].astype(np.int64)
+            gt = results['gt_seg_maps'][-1][None].astype(np.int64)
             sample.gt_sem_seg = PixelData(data=torch.from_numpy(gt))
         sample.set_metainfo(dict(
-            img_path=results['img_paths'][0],
-            seg_map_path=results['seg_map_paths'][0],
+            img_path=results['img_paths'][-1],
+            seg_map_path=results['seg_map_paths'][-1],
             ori_shape=tuple(results['ori_shape']),
             img_shape=tuple(results['img_shape']),
             clip_id=results['clip_id'],
-            frame_idx=results['frame_ids'][0],
+            frame_idx=results['frame_ids'][-1],
             flip=results.get('flip', False),
             flip_direction=results.get('flip_direction', None)))
-        return dict(inputs=torch.from_numpy(img), data_samples=sample)
+        packed = dict(inputs=torch.from_numpy(img), data_samples=sample)
+        if len(imgs) > 1:
+            packed['previous'] = torch.from_numpy(np.stack(imgs[:-1])).permute(0, 3, 1, 2).contiguous()
+            if 'flows' in results:
+                flows = np.stack(results['flows']).astype(np.float32)
+                packed['flows'] = torch.from_numpy(flows).permute(0, 3, 1, 2).contiguous()
+        return packed
 
 
 __all__ = [
-    'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow', 'ClipResize', 'ClipRandomResize',
-    'ClipRandomCrop', 'ClipRandomFlip', 'ClipPhotoMetricDistortion', 'PackClipInputs',
+    'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow', 'LoadClipSoftLabels', 'ClipResize',
+    'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip', 'ClipPhotoMetricDistortion', 'PackClipInputs',
     'PackFrameInputs',
 ]

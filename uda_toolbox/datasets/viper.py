@@ -47,6 +47,7 @@ from uda_toolbox.datasets.index_files import load_listing
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
+from uda_toolbox.utils.io import resolve_inside
 
 # classes.csv of the VIPER toolkit: id -> (name, RGB colour).
 VIPER_CLASSES = (
@@ -385,7 +386,8 @@ class VIPERDataset(ClipDataset):
             for idx in entry['frames']:
                 stem = f'{seq}_{idx:05d}'
                 frames.append(make_frame(
-                    idx, osp.join(img_root, seq, stem + frame_suffix(entry, idx)),
+                    idx, resolve_inside(img_root, osp.join(seq, stem + frame_suffix(entry, idx)),
+                                        f'VIPER: sequence {seq!r} of the {self.split} index'),
                     osp.join(seg_root, seq, stem + '.png') if idx in with_label else None,
                     _find_flow(flow_root, seq, stem + '_bw', flow_names),
                     _find_flow(flow_root, seq, stem + '_fw', flow_names)))

@@ -2,7 +2,6 @@
 from .metrics import (
     ClipSegMetric,
     accuracy_from_confusion,
-    confusion_matrix,
     frame_counts,
     frame_vpq_stats,
     frames_per_window,
@@ -13,11 +12,11 @@ from .metrics import (
     vpq_stats_from_counts,
 )
 from .progress import EvalProgressHook
-from .tables import benchmark_tables, format_class_table, metrics_to_tables
+from .tables import benchmark_table_options, benchmark_tables, format_class_table, metrics_to_tables
 
 __all__ = [
-    'ClipSegMetric', 'EvalProgressHook', 'accuracy_from_confusion', 'benchmark_tables',
-    'confusion_matrix', 'format_class_table',
+    'ClipSegMetric', 'EvalProgressHook', 'accuracy_from_confusion', 'benchmark_table_options',
+    'benchmark_tables', 'format_class_table',
     'frame_counts', 'frame_vpq_stats', 'frames_per_window', 'iou_from_confusion',
     'metrics_to_tables', 'pq_from_counts', 'tube_pq_counts', 'vpq_from_frame_stats',
     'vpq_stats_from_counts'

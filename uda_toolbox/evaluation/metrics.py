@@ -138,12 +138,6 @@ def _joint_counts(pred: np.ndarray, gt: np.ndarray, num_classes: int,
     return conf, counts[ignore_index].astype(np.int64)
 
 
-def confusion_matrix(pred: np.ndarray, gt: np.ndarray, num_classes: int,
-                     ignore_index: int = 255) -> np.ndarray:
-    """(C, C) int64 confusion matrix, rows = gt, cols = pred, void excluded."""
-    return frame_counts(pred, gt, num_classes, ignore_index)[0]
-
-
 def vpq_stats_from_counts(conf: np.ndarray, pred_void: np.ndarray) -> np.ndarray:
     """Per-class VPQ^s statistics (4, C) from :func:`frame_counts` outputs.
 
@@ -279,12 +273,17 @@ def vpq_from_frame_stats(clips: Mapping[str, Union[Sequence[np.ndarray], np.ndar
         window_sizes: Window sizes k in frames.
         frame_interval: Frames between consecutive annotated frames.
 
+    A window size k whose VPQ_k has no value is *undefined* (NaN): no clip has enough annotated
+    frames for one window, or every class has TP + FP + FN = 0 in every window (all-void ground
+    truth without false positives). Each such k is warned about (``UserWarning``) and listed in
+    ``'undefined_window_sizes'``; ``'vpq'`` is then the mean over the k that have a value (the
+    official evaluator would give NaN; docs/metrics.md).
+
     Returns:
-        dict with ``'vpq'`` (mean over k of VPQ_k, ignoring k with no defined
-        VPQ), ``'pq_per_class'`` (C,) mean over k ignoring NaN, and
-        ``'per_window'``: ``{k: {'vpq', 'pq' (C,), 'iou_sum', 'tp', 'fp', 'fn'
-        (C,), 'num_windows'}}``. Values are fractions in [0, 1]; NaN when
-        undefined.
+        dict with ``'vpq'`` (mean over the defined k of VPQ_k), ``'pq_per_class'`` (C,) mean
+        over k ignoring NaN, ``'undefined_window_sizes'`` (list of k) and ``'per_window'``:
+        ``{k: {'vpq', 'pq' (C,), 'iou_sum', 'tp', 'fp', 'fn' (C,), 'num_windows'}}``. Values
+        are fractions in [0, 1]; NaN when undefined.
     """
     nframes_of = OrderedDict((int(k), frames_per_window(int(k), frame_interval))
                              for k in window_sizes)
@@ -328,10 +327,20 @@ def vpq_from_frame_stats(clips: Mapping[str, Union[Sequence[np.ndarray], np.ndar
         per_window[k] = dict(vpq=float(_nanmean(pq)), pq=pq, iou_sum=iou_sum,
                              tp=tp, fp=fp, fn=fn, num_windows=num_windows)
 
+    undefined = [k for k, r in per_window.items() if np.isnan(r['vpq'])]
+    for k in undefined:
+        nframes = nframes_of[k]
+        why = (f'no clip has {nframes} annotated frames' if per_window[k]['num_windows'] == 0 else
+               f'every one of its {per_window[k]["num_windows"]} windows has void ground truth '
+               'and no false positive (TP + FP + FN = 0 for every class)')
+        defined = [str(j) for j in per_window if j not in undefined]
+        warnings.warn(f'VPQ_k{k} is undefined (NaN): {why}. VPQ is the mean over '
+                      + (f'k = {", ".join(defined)} only' if defined else 'no k: NaN'),
+                      UserWarning, stacklevel=2)
     vpq_k = np.array([r['vpq'] for r in per_window.values()])
     pq_k = np.stack([r['pq'] for r in per_window.values()])
     return dict(vpq=float(_nanmean(vpq_k)), pq_per_class=_nanmean(pq_k, axis=0),
-                per_window=per_window)
+                undefined_window_sizes=undefined, per_window=per_window)
 
 
 # --------------------------------------------------------------------------- #
@@ -371,8 +380,14 @@ class ClipSegMetric(BaseMetric):
     Args:
         num_classes: C; default ``len(dataset_meta['classes'])``.
         ignore_index: Void label value.
-        window_sizes: VPQ window sizes k in frames.
+        window_sizes: VPQ window sizes k in frames. None: no VPQ^s at all (its keys are absent,
+            never 0): a benchmark with one annotated frame per clip (Cityscapes-Seq) cannot
+            define it.
         frame_interval: Frames between consecutive annotated frames.
+        unreported_classes: Class names counted in the confusion matrix like every class but
+            left out of the reported per-class IoU and of mIoU, after the IoUs are computed
+            (SYNTHIA-Seq -> Cityscapes-Seq: fence, as DA-VSN's ``eval_video_UDA.py``). VPQ^s,
+            when computed, keeps every class.
         collect_device: 'cpu' or 'gpu' for gathering across ranks.
         prefix: Prefix of the metric names (e.g. 'val').
     """
@@ -380,17 +395,19 @@ class ClipSegMetric(BaseMetric):
     def __init__(self,
                  num_classes: Optional[int] = None,
                  ignore_index: int = 255,
-                 window_sizes: Sequence[int] = (0, 5, 10, 15),
+                 window_sizes: Optional[Sequence[int]] = (0, 5, 10, 15),
                  frame_interval: int = 5,
+                 unreported_classes: Sequence[str] = (),
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
         self.num_classes = num_classes
         self.ignore_index = ignore_index
-        self.window_sizes = tuple(int(k) for k in window_sizes)
+        self.window_sizes = None if window_sizes is None else tuple(int(k) for k in window_sizes)
         self.frame_interval = int(frame_interval)
-        for k in self.window_sizes:  # fail at build time, not after a full test pass
+        self.unreported_classes = tuple(str(c) for c in unreported_classes)
+        for k in self.window_sizes or ():  # fail at build time, not after a full test pass
             frames_per_window(k, self.frame_interval)
 
     def _get_num_classes(self) -> int:
@@ -407,6 +424,14 @@ class ClipSegMetric(BaseMetric):
         if classes is not None and len(classes) == num_classes:
             return [str(c) for c in classes]
         return [str(i) for i in range(num_classes)]
+
+    def _reported_classes(self, classes: List[str]) -> List[int]:
+        """Indices of the classes the report keeps (all but ``unreported_classes``)."""
+        unknown = sorted(set(self.unreported_classes) - set(classes))
+        if unknown:
+            raise ValueError(f'ClipSegMetric: unreported_classes {unknown} are not classes of the '
+                             f'dataset ({classes}); fix the evaluator config.')
+        return [c for c, name in enumerate(classes) if name not in self.unreported_classes]
 
     def process(self, data_batch: object, data_samples: Sequence[Mapping]) -> None:
         """Count one batch of predictions (SegDataSample dicts or objects)."""
@@ -440,23 +465,32 @@ class ClipSegMetric(BaseMetric):
         clips: Dict[str, List[np.ndarray]] = OrderedDict()
         for clip_id, _, _, stats in results:  # already in (clip, frame) order
             clips.setdefault(clip_id, []).append(stats)
-        vpq = vpq_from_frame_stats(clips, self.window_sizes, self.frame_interval)
+        reported = self._reported_classes(classes)
 
         metrics: Dict[str, float] = OrderedDict()
         metrics['aAcc'] = 100 * accuracy_from_confusion(conf)
-        metrics['mIoU'] = 100 * float(_nanmean(iou))
-        for name, value in zip(classes, iou):
-            metrics[f'IoU.{name}'] = 100 * float(value)
+        metrics['mIoU'] = 100 * float(_nanmean(iou[reported]))
+        for c in reported:
+            metrics[f'IoU.{classes[c]}'] = 100 * float(iou[c])
+        if self.window_sizes is None:
+            print_log(f'ClipSegMetric on {len(results)} frames of {len(clips)} clips (VPQ^s not '
+                      'computed: window_sizes=None)'
+                      + (f'; {", ".join(self.unreported_classes)} left out of the report and '
+                         'mIoU' if self.unreported_classes else '') + ':\n'
+                      + metrics_to_tables(metrics, [classes[c] for c in reported]),
+                      logger='current')
+            return dict(metrics)
+        with warnings.catch_warnings(record=True) as caught:  # into the run's log instead
+            warnings.simplefilter('always')
+            vpq = vpq_from_frame_stats(clips, self.window_sizes, self.frame_interval)
+        for warning in caught:
+            print_log(f'ClipSegMetric: {warning.message}', logger='current', level=logging.WARNING)
         metrics['VPQ'] = 100 * vpq['vpq']
         for k, res in vpq['per_window'].items():
             metrics[f'VPQ_k{k}'] = 100 * res['vpq']
         for name, value in zip(classes, vpq['pq_per_class']):
             metrics[f'VPQ.{name}'] = 100 * float(value)
         for k, res in vpq['per_window'].items():
-            if res['num_windows'] == 0:
-                print_log(f'ClipSegMetric: no clip has {frames_per_window(k, self.frame_interval)}'
-                          f' annotated frames, VPQ_k{k} is NaN and left out of VPQ.',
-                          logger='current', level=logging.WARNING)
             for name, value in zip(classes, res['pq']):
                 metrics[f'VPQ_k{k}.{name}'] = 100 * float(value)
 

@@ -95,17 +95,26 @@ def metrics_to_tables(metrics: Mapping[str, float], classes: Sequence[str],
     window_sizes = sorted(int(m.group(1)) for m in map(_VPQ_K_KEY.match, flat) if m)
     if window_sizes:
         vpq_rows = {}
+        undefined = [k for k in window_sizes if _undefined(flat.get(f'VPQ_k{k}'))]
         for k in window_sizes:
             row = {c: flat.get(f'VPQ_k{k}.{c}') for c in classes}
             row['mean'] = flat.get(f'VPQ_k{k}')
-            vpq_rows[f'k={k}'] = row
+            vpq_rows[f'k={k} (undefined)' if k in undefined else f'k={k}'] = row
         mean_row = {c: flat.get(f'VPQ.{c}') for c in classes}
         mean_row['mean'] = flat.get('VPQ')
-        vpq_rows['mean'] = mean_row
+        # VPQ averages the k that have a value (ClipSegMetric): say which, when some have none.
+        defined = [str(k) for k in window_sizes if k not in undefined]
+        vpq_rows[f'mean over k={", ".join(defined)}' if undefined and defined else 'mean'] = \
+            mean_row
         tables.append(format_class_table(vpq_rows, classes + ['mean'],
                                          title='VPQ^s (%) per window size k',
                                          precision=precision))
     return '\n\n'.join(tables)
+
+
+def _undefined(value: object) -> bool:
+    """A metric value that is missing or NaN (a window size without windows, ...)."""
+    return value is None or math.isnan(float(value))
 
 
 def _mean_std(values: Sequence[Optional[float]]) -> Tuple[float, float, int]:
@@ -135,13 +144,39 @@ def _reference_row(row: Mapping, classes: Sequence[str], mean_column: str) -> di
     return cells
 
 
+# The benchmark tables by metric name (the keys a spec's ``metrics`` lists).
+BENCHMARK_METRICS = ('mIoU', 'VPQ')
+
+
+def benchmark_table_options(spec: Mapping) -> dict:
+    """The keyword arguments of :func:`benchmark_tables` that a benchmark spec declares.
+
+    Spec keys (all optional): ``metrics`` (the metrics the benchmark reports, a subset of
+    ``BENCHMARK_METRICS``; default both), ``not_defined`` (``{metric: why}`` for a metric the
+    benchmark cannot define: its table says so instead of printing numbers) and ``unpublished``
+    (``{row name: why}`` for rows with no published result: one note line each under the tables).
+    The benchmark runner passes these with ``benchmark_tables(..., **benchmark_table_options(spec))``.
+    """
+    metrics = tuple(spec.get('metrics', BENCHMARK_METRICS))
+    unknown = sorted(set(metrics) - set(BENCHMARK_METRICS))
+    not_defined = dict(spec.get('not_defined', {}))
+    unknown += sorted(set(not_defined) - set(BENCHMARK_METRICS))
+    if unknown:
+        raise ValueError(f'benchmark spec: unknown metrics {unknown}; known: {BENCHMARK_METRICS}.')
+    notes = [f'{name}: {why}' for name, why in dict(spec.get('unpublished', {})).items()]
+    return dict(metrics=metrics, not_defined=not_defined, notes=notes)
+
+
 def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
                      classes: Sequence[str],
                      arch: Optional[Mapping[str, str]] = None,
                      precision: int = 1,
                      reference: Optional[Mapping[str, Sequence[Mapping]]] = None,
                      reference_classes: Sequence[str] = (),
-                     paper_names: Optional[Mapping[str, str]] = None) -> dict:
+                     paper_names: Optional[Mapping[str, str]] = None,
+                     metrics: Sequence[str] = BENCHMARK_METRICS,
+                     not_defined: Optional[Mapping[str, str]] = None,
+                     notes: Sequence[str] = ()) -> dict:
     """Table 1 (per-class IoU + mIoU) and Table 2 (per-class VPQ^s + mean) of several runs.
 
     Args:
@@ -158,6 +193,11 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
             name -> paper name; same name by default); unmatched paper rows come last.
         reference_classes: Class order of the reference rows' ``per_class``.
         paper_names: ``{measured method: paper method}`` where the names differ.
+        metrics: The tables to build, by metric (``'mIoU'``: Table 1, ``'VPQ'``: Table 2).
+        not_defined: ``{metric: why}``: the metric's table is a sentence saying it is not
+            defined on this benchmark and why (never numbers, never zeros); nothing of it goes
+            to the CSV / JSON.
+        notes: Lines printed under the tables (e.g. rows without published results).
 
     Returns:
         ``dict(markdown=str, csv=str, json=str)``; cells are mean ± std over seeds.
@@ -165,16 +205,23 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
     arch = arch or {}
     reference = reference or {}
     paper_names = paper_names or {}
+    not_defined = dict(not_defined or {})
     flat = {name: [_strip_prefix(m) for m in runs] for name, runs in results.items()}
     tables = {
-        'Table 1: mIoU (%)': ([f'IoU.{c}' for c in classes] + ['mIoU'], list(classes) + ['mIoU']),
-        'Table 2: VPQ^s (%)': ([f'VPQ.{c}' for c in classes]
+        'Table 1: mIoU (%)': ('mIoU', [f'IoU.{c}' for c in classes] + ['mIoU'],
+                              list(classes) + ['mIoU']),
+        'Table 2: VPQ^s (%)': ('VPQ', [f'VPQ.{c}' for c in classes]
                                + ['VPQ_k0', 'VPQ_k5', 'VPQ_k10', 'VPQ_k15', 'VPQ'],
                                list(classes) + ['k=0', 'k=5', 'k=10', 'k=15', 'VPQ^s']),
     }
     markdown, records = [], {}
     csv_lines = ['table,method,arch,seeds,column,mean,std']
-    for title, (keys, names) in tables.items():
+    for title, (metric, keys, names) in tables.items():
+        if metric in not_defined:
+            markdown.append(f'**{title}**\n\nNot defined on this benchmark: {not_defined[metric]}')
+            continue
+        if metric not in metrics:
+            continue
         stats = {name: {key: _mean_std([run.get(key) for run in runs]) for key in keys}
                  for name, runs in flat.items()}
         kept = [(k, n) for k, n in zip(keys, names)
@@ -184,6 +231,9 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
         if paper_rows:  # keep the columns the paper reports even where nothing was measured
             kept = [(k, n) for k, n in zip(keys, names)
                     if (k, n) in kept or any(n in row for row in paper_rows.values())]
+        if not kept:  # no run measured it and no paper reports it: say so, print no empty table
+            markdown.append(f'**{title}**\n\nNo run reported {metric}.')
+            continue
         rows = {}
         for method, by_key in stats.items():
             seeds = len(flat[method])
@@ -204,5 +254,7 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
             rows[f'{paper_row["method"]} (paper)'] = paper_row
         markdown.append(format_class_table(rows, ['Arch.'] + [n for _, n in kept],
                                            title=title, precision=precision))
+    if notes:
+        markdown.append('\n'.join(f'- {line}' for line in notes))
     return dict(markdown='\n\n'.join(markdown), csv='\n'.join(csv_lines) + '\n',
                 json=json.dumps(records, indent=1, allow_nan=False))

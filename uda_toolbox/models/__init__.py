@@ -1,4 +1,4 @@
-"""Network parts: backbones, heads, discriminators, data preprocessor, loss functions."""
+"""Network parts: backbones, heads, discriminators, segmentors, data preprocessor, loss functions."""
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessor import ClipSegDataPreProcessor
 from .discriminators import FCDiscriminator, SequenceDiscriminator
@@ -10,16 +10,18 @@ from .losses import (
     iast_regularizer,
     ignored_entropy_loss,
     labelled_kld_loss,
-    lrent_regularizer,
     masked_cross_entropy,
+    mrent_regularizer,
     mrkld_regularizer,
     self_information_map,
+    top2_soft_cross_entropy,
     tube_dice_loss,
 )
+from .segmentors import TwoFrameSegmentor
 
 __all__ = [
     'ClipSegDataPreProcessor', 'FCDiscriminator', 'SequenceDiscriminator', 'entropy_loss',
     'frame_dice_loss', 'gan_loss', 'iast_regularizer', 'ignored_entropy_loss', 'labelled_kld_loss',
-    'lrent_regularizer', 'masked_cross_entropy', 'mrkld_regularizer', 'self_information_map',
-    'tube_dice_loss'
+    'masked_cross_entropy', 'mrent_regularizer', 'mrkld_regularizer', 'self_information_map',
+    'top2_soft_cross_entropy', 'tube_dice_loss', 'TwoFrameSegmentor'
 ]

@@ -78,26 +78,32 @@ def entropy_loss(probs: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------- tube matching (VAT)
 def tube_dice_loss(probs: Tensor, labels: Tensor, ignore_index: int = 255,
-                   smooth: float = 1.0) -> Tensor:
+                   smooth: float = 0.0) -> Tensor:
     """VAT's tube matching loss (Shin et al. (2021) Eq. 6-7): sum over classes of 1 - Dice, where the
     Dice of class k pools every pixel of the clip's frames (the "tube" of class k).
 
     Dice(p, q) = (2 sum(pq) + smooth) / (sum p^2 + sum q^2 + smooth), with q the one-hot
-    ground truth; pixels labelled ``ignore_index`` count in neither sum. ``smooth`` keeps
-    the ratio defined for a class absent from both prediction and label (Shin et al. (2021)
-    has no such term; smooth = 0 is its Eq. 7 exactly).
+    ground truth; pixels labelled ``ignore_index`` count in neither sum. ``smooth = 0`` (the
+    default) is Eq. 7 exactly: a class absent from a clip's labels has Dice 0 (a constant 1 in the
+    sum, with no gradient) as soon as it is predicted anywhere, and the ratio is 0 / 0 only when
+    the clip has no labelled pixel at all. Such a clip has no labels to match and is left out:
+    the loss averages the clips with at least one labelled pixel (0, still attached to the graph,
+    when none has). ``smooth > 0`` is the additive smoothing of common Dice implementations (not
+    in the paper).
 
     Args:
         probs: (N, T, C, H, W) softmax maps of the clip's frames.
         labels: (N, T, H, W) int64 class ids.
         ignore_index: Unlabelled value.
-        smooth: Additive smoothing of numerator and denominator.
+        smooth: Additive smoothing of numerator and denominator (0: Eq. 7).
     Returns:
-        Scalar: Eq. 6 per clip, averaged over the N clips.
+        Scalar: Eq. 6 per clip, averaged over the clips that have labels.
     """
     if probs.dim() != 5 or labels.shape != probs.shape[:2] + probs.shape[3:]:
         raise ValueError('tube_dice_loss takes probs (N, T, C, H, W) and labels (N, T, H, W), '
                          f'got {tuple(probs.shape)} and {tuple(labels.shape)}')
+    if smooth < 0:
+        raise ValueError(f'tube_dice_loss: smooth must be >= 0, got {smooth}')
     num_classes = probs.shape[2]
     valid = (labels != ignore_index).unsqueeze(2).to(probs.dtype)  # (N, T, 1, H, W)
     one_hot = F.one_hot(torch.where(valid[:, :, 0] > 0, labels, 0), num_classes)
@@ -106,15 +112,23 @@ def tube_dice_loss(probs: Tensor, labels: Tensor, ignore_index: int = 255,
     dims = (1, 3, 4)  # the tube: time and space of each clip, per class
     intersection = (probs * one_hot).sum(dims)
     denominator = (probs * probs).sum(dims) + (one_hot * one_hot).sum(dims)
-    dice = (2 * intersection + smooth) / (denominator + smooth)  # (N, C)
-    return (1 - dice).sum(dim=1).mean()
+    denominator = denominator + smooth
+    # The guard: 0 / 0 (no labelled pixel in the clip, or a class whose probability underflows
+    # to 0 on every labelled pixel and which is absent from the labels) counts as agreement,
+    # Dice 1; the safe denominator keeps the unused branch's gradient finite.
+    defined = denominator > 0
+    safe = torch.where(defined, denominator, torch.ones_like(denominator))
+    dice = torch.where(defined, (2 * intersection + smooth) / safe, torch.ones_like(safe))
+    per_clip = (1 - dice).sum(dim=1)  # (N,)
+    labelled = valid.sum(dims)[:, 0] > 0  # (N,): the clip has a labelled pixel
+    return per_clip.sum() / labelled.sum().clamp(min=1).to(per_clip.dtype)
 
 
 def frame_dice_loss(probs: Tensor, labels: Tensor, ignore_index: int = 255,
-                    smooth: float = 1.0) -> Tensor:
+                    smooth: float = 0.0) -> Tensor:
     """The single-frame degradation of the tube loss (Shin et al. (2021) Table 3, model 3): the
-    same class-wise
-    Dice computed on every frame on its own, averaged over frames and clips.
+    same class-wise Dice computed on every frame on its own, averaged over the frames (of every
+    clip) that have labels.
 
     Args: as :func:`tube_dice_loss`. Returns: scalar.
     """
@@ -148,21 +162,52 @@ def mrkld_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255) -
     return (per_pixel * labelled).sum() / labelled.sum().clamp(min=1)
 
 
-def lrent_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
-    """The entropy regulariser of CRST-LRENT moved onto the network output: sum_c p_c log p_c
-    (the negative entropy), averaged over the pseudo-labelled pixels.
-
-    CRST's LR-ENT regularises the *pseudo labels* (alpha * sum_k y_k log y_k, giving the soft
-    labels of :func:`uda_toolbox.pseudo_labels.lrent_soft_labels`); with hard pseudo labels on
-    disk the same entropy term is applied to p instead (CRST's MR-ENT form), so minimising
-    ``loss + weight * lrent_regularizer`` keeps labelled predictions from collapsing to one-hot.
-    CRST's LR-ENT weight is alpha = 0.25 (lrent.sh). See docs/methods/crst.md.
+def mrent_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+    """An entropy model regulariser in the style of CRST's MR-KLD (Zou et al., ICCV 2019):
+    sum_c p_c log p_c (the negative entropy of the output), averaged over the pseudo-labelled
+    pixels, so minimising ``loss + weight * mrent_regularizer`` keeps labelled predictions from
+    collapsing to one-hot. It is the entropy of CRST's LR-ENT moved from the labels onto the
+    network output: what the toolbox ran as "LR-ENT" until issue 16 (CRST's real LR-ENT is
+    ``LabelEntropyPolicy`` + :func:`top2_soft_cross_entropy`). See docs/methods/crst.md.
 
     Args: as :func:`mrkld_regularizer`. Returns: scalar in [-log C, 0]; 0 when nothing is labelled.
     """
-    log_p, labelled = _regularizer_inputs(logits, labels, ignore_index, 'lrent_regularizer')
+    log_p, labelled = _regularizer_inputs(logits, labels, ignore_index, 'mrent_regularizer')
     per_pixel = (log_p.exp() * log_p).sum(dim=1, keepdim=True)
     return (per_pixel * labelled).sum() / labelled.sum().clamp(min=1)
+
+
+def top2_soft_cross_entropy(logits: Tensor, first: Tensor, second: Tensor, first_weight: Tensor,
+                            ignore_index: int = 255) -> Tensor:
+    """Cross-entropy with soft labels y = w onehot(first) + (1 - w) onehot(second), summed over
+    classes and averaged over the labelled pixels (``first != ignore_index``): CRST's loss with
+    LR-ENT's soft labels (crst_seg.py ``reg_loss_calc_expand``: ce / valid_num), the labels
+    stored as their two largest classes (``uda_toolbox.utils.soft_labels``).
+
+    Args:
+        logits: (N, C, H, W) class scores.
+        first, second: (N, H, W) int64 class ids (``first`` = ``ignore_index`` where unlabelled).
+        first_weight: (N, H, W) float weight w of ``first`` in [0, 1].
+    Returns:
+        Scalar; 0 (attached to the graph) when no pixel is labelled.
+    """
+    if logits.dim() != 4 or not (first.shape == second.shape == first_weight.shape
+                                 == logits.shape[:1] + logits.shape[2:]):
+        raise ValueError(f'top2_soft_cross_entropy takes logits (N, C, H, W) and (N, H, W) maps, '
+                         f'got {tuple(logits.shape)}, {tuple(first.shape)}, {tuple(second.shape)}, '
+                         f'{tuple(first_weight.shape)}')
+    log_p = F.log_softmax(logits, dim=1)
+    labelled = first != ignore_index
+    num_classes = logits.shape[1]
+
+    def picked(classes: Tensor) -> Tensor:
+        index = torch.where(labelled, classes, 0).clamp(0, num_classes - 1)
+        return log_p.gather(1, index.unsqueeze(1))[:, 0]
+
+    weight = first_weight.to(log_p.dtype)
+    per_pixel = -(weight * picked(first) + (1 - weight) * picked(second))
+    mask = labelled.to(log_p.dtype)
+    return (per_pixel * mask).sum() / mask.sum().clamp(min=1)
 
 
 def ignored_entropy_loss(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
@@ -198,3 +243,59 @@ def iast_regularizer(logits: Tensor, labels: Tensor, ignore_index: int = 255,
     """
     return dict(loss_reg_ent=ent_weight * ignored_entropy_loss(logits, labels, ignore_index),
                 loss_reg_kld=kld_weight * labelled_kld_loss(logits, labels, ignore_index))
+
+
+# ----------------------------------------------------------------- teacher-student (DACS / DAFormer / MIC)
+def weighted_cross_entropy(logits: Tensor, labels: Tensor, weights: Tensor,
+                           ignore_index: int = 255) -> Tensor:
+    """Pixel-wise cross-entropy times a per-pixel weight, averaged over *all* pixels.
+
+    The pseudo-label loss of DACS / DAFormer / MIC (DAFormer Sec. 3.1): mmseg 0.x's cross-entropy
+    with ``seg_weight`` multiplies each pixel's loss by its weight and takes the plain mean, so
+    ignored pixels (loss 0) still count in the denominator.
+
+    Args:
+        logits: (M, C, H, W) class scores.
+        labels: (M, H, W) int64 class ids, ``ignore_index`` where unlabelled.
+        weights: (M, H, W) per-pixel weights (the pseudo-label confidence weight q).
+    Returns:
+        Scalar loss.
+    """
+    per_pixel = F.cross_entropy(logits, labels, ignore_index=ignore_index, reduction='none')
+    return (per_pixel * weights).mean()
+
+
+def downscale_label_ratio(labels: Tensor, factor: int, min_ratio: float, num_classes: int,
+                          ignore_index: int = 255) -> Tensor:
+    """Labels (M, H, W) -> (M, H / factor, W / factor) by majority vote over factor x factor blocks.
+
+    DAFormer's ``downscale_label_ratio``: the ignore label votes as a class of its own; a block
+    whose winner covers less than ``min_ratio`` of it, or whose winner is the ignore label,
+    becomes ``ignore_index``.
+    """
+    m, h, w = labels.shape
+    votes = labels.clone()
+    votes[votes == ignore_index] = num_classes
+    one_hot = F.one_hot(votes, num_classes + 1).permute(0, 3, 1, 2).float()
+    shares = F.avg_pool2d(one_hot, kernel_size=factor)
+    ratio, winner = shares.max(dim=1)
+    winner[(winner == num_classes) | (ratio < min_ratio)] = ignore_index
+    return winner
+
+
+def feature_distance(features: Tensor, reference: Tensor, mask: Tensor = None) -> Tensor:
+    """DAFormer's feature distance (Sec. 3.4): the L2 distance over channels between the student's
+    and the frozen ImageNet encoder's features, averaged over the masked positions.
+
+    Args:
+        features: (M, D, h, w) student features.
+        reference: (M, D, h, w) frozen ImageNet features (no gradient).
+        mask: (M, h, w) bool, the positions to average over (thing-class pixels); None: all.
+    Returns:
+        Scalar; 0 (attached to the graph) where the mask is empty. DAFormer's code takes the mean
+        of an empty set there, which is NaN; a batch without thing pixels simply adds nothing.
+    """
+    distance = torch.norm(features - reference, p=2, dim=1)
+    if mask is None:
+        return distance.mean()
+    return (distance * mask).sum() / mask.sum().clamp(min=1)

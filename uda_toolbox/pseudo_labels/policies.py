@@ -27,6 +27,7 @@ from torch import Tensor
 
 from uda_toolbox.registry import PSEUDO_LABEL_POLICIES
 from uda_toolbox.utils.classes import IGNORE_INDEX
+from uda_toolbox.utils.soft_labels import encode_top2
 
 #: ``all_reduce(array, op)``: the element-wise ``op`` ('sum' or 'max') of an integer array over
 #: every process of a sharded round (the identity in one process).
@@ -266,6 +267,46 @@ class ClassBalancedPolicy(BasePolicy):
         self._reset_observation()
 
 
+@PSEUDO_LABEL_POLICIES.register_module()
+class LabelEntropyPolicy(ClassBalancedPolicy):
+    """CRST's LR-ENT pseudo labels (Zou et al., ICCV 2019): CBST's class-balanced k_c, then the
+    closed-form *soft* labels of the label-entropy regulariser (:func:`lrent_soft_labels`).
+
+    Each pixel gets y_k proportional to (p_k / k_k) ** (1 / alpha) and is selected where CRST's
+    ``reg_score < sel_score``; its hard label is argmax y (255 where not selected). The soft
+    labels of a round come from that round's predictions, as CRST's code (which saves them per
+    image, crst_seg.py ``label_selection``); they are stored as their two largest classes and
+    the first one's weight (``uda_toolbox.utils.soft_labels``) in a ``<stem>_soft.png`` beside
+    each hard label, and the CRST adaptor (``regularizer='lrent'``) trains on them with the
+    soft cross-entropy. Arguments as :class:`ClassBalancedPolicy`, plus:
+
+    Args:
+        alpha: LR-ENT's weight (0.25, CRST's lrent.sh ``--lr-weight-ent``).
+    """
+
+    #: ``label_soft`` gives (K, H, W, 3) uint8 maps: channel 0 the hard label (round writer).
+    soft_labels = True
+
+    def __init__(self, alpha: float = 0.25, **kwargs) -> None:
+        if not alpha > 0:
+            raise ValueError(f'LabelEntropyPolicy needs alpha > 0, got {alpha}')
+        super().__init__(**kwargs)
+        self.alpha = alpha
+
+    def label(self, probs: Tensor) -> Tensor:
+        return self.label_soft(probs)[..., 0]
+
+    def label_soft(self, probs: Tensor) -> Tensor:
+        """Packed soft labels (K, H, W, 3) uint8 of one instance (K, C, H, W)."""
+        if self.thresholds is None:
+            raise RuntimeError('LabelEntropyPolicy.label before finish_observation(): it is a '
+                               'two-pass policy, observe the whole target set first')
+        if probs.shape[1] != self.thresholds.size:
+            raise ValueError(f'label: {probs.shape[1]} classes, thresholds for {self.thresholds.size}')
+        soft, hard = lrent_soft_labels(probs, torch.as_tensor(self.thresholds), self.alpha)
+        return encode_top2(soft, hard)
+
+
 # ----------------------------------------------------------------- IAST / VST
 @PSEUDO_LABEL_POLICIES.register_module()
 class InstanceAdaptivePolicy(BasePolicy):
@@ -395,15 +436,15 @@ def lrent_soft_labels(probs: Tensor, class_thresholds: Tensor, alpha: float = 0.
     With the label-entropy regulariser alpha * sum_k y_k log y_k, the optimal soft label is
     y_k = (p_k / k_k) ** (1 / alpha) / sum_j (p_j / k_j) ** (1 / alpha), and a pixel is selected
     where sum_k y_k * (-log p_k + alpha * log y_k) < sum_k y_k * (-log k_k) (CRST code's
-    ``reg_score < sel_score``). Useful only to a generator that stores soft labels; the toolbox
-    stores hard PNG labels (see docs/methods/crst.md).
+    ``reg_score < sel_score``). :class:`LabelEntropyPolicy` writes them for training.
 
     Args:
         probs: (K, C, H, W) softmax.
         class_thresholds: (C,) CBST's k_c (:attr:`ClassBalancedPolicy.thresholds`).
         alpha: LR-ENT weight (0.25, CRST's lrent.sh).
     Returns:
-        (soft labels (K, C, H, W), hard labels (K, H, W) uint8 with 255 where not selected).
+        (soft labels (K, C, H, W) float64, hard labels (K, H, W) uint8 with 255 where not
+        selected).
     """
     eps = 1e-32  # as CRST's code, inside every log
     k = torch.as_tensor(class_thresholds, dtype=torch.float64, device=probs.device).view(1, -1, 1, 1)
@@ -414,4 +455,4 @@ def lrent_soft_labels(probs: Tensor, class_thresholds: Tensor, alpha: float = 0.
     sel_score = (soft * -torch.log(k + eps)).sum(dim=1)
     pred = soft.argmax(dim=1)
     labels = torch.where(reg_score < sel_score, pred, torch.full_like(pred, IGNORE_INDEX))
-    return soft.to(probs.dtype), labels.to(torch.uint8)
+    return soft, labels.to(torch.uint8)

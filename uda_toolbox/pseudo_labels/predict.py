@@ -19,6 +19,7 @@ from torch import Tensor
 
 from uda_toolbox.pseudo_labels.temporal import aggregate_clip, clip_flows
 from uda_toolbox.utils.classes import apply_label_map
+from uda_toolbox.utils.errors import DataFormatError
 from uda_toolbox.utils.flow_io import read_flow
 from uda_toolbox.utils.io import load_frame, load_label
 from uda_toolbox.utils.normalize import normalize, preprocessor_stats
@@ -138,20 +139,21 @@ def tick(timings: Dict[str, float], key: str, tic: float) -> float:
 
 
 # ----------------------------------------------------------------------------- callables
-def model_prob_fn(model: torch.nn.Module) -> Callable[[Tensor], Tensor]:
+def model_prob_fn(model: torch.nn.Module, flip: bool = False) -> Callable[[Tensor], Tensor]:
     """``frames -> probabilities`` of an adaptor (or an mmseg segmentor) for the generator.
 
     Frames (K, 3, H, W) uint8 BGR are normalised as the model's data preprocessor does in
     training (channel order, mean, std), then ``model.segment`` (adaptors) or the segmentor's
     decode head upsampled bilinearly gives logits at input size; the result is their softmax.
+    With ``flip`` it is the mean of the softmax of the frames and of their horizontal flip
+    (flipped back), as URMA's label generation (``generate_pseudo_labels.py``).
     The caller puts the model in eval mode.
     """
     model = model.module if is_model_wrapper(model) else model
     pre = getattr(model, 'data_preprocessor', None)
     device = next(model.parameters()).device
 
-    def fn(frames: Tensor) -> Tensor:
-        x = normalize(frames.to(device).float(), **preprocessor_stats(pre))
+    def probs_of(x: Tensor) -> Tensor:
         if hasattr(model, 'segment'):
             logits = model.segment(x[:, None])[:, 0]
         else:
@@ -159,6 +161,12 @@ def model_prob_fn(model: torch.nn.Module) -> Callable[[Tensor], Tensor]:
             logits = resize(segmentor._forward(x), size=x.shape[-2:], mode='bilinear',
                             align_corners=segmentor.align_corners)
         return logits.softmax(dim=1)
+
+    def fn(frames: Tensor) -> Tensor:
+        x = normalize(frames.to(device).float(), **preprocessor_stats(pre))
+        if not flip:
+            return probs_of(x)
+        return 0.5 * (probs_of(x) + probs_of(x.flip(-1)).flip(-1))
 
     return fn
 
@@ -181,6 +189,12 @@ def file_flow_fn(record_a: dict, record_b: dict, frame_a: np.ndarray,
             "flow on the fly with PseudoLabelHook(flow=dict(type='OpenCVDISFlow')).")
     flow = read_flow(path)
     h, w = frame_a.shape[:2]
+    fh, fw = flow.shape[:2]
+    if abs(fh * w / fw - h) > 1:  # flow at another resolution is fine; another aspect is not
+        raise DataFormatError(
+            f'flow file {path!r} is {fh}x{fw} (H x W), but frame {record_a["img_path"]!r} has '
+            f'another aspect ratio ({h}x{w} at inference size): it belongs to other frames. '
+            'Recompute it (tools/data/compute_flow.py).')
     if flow.shape[:2] != (h, w):
         scale = np.array([w / flow.shape[1], h / flow.shape[0]], np.float32)
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale

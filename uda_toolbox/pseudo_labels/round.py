@@ -37,7 +37,16 @@ from uda_toolbox.pseudo_labels.sharding import (
     shard_ranges,
 )
 from uda_toolbox.pseudo_labels.stats import RoundStats
-from uda_toolbox.utils.rounds import TMP_SUFFIX, label_relpath, prepare_round_dir, publish_round, round_name
+from uda_toolbox.utils.io import resolve_inside, write_png
+from uda_toolbox.utils.rounds import (
+    TMP_SUFFIX,
+    label_relpath,
+    prepare_round_dir,
+    publish_round,
+    round_label_files,
+    round_name,
+    soft_label_path,
+)
 
 Instance = Union[str, int]
 
@@ -69,15 +78,19 @@ def observe_clip(policy: Any, probs: Tensor, instance: Instance,
 
 
 def label_clip(policy: Any, probs: Tensor, instance: Instance) -> np.ndarray:
-    """Pseudo labels of one clip, instance by instance: (K, h, w) uint8, 255 = ignored."""
-    labels = [torch.as_tensor(policy.label(probs[part])) for part in instance_slices(
+    """Pseudo labels of one clip, instance by instance: (K, h, w) uint8, 255 = ignored; for a
+    policy with ``soft_labels`` (K, h, w, 3) packed soft labels whose channel 0 is the hard
+    label (``uda_toolbox.utils.soft_labels``)."""
+    label = policy.label_soft if getattr(policy, 'soft_labels', False) else policy.label
+    labels = [torch.as_tensor(label(probs[part])) for part in instance_slices(
         probs.shape[0], instance)]
     return torch.cat(labels).cpu().numpy().astype(np.uint8)
 
 
 def resize_label(label: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour resize of an (h, w) label map to (H, W) (pixel centres aligned)."""
-    if label.shape == tuple(size):
+    """Nearest-neighbour resize of an (h, w) label map (or (h, w, 3) packed soft labels) to
+    (H, W) (pixel centres aligned)."""
+    if label.shape[:2] == tuple(size):
         return label
     return cv2.resize(label, (size[1], size[0]), interpolation=cv2.INTER_NEAREST_EXACT)
 
@@ -98,8 +111,9 @@ def generate_round(predictor: ClipPredictor, clips: Sequence[Clip], policy: Any,
     only the statistics are returned (pseudo-label analyses, Table 7).
 
     Two-pass policies (``policy.two_pass``) observe every instance first; pass 2 labels from the
-    float16-rounded predictions, kept in memory while they fit in ``cache_limit_mb`` and
-    recomputed beyond (the same model on the same frames: the same values).
+    very predictions pass 1 observed (float32), kept in memory while they fit in
+    ``cache_limit_mb`` and recomputed beyond (the same model on the same frames: the same values),
+    so thresholds and labels come from the same numbers.
 
     ``distributed``: every process of the default process group calls this with the same
     arguments, predicts a contiguous share of the clips (about equal frame counts) and writes
@@ -166,8 +180,7 @@ def generate_round(predictor: ClipPredictor, clips: Sequence[Clip], policy: Any,
     if world > 1:
         summary['world_size'] = world
     if publish:
-        files = [osp.join(tmp_dir, label_relpath(clip_id, r['img_path']))
-                 for clip_id, records in clips for r in records]
+        files = round_label_files(tmp_dir, clips, soft=getattr(policy, 'soft_labels', False))
         run_everywhere(lambda: publish_round(out_dir, name, files, summary) if rank == 0 else None,
                        f'publishing {osp.join(out_dir, name)}')
     return summary
@@ -199,13 +212,20 @@ class _LabelWriter:
             self.stats = RoundStats(self.num_classes or num_classes)
         tic = time.perf_counter()
         for record, label in zip(records, labels):
-            label = resize_label(label, original)
+            label = resize_label(label, original)  # (H, W) or packed soft labels (H, W, 3)
+            hard = label[..., 0] if label.ndim == 3 else label
             if self.tmp_dir is not None:
-                path = osp.join(self.tmp_dir, label_relpath(clip_id, record['img_path']))
+                # a clip id from an index file must not write outside pseudo_label_dir
+                path = resolve_inside(self.tmp_dir, label_relpath(clip_id, record['img_path']),
+                                      f'pseudo label of clip {clip_id!r}')
                 os.makedirs(osp.dirname(path), exist_ok=True)
-                if not cv2.imwrite(path, label):
-                    raise OSError(f'cannot write pseudo label {path!r}')
-            self.stats.add(label, self.load_gt(record) if self.load_gt is not None else None)
+                written = [(path, np.ascontiguousarray(hard))]
+                if label.ndim == 3:
+                    written.append((soft_label_path(path), label))
+                for file, image in written:
+                    # not cv2.imwrite: it reports success on a full disk and leaves a broken file
+                    write_png(file, image)
+            self.stats.add(hard, self.load_gt(record) if self.load_gt is not None else None)
         tick(self.timings, 'write', tic)
 
 
@@ -228,8 +248,10 @@ def _two_pass_round(policy: Any, shard: _Shard, predict: Callable, writer: _Labe
                     budget: float, progress: bool, round_idx: int, **_) -> None:
     """Observe every instance of the shard, combine the statistics of every process, label.
 
-    Pass 2 labels from float16-rounded predictions whether they were kept or are recomputed, so
-    a clip's labels do not depend on which process held it or on the memory budget.
+    Pass 2 labels from the float32 predictions pass 1 observed (kept, or recomputed by the same
+    model on the same frames), so the thresholds k_c and the labels come from the same numbers.
+    Rounding them (float16 spaces 4.9e-4 apart near 1) would let every confidence >= 0.99976
+    pass any k_c above it, issue 16, and undo the class balance of the most confident classes.
     """
     cache: Dict[int, Tuple[Tensor, Tuple[int, int]]] = {}
 
@@ -242,15 +264,15 @@ def _two_pass_round(policy: Any, shard: _Shard, predict: Callable, writer: _Labe
             tic = time.perf_counter()
             index += observe_clip(policy, probs, shard.instance, first_index=index)
             tick(writer.timings, 'policy', tic)
-            if budget >= probs.numel() * 2:
-                cache[i] = (probs.half(), original)
-                budget -= probs.numel() * 2
+            size = probs.numel() * probs.element_size()
+            if budget >= size:
+                cache[i] = (probs, original)
+                budget -= size
             _update(bar)
         _done(bar)
 
     def probs_of(i: int, records: Sequence[dict]) -> Tuple[Tensor, Tuple[int, int]]:
-        probs, original = cache.pop(i) if i in cache else predict(records)
-        return probs.half().float(), original
+        return cache.pop(i) if i in cache else predict(records)
 
     run_everywhere(observe, f'pseudo-label round {round_idx} (statistics)')
     policy.finish_observation(all_reduce=all_reduce_array)

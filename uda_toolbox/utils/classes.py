@@ -1,7 +1,8 @@
 """Class vocabulary: class lists, palettes, ``IGNORE_INDEX`` and label-id mapping.
 
 ``VIDEO_UDA_CLASSES``: the 15 classes shared by VIPER and Cityscapes-VPS in Shin et al. (2021)
-(Sec. 5.1), in its table order.
+(Sec. 5.1), in its table order. ``VIPER_CITYSCAPES_SEQ_CLASSES`` / ``SYNTHIA_CITYSCAPES_SEQ_CLASSES``:
+the class lists of the two Cityscapes-Seq benchmarks of DA-VSN and TPS.
 """
 from typing import Dict
 
@@ -22,6 +23,34 @@ VIDEO_UDA_PALETTE = [[128, 64, 128], [244, 35, 232], [70, 70, 70], [190, 153, 15
 IGNORE_INDEX = 255
 
 VIDEO_UDA_METAINFO = dict(classes=VIDEO_UDA_CLASSES, palette=VIDEO_UDA_PALETTE)
+
+# ----------------------------------------------------------------------------- Cityscapes-Seq
+# The two benchmarks of DA-VSN / TPS / DA-STC (docs/data.md, "Cityscapes-Seq benchmarks"), in the
+# train-id order of the originals' ``CityscapesSeq_list/info_{Viper,SynthiaSeq}.json`` (the order of
+# their tables), named as Cityscapes names them (cityscapesScripts ``helpers/labels.py``).
+
+# VIPER -> Cityscapes-Seq: 15 classes (no pole, no rider: VIPER has neither; bicycle instead).
+VIPER_CITYSCAPES_SEQ_CLASSES = ('road', 'sidewalk', 'building', 'fence', 'traffic light',
+                                'traffic sign', 'vegetation', 'terrain', 'sky', 'person', 'car',
+                                'truck', 'bus', 'motorcycle', 'bicycle')
+VIPER_CITYSCAPES_SEQ_PALETTE = [[128, 64, 128], [244, 35, 232], [70, 70, 70], [190, 153, 153],
+                                [250, 170, 30], [220, 220, 0], [107, 142, 35], [152, 251, 152],
+                                [70, 130, 180], [220, 20, 60], [0, 0, 142], [0, 0, 70],
+                                [0, 60, 100], [0, 0, 230], [119, 11, 32]]
+VIPER_CITYSCAPES_SEQ_METAINFO = dict(classes=VIPER_CITYSCAPES_SEQ_CLASSES,
+                                     palette=VIPER_CITYSCAPES_SEQ_PALETTE)
+
+# SYNTHIA-Seq -> Cityscapes-Seq: 12 classes trained; fence is left out of the reported IoUs and
+# mIoU after they are computed (DA-VSN ``eval_video_UDA.py``; maintainer in DA-VSN issue #4: "very
+# few frames contain the 'fence' class"), so 11 are reported.
+SYNTHIA_CITYSCAPES_SEQ_CLASSES = ('road', 'sidewalk', 'building', 'fence', 'pole', 'traffic light',
+                                  'traffic sign', 'vegetation', 'sky', 'person', 'rider', 'car')
+SYNTHIA_CITYSCAPES_SEQ_PALETTE = [[128, 64, 128], [244, 35, 232], [70, 70, 70], [190, 153, 153],
+                                  [153, 153, 153], [250, 170, 30], [220, 220, 0], [107, 142, 35],
+                                  [70, 130, 180], [220, 20, 60], [255, 0, 0], [0, 0, 142]]
+SYNTHIA_CITYSCAPES_SEQ_METAINFO = dict(classes=SYNTHIA_CITYSCAPES_SEQ_CLASSES,
+                                       palette=SYNTHIA_CITYSCAPES_SEQ_PALETTE)
+SYNTHIA_CITYSCAPES_SEQ_UNREPORTED = ('fence',)
 
 
 def apply_label_map(label: np.ndarray, label_map: Dict[int, int], path: str) -> np.ndarray:

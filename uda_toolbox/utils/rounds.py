@@ -9,26 +9,36 @@ Layout of a pseudo-label directory (``pseudo_label_dir``, usually ``<work_dir>/p
     CURRENT                       text file: the name of the round training reads, e.g. "round_2"
     round_<r>/<clip>/<stem>.png   one 8-bit label map per frame (train ids, 255 = ignored);
                                   <stem> is the frame file's name without its extension
+    round_<r>/<clip>/<stem>_soft.png  soft labels (CRST's LR-ENT only), 3 channels:
+                                  ``uda_toolbox.utils.soft_labels``
     round_<r>/stats.json          labelled proportion, P-mIoU, timings of that round
     round_<r>.tmp/                a round being written; never read, removed when a round restarts
 
-A round directory appears (by one ``os.rename``) only once every file of it is written, and
-``CURRENT`` is then replaced atomically, so a reader sees a complete round or the previous one.
+A round directory appears (by one ``os.rename``) only once every file of it is written and
+verified (present, non-empty, a PNG with its end marker: a full disk can leave empty or cut-off
+files behind writers that report success), and ``CURRENT`` is then replaced atomically, so a
+reader sees a complete round or the previous one. A resumed run verifies the round it continues
+with the same check (:func:`damaged_labels`) and regenerates it if it fails.
 """
 import json
 import os
 import os.path as osp
 import re
 import shutil
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from uda_toolbox.utils.io import atomic_write
+from uda_toolbox.utils.io import atomic_write, png_complete
 
 CURRENT_FILE = 'CURRENT'
 ROUND_PREFIX = 'round_'
 TMP_SUFFIX = '.tmp'
 LABEL_SUFFIX = '.png'
+SOFT_LABEL_SUFFIX = '_soft.png'
 _ROUND_RE = re.compile(r'^round_(\d+)$')
+
+
+class RoundError(RuntimeError):
+    """A pseudo-label round could not be written whole (it is not published)."""
 
 
 def round_name(round_idx: int) -> str:
@@ -48,6 +58,27 @@ def label_relpath(clip_id: str, img_path: str) -> str:
     """Path of a frame's pseudo label inside a round: ``<clip>/<frame file stem>.png``."""
     stem = osp.splitext(osp.basename(img_path))[0]
     return osp.join(clip_id, stem + LABEL_SUFFIX)
+
+
+def soft_label_path(label_path: str) -> str:
+    """The soft-label file beside a pseudo label: ``<stem>.png`` -> ``<stem>_soft.png``."""
+    if not label_path.endswith(LABEL_SUFFIX):
+        raise ValueError(f'not a pseudo-label path (no {LABEL_SUFFIX}): {label_path!r}')
+    return label_path[:-len(LABEL_SUFFIX)] + SOFT_LABEL_SUFFIX
+
+
+def round_label_files(round_dir: str, clips: Sequence[Tuple[str, Sequence[dict]]],
+                      soft: bool = False) -> List[str]:
+    """Every label file a round of ``clips`` (``(clip_id, frame records)``) holds; with ``soft``
+    also each label's soft-label file (CRST's LR-ENT, :func:`soft_label_path`)."""
+    files = [osp.join(round_dir, label_relpath(clip_id, r['img_path']))
+             for clip_id, records in clips for r in records]
+    return files + [soft_label_path(f) for f in files] if soft else files
+
+
+def damaged_labels(files: Sequence[str]) -> List[str]:
+    """The files of ``files`` that are missing, empty or cut off (not a whole PNG)."""
+    return [f for f in files if not png_complete(f)]
 
 
 def read_current(pseudo_label_dir: str) -> Optional[str]:
@@ -115,9 +146,14 @@ def publish_round(out_dir: str, name: str, files: Sequence[str], summary: Dict[s
     tmp_dir = final_dir + TMP_SUFFIX
     missing = [f for f in files if not osp.isfile(f)]
     if missing:
-        raise RuntimeError(f'pseudo-label round {name}: {len(missing)} label files are missing '
-                           f'(first: {missing[0]!r}). In a distributed run, pseudo_label_dir must '
-                           'be on a filesystem that every process (every node) sees.')
+        raise RoundError(f'pseudo-label round {name}: {len(missing)} label files are missing '
+                         f'(first: {missing[0]!r}). In a distributed run, pseudo_label_dir must '
+                         'be on a filesystem that every process (every node) sees.')
+    damaged = damaged_labels(files)
+    if damaged:
+        raise RoundError(f'pseudo-label round {name}: {len(damaged)} label files are empty or cut '
+                         f'off (first: {damaged[0]!r}); the disk is probably full. The round was '
+                         f'not published; free space in {out_dir!r} and continue with --resume.')
     with open(osp.join(tmp_dir, 'stats.json'), 'w') as f:
         json.dump(summary, f, indent=1)
     if osp.isdir(final_dir):  # a complete round of an abandoned run, not CURRENT (checked before)

@@ -3,16 +3,25 @@
 Flow convention (docs/data.md): the flow stored for frame i "to j" gives, at pixel p of frame i,
 the position p + flow(p) of the same scene point in frame j. Backward warping therefore samples
 frame j at p + flow(p): ``warp(x_j, flow_i_to_j)`` brings frame j (or its prediction, or its
-labels) onto frame i. These functions live in the bottom layer because both ``flow`` and
-``pseudo_labels`` need them and may not import each other.
+labels) onto frame i. They sit in the bottom layer so that the pseudo-label code (Eq. 10
+aggregation, ``pseudo_labels/temporal.py``) and the adaptors (VST's occlusion-test defaults)
+share one implementation.
+
+The two-frame flow-fusion segmentor of DA-VSN / TPS (``uda_toolbox.models.segmentors``) also warps
+with these kernels: :func:`warp` is TPS's compiled ``Resample2d(bilinear=True)`` (backward bilinear,
+border-clamped), :func:`forward_splat_nearest` is DA-VSN's forward nearest-neighbour splat, and
+:func:`resize_flow` brings a flow to the logit grid as both originals do.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 WARP_MODES = ('bilinear', 'nearest')
+#: How :func:`resize_flow` scales the displacements: DA-VSN / TPS multiply both components by the
+#: height ratio only (their ``interp_flow2cf_ratio``); ``'per_axis'`` scales dx by the width ratio.
+FLOW_SCALINGS = ('height', 'per_axis')
 
 # Shin et al. (2021) Eq. 10 leaves alpha of O = exp(-alpha * ||x_i - W(x_j)||_2) unspecified. With frames in
 # [0, 1] and th = 0.7, alpha = 4 keeps a pixel when its RGB warping error (L2 over the 3
@@ -135,3 +144,106 @@ def to_unit_range(frames: Tensor) -> Tensor:
     if not frames.is_floating_point():
         raise TypeError(f'frames must be uint8 or floating point in [0, 1], got {frames.dtype}')
     return frames
+
+
+def resize_flow(flow: Tensor, size: Tuple[int, int], scaling: str = 'height') -> Tensor:
+    """Resize a flow field to another grid (e.g. the logit grid) and rescale its displacements.
+
+    As DA-VSN and TPS do (``accel_deeplabv2.py``: ``nn.Upsample(bilinear, align_corners=True)``,
+    then ``* h / H``): bilinear with ``align_corners=True``, both components multiplied by the
+    height ratio ``h / H`` (``scaling='height'``). The width ratio differs from it by about 0.8 %
+    for their DeepLab-v2 logit grids (65/512 vs 129/1024); ``scaling='per_axis'`` multiplies dx by
+    ``w / W`` and dy by ``h / H`` instead.
+
+    Args:
+        flow: (N, 2, H, W) flow (dx, dy) in pixels of the (H, W) grid.
+        size: The new (h, w).
+        scaling: ``'height'`` (the originals) or ``'per_axis'``.
+    Returns:
+        (N, 2, h, w) float flow in pixels of the new grid.
+    """
+    if flow.dim() != 4 or flow.shape[1] != 2:
+        raise ValueError(f'resize_flow takes a flow (N, 2, H, W), got {tuple(flow.shape)}')
+    if scaling not in FLOW_SCALINGS:
+        raise ValueError(f'flow scaling must be one of {FLOW_SCALINGS}, got {scaling!r}')
+    (h, w), (src_h, src_w) = (int(size[0]), int(size[1])), flow.shape[2:]
+    flow = flow if flow.is_floating_point() else flow.to(torch.float32)
+    if (h, w) != (src_h, src_w):
+        flow = F.interpolate(flow, size=(h, w), mode='bilinear', align_corners=True)
+    if scaling == 'height':
+        return flow * (h / src_h)
+    ratio = torch.tensor([w / src_w, h / src_h], dtype=flow.dtype, device=flow.device)
+    return flow * ratio.view(1, 2, 1, 1)
+
+
+def forward_splat_nearest(x: Tensor, flow: Tensor) -> Tuple[Tensor, Tensor]:
+    """DA-VSN's propagation: forward nearest-neighbour splat of frame t-1 values onto frame t.
+
+    DA-VSN (``davsn/model/accel_deeplabv2.py`` and the intra-domain TCR of
+    ``train_video_UDA.py``, after its 2021-09-28 fix) loops over the grid, x outer and y inner,
+    and writes the value at pixel (y, x) to ``(round(y - dy(y, x)), round(x - dx(y, x)))`` when
+    that target lies inside the frame; a later write replaces an earlier one, and targets nobody
+    writes to (holes) stay 0. The flow is the t -> t-1 flow of the frame-t grid, read at the
+    *source* pixel: the forward-warping approximation of backward warping (docs/methods/da_vsn.md).
+
+    This is the same computation without a Python loop: every in-bounds source pixel proposes
+    itself to its target with the priority of its loop position (x * H + y), and each target
+    keeps the proposal of highest priority (the last write). ``torch.round`` rounds half to even
+    like Python's ``round`` on the original's float64 values.
+
+    Args:
+        x: (N, C, H, W) values of frame t-1 (logits, probabilities, entropy maps).
+        flow: (N, 2, H, W) t -> t-1 flow (dx, dy) in pixels of the same grid.
+    Returns:
+        (splatted (N, C, H, W), mask (N, 1, H, W) bool): mask is True where some source pixel
+        landed; splatted is 0 in the holes.
+    """
+    _check_pair(x, flow, 'forward_splat_nearest')
+    n, c, h, w = x.shape
+    device = x.device
+    ys, xs = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device),
+                            indexing='ij')
+    flow64 = flow.to(torch.float64)
+    target_x = torch.round(xs.unsqueeze(0) - flow64[:, 0]).long()  # (N, H, W)
+    target_y = torch.round(ys.unsqueeze(0) - flow64[:, 1]).long()
+    inside = (target_x >= 0) & (target_x < w) & (target_y >= 0) & (target_y < h)
+    batch = torch.arange(n, device=device).view(n, 1, 1).expand(n, h, w)
+    target = ((batch * h + target_y) * w + target_x)[inside]
+    # Loop order of the original: x outer, y inner, so (x, y) is written at step x * H + y.
+    priority = (xs * h + ys).unsqueeze(0).expand(n, h, w)[inside]
+    winner = torch.full((n * h * w,), -1, dtype=torch.long, device=device)
+    winner.scatter_reduce_(0, target, priority, reduce='amax', include_self=True)
+    landed = winner >= 0
+    # Back from the winning priority to its source pixel (same sample as the target).
+    win = winner[landed]
+    source = (torch.div(torch.nonzero(landed).squeeze(1), h * w, rounding_mode='floor') * h
+              + win % h) * w + torch.div(win, h, rounding_mode='floor')
+    values = x.permute(0, 2, 3, 1).reshape(n * h * w, c)
+    out = torch.zeros_like(values)
+    out[landed] = values[source]
+    return (out.view(n, h, w, c).permute(0, 3, 1, 2).contiguous(),
+            landed.view(n, 1, h, w))
+
+
+def propagate(x: Tensor, flow: Tensor, method: Optional[str]) -> Tuple[Tensor, Tensor]:
+    """Bring frame t-1 values onto frame t with one of the two-frame methods' warps.
+
+    Args:
+        x: (N, C, H, W) values of frame t-1.
+        flow: (N, 2, H, W) t -> t-1 flow on the same grid.
+        method: ``'bilinear'``: backward bilinear, border-clamped (TPS's ``Resample2d``, no mask:
+            the mask is all True); ``'splat'``: DA-VSN's forward nearest splat with its hole mask;
+            None: no propagation (the values of t-1 at the same pixel; DA-VSN before its
+            2021-09 fix).
+    Returns:
+        (values on frame t (N, C, H, W), mask (N, 1, H, W) bool).
+    """
+    if method == 'bilinear':
+        warped, _ = warp(x, flow, mode='bilinear')
+        return warped, torch.ones_like(warped[:, :1], dtype=torch.bool)
+    if method == 'splat':
+        return forward_splat_nearest(x, flow)
+    if method is None:
+        _check_pair(x, flow, 'propagate')
+        return x, torch.ones_like(x[:, :1], dtype=torch.bool)
+    raise ValueError(f"propagation method must be 'bilinear', 'splat' or None, got {method!r}")

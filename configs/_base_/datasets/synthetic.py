@@ -1,70 +1,15 @@
 # The embedded sim-to-real video pair (docs/data.md): source = simulation-like clips with
 # labels on every frame; target = real-looking clips annotated every 5th frame, like
-# Cityscapes-VPS. Made by: python tools/data/generate_synthetic.py --out data/synthetic
-dataset_type = 'ClipDataset'
-data_root = 'data/synthetic'
-prepare_hint = 'Generate it with: python tools/data/generate_synthetic.py --out data/synthetic'
-# --cfg-options data_root=DIR reaches every dataset: uda_toolbox.apis copies a new value into each
-# key listed here that the config has (docs/get_started.md, "Overriding settings").
-config_variables = dict(data_root=[
-    'train_dataloader.dataset.source.data_root', 'train_dataloader.dataset.target.data_root',
-    'val_dataloader.dataset.data_root', 'test_dataloader.dataset.data_root',
-    'pseudo_labels.label_dataset.data_root'
-])
-crop_size = (64, 128)
-# Shin et al. (2021) trains on 2 consecutive frames (t - tau, t) with tau = 1 (Sec. 5.1).
-tau = 1
-
-train_pipeline = [
-    dict(type='LoadClipFrames'),
-    dict(type='LoadClipAnnotations'),
-    dict(type='ClipRandomFlip', prob=0.5),
-    dict(type='PackClipInputs'),
-]
-test_pipeline = [
-    dict(type='LoadClipFrames'),
-    dict(type='LoadClipAnnotations'),
-    dict(type='PackFrameInputs'),
-]
+# Cityscapes-VPS (synthetic_source_free.py, the target side). Made by:
+# python tools/data/generate_synthetic.py --out data/synthetic
+_base_ = ['./synthetic_source_free.py']
 source_train = dict(
-    type=dataset_type,
-    data_root=data_root,
+    type={{_base_.dataset_type}},
+    data_root={{_base_.data_root}},
     data_prefix=dict(img_path='source/train/img', seg_map_path='source/train/cls'),
     mode='train',
-    tau=tau,
-    prepare_hint=prepare_hint,
-    pipeline=train_pipeline)
-target_train = dict(
-    type=dataset_type,
-    data_root=data_root,
-    # Target labels are read only by the oracle (and pseudo-label diagnostics); the
-    # UDA methods see target frames without labels (seg_map_path=None).
-    data_prefix=dict(img_path='target/train/img', seg_map_path=None),
-    mode='train',
-    tau=tau,
-    prepare_hint=prepare_hint,
-    pipeline=train_pipeline)
-target_val = dict(
-    type=dataset_type,
-    data_root=data_root,
-    data_prefix=dict(img_path='target/val/img', seg_map_path='target/val/cls'),
-    mode='test',
-    prepare_hint=prepare_hint,
-    pipeline=test_pipeline)
-
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type='UDADataset', source=source_train, target=target_train))
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=target_val)
-test_dataloader = val_dataloader
-# VPQ^s windows k = 0, 5, 10, 15 frames; the pair is annotated every 5th frame.
-val_evaluator = dict(type='ClipSegMetric', window_sizes=(0, 5, 10, 15), frame_interval=5)
-test_evaluator = val_evaluator
+    tau={{_base_.tau}},
+    prepare_hint={{_base_.prepare_hint}},
+    pipeline={{_base_.train_pipeline}})
+# The target side leaves source=None (source-free); `_delete_` replaces that None.
+train_dataloader = dict(dataset=dict(source=dict(_delete_=True, **source_train)))

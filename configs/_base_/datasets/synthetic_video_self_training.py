@@ -7,7 +7,7 @@ _base_ = ['./synthetic_self_training.py']
 target_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='LoadClipFlow'),
+    dict(type='LoadClipFlow', with_forward=True),  # both directions: VST refines both frames
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),
 ]

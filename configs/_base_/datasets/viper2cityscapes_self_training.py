@@ -12,5 +12,5 @@ target_train_labels = dict(
     sequence_root={{_base_.cityscapes_sequence_root}},
     split='train',
     mode='test')
-# The pseudo-label rounds see the target frames as training does (ClipResize to 1024x512).
-pseudo_label_scale = (1024, 512)
+# The pseudo-label rounds see the target frames as training does (ClipResize to target_scale).
+pseudo_label_scale = {{_base_.target_scale}}

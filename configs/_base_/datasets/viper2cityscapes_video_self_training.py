@@ -10,8 +10,8 @@ cityscapes_vps_flow_root = 'train/flow'  # relative to data_root
 target_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='LoadClipFlow'),
-    dict(type='ClipResize', scale=(1024, 512), keep_ratio=True),
+    dict(type='LoadClipFlow', with_forward=True),  # both directions: VST refines both frames
+    dict(type='ClipResize', scale={{_base_.target_scale}}, keep_ratio=True),
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),
 ]

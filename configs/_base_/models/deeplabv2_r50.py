@@ -1,9 +1,18 @@
 # DeepLabv2 on ResNet-50, Shin et al. (2021)'s segmentor (Sec. 5.1): dilated ResNet with
 # output stride 8 (strides 1,2,1,1 and dilations 1,1,2,4 in the last stages) and the
 # DeepLabv2 ASPP classifier (dilations 6/12/18/24). ImageNet weights come from a local
-# file (nothing can be downloaded); if it is missing, the adaptor warns and starts from
-# random weights.
-norm_cfg = dict(type='BN', requires_grad=True)
+# file (nothing can be downloaded; tools/convert_backbone.py, docs/get_started.md "Backbone
+# weights"); a missing file is an error, random weights must be asked for (init_cfg=None).
+#
+# BatchNorm as in the original DeepLabv2 code of the UDA methods: the affine parameters are
+# frozen (requires_grad=False: AdaptSegNet model/deeplab_multi.py, ADVENT model/deeplabv2.py,
+# IAST backbone R-DL-101-C1-C5-FREEZEBN, CRST deeplab/model.py) and the layers run in train mode,
+# normalising with the batch's statistics and updating the running ones (those codes call
+# model.train(); norm_eval=False). CRST's code retrains in model.eval() instead (running
+# statistics frozen too): configs/cbst/viper2cityscapes.py sets norm_eval=True for CBST / CRST.
+# Trainable BN (the toolbox before issue 16): --cfg-options
+# model.segmentor.backbone.norm_cfg.requires_grad=True (docs/deviations.md).
+norm_cfg = dict(type='BN', requires_grad=False)
 data_preprocessor = dict(
     type='ClipSegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -21,7 +30,7 @@ segmentor = dict(
         strides=(1, 2, 1, 1),
         dilations=(1, 1, 2, 4),
         norm_cfg=norm_cfg,
-        norm_eval=False,
+        norm_eval=False,  # batch statistics in training (the official codes' model.train())
         style='pytorch',
         contract_dilation=True,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet50_imagenet.pth')),
@@ -36,4 +45,16 @@ segmentor = dict(
                          avg_non_ignore=True)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+# Multi-level AdaptSegNet / ADVENT (configs/*/*_multi_level.py): a second DeepLabv2 classifier on
+# ResNet stage 3 (1024 channels, backbone output 0), AdaptSegNet Sec. 3.3.
+auxiliary_head = dict(
+    type='DeepLabV2Head',
+    in_channels=1024,
+    in_index=0,
+    dilations=(6, 12, 18, 24),
+    num_classes=15,
+    align_corners=False,
+    # Unused by the adaptors, which weight this level's cross-entropy by lambda_seg_aux.
+    loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+                     avg_non_ignore=True))
 model = dict(type='SourceOnly', segmentor=segmentor, data_preprocessor=data_preprocessor)

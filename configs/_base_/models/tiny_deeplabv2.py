@@ -30,4 +30,16 @@ segmentor = dict(
                          avg_non_ignore=True)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+# Multi-level AdaptSegNet / ADVENT (configs/*/*_multi_level.py): a second DeepLabv2 classifier on
+# the earlier backbone output (TinyConvNet layer 3, 48 channels), as ResNet's stage 3 in the real setting.
+auxiliary_head = dict(
+    type='DeepLabV2Head',
+    in_channels=48,
+    in_index=0,
+    dilations=(1, 2, 4, 6),
+    num_classes=15,
+    align_corners=False,
+    # Unused by the adaptors, which weight this level's cross-entropy by lambda_seg_aux.
+    loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+                     avg_non_ignore=True))
 model = dict(type='SourceOnly', segmentor=segmentor, data_preprocessor=data_preprocessor)

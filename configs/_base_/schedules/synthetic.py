@@ -19,9 +19,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
+    checkpoint=dict(type='VerifiedCheckpointHook', by_epoch=False, interval=max_iters,
                     max_keep_ckpts=2, save_last=True,
-                    # temp file + rename: a killed job never leaves a truncated checkpoint
+                    # temp file + rename: a killed job never leaves a truncated checkpoint;
+                    # old ones are deleted only after the new one verifies on disk
                     backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))

@@ -5,8 +5,8 @@ max_iters = {{_base_.max_iters}}
 optim_wrapper = dict(
     _delete_=True,
     constructor='MultiOptimWrapperConstructor',
-    # The segmentor's optimizer of schedules/viper2cityscapes.py (AdaptSegNet / ADVENT / IAST:
-    # SGD, lr 2.5e-4, momentum 0.9, weight decay 5e-4).
+    # The segmentor's optimizer of schedules/viper2cityscapes.py (AdaptSegNet / ADVENT: SGD,
+    # lr 2.5e-4, momentum 0.9, weight decay 5e-4, 10x on the classifiers).
     segmentor={{_base_.optim_wrapper}},
     # The discriminator optimizer of AdaptSegNet and ADVENT (their code's defaults):
     # Adam, lr 1e-4, betas (0.9, 0.99), no weight decay.

@@ -1,6 +1,5 @@
 """Stop training at the first NaN/inf loss instead of training on (and checkpointing) broken weights."""
 import math
-import os.path as osp
 from typing import Any, Dict, Optional
 
 import torch
@@ -8,6 +7,7 @@ from mmengine.dist import all_reduce, is_distributed
 from mmengine.hooks import Hook
 
 from uda_toolbox.registry import HOOKS
+from uda_toolbox.utils.checkpoint import latest_checkpoint
 
 
 class NonFiniteLossError(RuntimeError):
@@ -72,12 +72,9 @@ class NaNLossHook(Hook):
         """Iteration, the offending terms (the named terms before the total) and what to do."""
         names = sorted(bad, key=lambda name: (name == 'loss', name))
         terms = ', '.join(f'{name} = {bad[name]}' for name in names)
-        pointer = osp.join(runner.work_dir, 'last_checkpoint')  # what --resume would load
-        if osp.isfile(pointer):
-            with open(pointer) as f:
-                saved = f'the last checkpoint, {f.read().strip()}, holds finite weights'
-        else:
-            saved = 'no checkpoint was written yet'
+        latest = latest_checkpoint(runner.work_dir)  # what --resume would load
+        saved = 'no checkpoint was written yet' if latest is None else \
+            f'the last checkpoint, {latest}, holds finite weights'
         return (f'non-finite loss at iteration {runner.iter + 1}: {terms}; stopped before that '
                 f'step was saved ({saved}). Usual causes: a learning rate too high for this model '
                 'or batch (lower optim_wrapper.optimizer.lr, or optim_wrapper.<name>.optimizer.lr '

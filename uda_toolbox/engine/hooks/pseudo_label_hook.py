@@ -12,9 +12,12 @@ those of one process, and rank 0 publishes the round once all are written (``gen
 with ``distributed=True``; docs/pseudo_labels.md, "Sharded rounds").
 
 Resume: the number of finished rounds and the policy state (e.g. IAST's EMA thresholds) are saved
-in every checkpoint. A resumed run points CURRENT back at the last round its checkpoint knew,
-deletes later or half-written rounds (they belong to the interrupted future) and regenerates them
-when their iteration comes, from the same policy state.
+in every checkpoint, with the state each round started from (``history[i]['policy_before']``).
+A resumed run points CURRENT back at the last round its checkpoint knew, deletes later or
+half-written rounds (they belong to the interrupted future) and regenerates them when their
+iteration comes, from the same policy state. If the last round itself is missing or fails
+verification (empty or cut-off label files: a full disk), it is regenerated first, from the
+policy state saved before it.
 """
 import copy
 import os
@@ -36,8 +39,16 @@ from uda_toolbox.pseudo_labels.predict import (
     model_prob_fn,
 )
 from uda_toolbox.pseudo_labels.round import generate_round
+from uda_toolbox.pseudo_labels.sharding import broadcast_object
 from uda_toolbox.registry import DATASETS, FLOW_ESTIMATORS, HOOKS, PSEUDO_LABEL_POLICIES
-from uda_toolbox.utils.rounds import publish_current, remove_rounds, restore_round, round_name
+from uda_toolbox.utils.rounds import (
+    damaged_labels,
+    publish_current,
+    remove_rounds,
+    restore_round,
+    round_label_files,
+    round_name,
+)
 
 CHECKPOINT_KEY = 'pseudo_labels'
 
@@ -76,6 +87,7 @@ class PseudoLabelHook(Hook):
         cache_limit_mb: Memory for the predictions of two-pass policies between their passes.
         progress: Show a progress bar during a round.
         max_rounds: Stop generating after this many rounds (None: no limit).
+        flip: Average each frame's prediction with that of its horizontal flip (URMA's labels).
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW): a checkpoint includes the new round
@@ -86,7 +98,7 @@ class PseudoLabelHook(Hook):
                  label_dataset: Optional[dict] = None, scale: Optional[Sequence[int]] = None,
                  keep_ratio: bool = True, batch_size: int = 8, keep_rounds: Optional[int] = None,
                  cache_limit_mb: float = 1024.0, progress: bool = True,
-                 max_rounds: Optional[int] = None) -> None:
+                 max_rounds: Optional[int] = None, flip: bool = False) -> None:
         if interval < 1:
             raise ValueError(f'PseudoLabelHook: interval must be >= 1, got {interval}')
         if keep_rounds is not None and keep_rounds < 1:
@@ -110,6 +122,7 @@ class PseudoLabelHook(Hook):
         self.cache_limit_mb = cache_limit_mb
         self.progress = progress
         self.max_rounds = max_rounds
+        self.flip = flip
         self.rounds_done = 0
         self.history: List[Dict[str, Any]] = []
         self.pseudo_label_dir: Optional[str] = None
@@ -151,18 +164,56 @@ class PseudoLabelHook(Hook):
         self.policy.load_state_dict(state['policy'])
         self.rounds_done = int(state['rounds_done'])
         self.history = list(state.get('history', []))
-        last_dir = osp.join(self.pseudo_label_dir, round_name(self.rounds_done - 1))
-        found = osp.isdir(last_dir)
-        if is_main_process():
-            restore_round(self.pseudo_label_dir, self.rounds_done)
-        if found:
+        name = round_name(self.rounds_done - 1)
+        last_dir = osp.join(self.pseudo_label_dir, name)
+        # Rank 0 judges the round for every process (they must all regenerate it, or none).
+        problem = broadcast_object(self._round_problem(last_dir) if is_main_process() else None,
+                                   src=0)
+        if problem is None:
+            if is_main_process():
+                restore_round(self.pseudo_label_dir, self.rounds_done)
             runner.logger.info(f'PseudoLabelHook: resumed with {self.rounds_done} round(s); '
                                f'training reads {last_dir}')
+            return
+        warnings.warn(f'PseudoLabelHook: {last_dir} (the round of the resumed checkpoint) {problem}; '
+                      'regenerating it from the policy state saved before it.', stacklevel=2)
+        self._regenerate_last_round(runner)
+
+    def _round_problem(self, round_dir: str) -> Optional[str]:
+        """Why the round a resumed checkpoint names cannot be trained on (None: it can)."""
+        if not osp.isdir(round_dir):
+            return 'is missing'
+        damaged = damaged_labels(round_label_files(
+            round_dir, self._clips, soft=getattr(self.policy, 'soft_labels', False)))
+        if damaged:
+            return (f'has {len(damaged)} empty, cut-off or missing label files (e.g. '
+                    f'{damaged[0]!r}; a full disk when it was written?)')
+        return None
+
+    def _regenerate_last_round(self, runner) -> None:
+        """Write round ``rounds_done - 1`` again, from the policy state it started from.
+
+        The checkpoint's policy state is the one *after* that round (e.g. IAST's EMA thresholds
+        moved through it); the history keeps the state before it (``policy_before``), so the
+        regenerated round labels as the original did (with the checkpoint's weights).
+        """
+        last = self.history.pop() if self.history else {}
+        if last.get('policy_before') is not None:
+            self.policy.load_state_dict(copy.deepcopy(last['policy_before']))
         else:
-            warnings.warn(f'PseudoLabelHook: {last_dir} (the round of the resumed checkpoint) is '
-                          'missing; regenerating it with the current weights.', stacklevel=2)
-            self.rounds_done -= 1
-            self._run_round(runner, runner.iter)
+            warnings.warn('PseudoLabelHook: the checkpoint holds no policy state from before its '
+                          'last round; regenerating it from the state after it.', stacklevel=3)
+        self.rounds_done -= 1
+        if is_main_process():
+            # CURRENT must not name the round being rewritten (prepare_round_dir refuses that)
+            previous = round_name(self.rounds_done - 1) if self.rounds_done > 0 else None
+            if previous is not None and \
+                    not osp.isdir(osp.join(self.pseudo_label_dir, previous)):
+                previous = None
+            publish_current(self.pseudo_label_dir, previous)
+            remove_rounds(self.pseudo_label_dir, lambda idx: idx >= self.rounds_done)
+        self._run_round(runner, last.get('iteration', runner.iter))
+        _restart_prefetching(runner)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Any = None,
                          outputs: Any = None) -> None:
@@ -224,7 +275,7 @@ class PseudoLabelHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            predictor = ClipPredictor(model_prob_fn(model), scale=self.scale,
+            predictor = ClipPredictor(model_prob_fn(model, self.flip), scale=self.scale,
                                       keep_ratio=self.keep_ratio, batch_size=self.batch_size,
                                       aggregate=self.aggregate, flow_fn=self._flow_fn)
             summary = generate_round(
@@ -257,3 +308,13 @@ class PseudoLabelHook(Hook):
         if self.keep_rounds is not None and is_main_process():
             oldest = self.rounds_done - self.keep_rounds
             remove_rounds(self.pseudo_label_dir, lambda idx: idx < oldest)
+
+
+def _restart_prefetching(runner) -> None:
+    """Drop the batches dataloader workers prefetched before a round was regenerated at resume
+    (they may hold labels of the damaged round): a new iterator over the same dataloader starts
+    the same sampler order, and mmengine's replay then skips the trained iterations."""
+    loop = getattr(runner, 'train_loop', None)
+    iterator = getattr(loop, 'dataloader_iterator', None)
+    if iterator is not None and getattr(loop.dataloader, 'num_workers', 0) > 0:
+        loop.dataloader_iterator = type(iterator)(loop.dataloader)

@@ -1,0 +1,5 @@
+# CRST* (Shin et al. (2021) Table 1 "A+S" row, here on SYNTHIA-Seq -> Cityscapes-Seq): CRST started from the
+# AdaptSegNet warm-up. docs/methods/crst.md
+_base_ = ['../crst/synthia2cityscapes_seq.py']
+description = 'CRST* on SYNTHIA-Seq -> Cityscapes-Seq: CRST (MR-KLD) from the AdaptSegNet model'
+load_from = 'work_dirs/adaptsegnet_synthia2cityscapes_seq/iter_40000.pth'

@@ -1,0 +1,316 @@
+"""The benchmark runner behind ``tools/benchmark.py``: a spec's (row, seed) jobs, tables and chart.
+
+A spec is an mmengine config with ``rows`` (name, config, arch, optional ``depends``,
+``cfg_options`` and ``paper``, the row's name in the paper's tables), ``seeds`` and
+``work_dir``; a spec for real data also holds the paper's tables (``_base_`` =
+``configs/_base_/paper_results.py``), which are then printed beside the measured rows.
+
+Each job (row, seed) runs ``tools/train.py`` then ``tools/test.py`` in separate processes, so one
+failure is reported and the rest go on. Up to ``jobs`` jobs run at once, each with 1/jobs of the
+CPU threads, and a job starts as soon as the job it depends on (same row dependency, same seed)
+has finished. A job whose ``test_metrics.json`` exists is reused (delete its directory to
+rerun it); with ``resume`` an interrupted job continues from its last checkpoint instead of
+starting again. A row whose dependency failed is skipped with the reason. The runner only
+orchestrates: every number comes from the tools' own runs (docs/benchmarks.md).
+"""
+import json
+import os
+import os.path as osp
+import queue
+import subprocess
+import sys
+import threading
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+
+from uda_toolbox.apis.checkpoints import latest_checkpoint
+from uda_toolbox.apis.config import config_description, load_config
+from uda_toolbox.evaluation import benchmark_table_options, benchmark_tables
+from uda_toolbox.evaluation.visualization import plot_per_class_bars
+from uda_toolbox.utils import atomic_write
+
+#: ``tools/`` of this clone: the scripts every job runs (a caller may name another copy).
+TOOLS_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools')
+# The benchmark evaluates every run once, with tools/test.py; the validation pass that
+# mmengine runs at the end of training would repeat it.
+NO_VALIDATION = ['val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
+
+Results = Dict[str, Dict[int, dict]]  # row name -> seed -> the test_metrics.json record
+
+
+# ----------------------------------------------------------------------------- the spec
+def slug(name: str) -> str:
+    """Run-directory name of a row: ``'CBST*'`` -> ``'cbst_star'`` (so it differs from ``'CBST'``)."""
+    name = name.replace('*', '_star')
+    return ''.join(c if c.isalnum() else '_' for c in name).strip('_').lower() or 'row'
+
+
+def order_rows(rows: List[dict]) -> List[dict]:
+    """Rows in dependency order (a row after the row it ``depends`` on); cycles are errors."""
+    by_name = {row['name']: row for row in rows}
+    for row in rows:
+        dep = row.get('depends')
+        if dep is not None and dep not in by_name:
+            raise ValueError(f'benchmark row {row["name"]!r} depends on unknown row {dep!r}; '
+                             f'known rows: {sorted(by_name)}')
+    ordered, state = [], {}
+
+    def visit(name: str, chain: List[str]) -> None:
+        if state.get(name) == 'done':
+            return
+        if state.get(name) == 'visiting':
+            raise ValueError('benchmark spec has a cyclic dependency: '
+                             + ' -> '.join(chain + [name]))
+        state[name] = 'visiting'
+        dep = by_name[name].get('depends')
+        if dep is not None:
+            visit(dep, chain + [name])
+        state[name] = 'done'
+        ordered.append(by_name[name])
+
+    for row in rows:
+        visit(row['name'], [])
+    return ordered
+
+
+def load_spec(path: str, only: Optional[Sequence[str]] = None) -> Tuple[Config, List[dict]]:
+    """The spec and its rows in dependency order; a cycle, an unknown dependency or an unknown
+    ``only`` row stops with a message (no traceback)."""
+    spec = load_config(path)
+    try:
+        rows = order_rows(list(spec.rows))
+        benchmark_table_options(spec)  # the metrics it declares are known ones
+    except ValueError as err:
+        raise SystemExit(f'{path}: {err}') from None
+    if only:
+        unknown = set(only) - {row['name'] for row in rows}
+        if unknown:
+            raise SystemExit(f'--only names unknown rows {sorted(unknown)}; spec rows: '
+                             f'{[row["name"] for row in rows]}')
+    return spec, rows
+
+
+# ----------------------------------------------------------------------------- one job
+def thread_env(threads: int) -> Dict[str, str]:
+    """The environment of a job limited to ``threads`` CPU threads (torch/OpenMP/MKL read these)."""
+    env = dict(os.environ)
+    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        env[var] = str(threads)
+    return env
+
+
+def run_job(row: dict, seed: int, run_dir: str, load_from: Optional[str], resume: bool = False,
+            threads: Optional[int] = None, tools_dir: str = TOOLS_DIR) -> Dict:
+    """Train then test one (row, seed) in subprocesses; return its metrics record."""
+    os.makedirs(run_dir, exist_ok=True)
+    options = [f'randomness.seed={seed}', *NO_VALIDATION]
+    options += [f'{k}={v}' for k, v in row.get('cfg_options', {}).items()]
+    if load_from is not None:
+        options.append(f'load_from={load_from}')
+    env = thread_env(threads) if threads else None
+    with open(osp.join(run_dir, 'benchmark_job.log'), 'a') as log:
+        train = [sys.executable, osp.join(tools_dir, 'train.py'), row['config'], '--work-dir',
+                 run_dir, *(['--resume'] if resume else []), '--cfg-options', *options]
+        subprocess.run(train, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
+        ckpt = latest_checkpoint(run_dir)
+        if ckpt is None:
+            raise RuntimeError(f'training wrote no checkpoint in {run_dir}')
+        out = osp.join(run_dir, 'test_metrics.json')
+        test = [sys.executable, osp.join(tools_dir, 'test.py'), row['config'], ckpt, '--work-dir',
+                run_dir, '--out', out, '--cfg-options', f'randomness.seed={seed}']
+        subprocess.run(test, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
+    return read_record(out)
+
+
+def read_record(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+# ----------------------------------------------------------------------------- scheduling
+def progress_bar(done: int, total: int, running: int, elapsed: float, width: int = 30) -> str:
+    """``[#########.....................] 3/10 jobs done, 2 running, 4m05s`` (one log line)."""
+    filled = int(round(width * done / total)) if total else width
+    return (f'[{"#" * filled}{"." * (width - filled)}] {done}/{total} jobs done, {running} '
+            f'running, {int(elapsed // 60)}m{int(elapsed % 60):02d}s')
+
+
+class Scheduler:
+    """Runs the (row, seed) jobs of a spec, at most ``jobs`` at once, in dependency order."""
+
+    def __init__(self, rows: List[dict], seeds: List[int], work_dir: str, jobs: int = 1,
+                 only: Optional[List[str]] = None, resume: bool = False,
+                 tools_dir: str = TOOLS_DIR):
+        self.rows, self.seeds, self.work_dir = rows, seeds, work_dir
+        self.jobs, self.only, self.resume, self.tools_dir = jobs, only, resume, tools_dir
+        self.threads = max(1, (os.cpu_count() or 1) // jobs)
+        self.results: Results = {}
+        self.failed: Dict[Tuple[str, int], str] = {}
+        self.timings: Dict[str, Dict[int, float]] = {}
+        self.pending_keys: set = set()
+
+    def run_dir(self, name: str, seed: int) -> str:
+        return osp.join(self.work_dir, slug(name), f'seed_{seed}')
+
+    def _reuse_finished(self, queue_: List[Tuple[dict, int]]) -> List[Tuple[dict, int]]:
+        """Record the jobs that finished in an earlier run; return the others that should run."""
+        todo = []
+        for row, seed in queue_:
+            out = osp.join(self.run_dir(row['name'], seed), 'test_metrics.json')
+            if osp.isfile(out):
+                self.results.setdefault(row['name'], {})[seed] = read_record(out)
+                print(f'{row["name"]} seed {seed}: done earlier, skipped ({out})', flush=True)
+            elif not self.only or row['name'] in self.only:
+                todo.append((row, seed))
+        return todo
+
+    def _blocked(self, row: dict, seed: int, running: set) -> Optional[str]:
+        """'wait' while the dependency is pending or running, a reason if it cannot run, else None."""
+        dep = row.get('depends')
+        if dep is None:
+            return None
+        if (dep, seed) in self.failed:
+            return f'dependency {dep!r} failed'
+        if (dep, seed) in running or (dep, seed) in self.pending_keys:
+            return 'wait'
+        if latest_checkpoint(self.run_dir(dep, seed)) is None:
+            return f'dependency {dep!r} has no checkpoint for seed {seed}'
+        return None
+
+    def run(self) -> None:
+        pending = self._reuse_finished([(row, seed) for row in self.rows for seed in self.seeds])
+        total, done = len(pending), 0
+        self.pending_keys = {(row['name'], seed) for row, seed in pending}
+        running: Dict[Tuple[str, int], float] = {}
+        finished: queue.Queue = queue.Queue()
+        start = time.time()
+        if total:
+            print(f'{total} jobs to run, {min(self.jobs, total)} at a time with '
+                  f'{self.threads} CPU thread(s) each', flush=True)
+        while pending or running:
+            for row, seed in list(pending):
+                if len(running) >= self.jobs:
+                    break
+                key = (row['name'], seed)
+                why = self._blocked(row, seed, set(running))
+                if why == 'wait':
+                    continue
+                pending.remove((row, seed))
+                self.pending_keys.discard(key)
+                if why is not None:
+                    self.failed[key] = why
+                    done += 1
+                    print(f'{row["name"]} seed {seed}: SKIPPED: {why}', flush=True)
+                    print(progress_bar(done, total, len(running), time.time() - start), flush=True)
+                    continue
+                running[key] = time.time()
+                print(f'{row["name"]} seed {seed}: running', flush=True)
+                threading.Thread(target=self._work, args=(row, seed, finished), daemon=True).start()
+            if not running:
+                continue  # everything left was skipped or can be started now
+            key, record, error = finished.get()
+            elapsed = time.time() - running.pop(key)
+            done += 1
+            self.timings.setdefault(key[0], {})[key[1]] = round(elapsed, 1)
+            if error is None:
+                self.results.setdefault(key[0], {})[key[1]] = record
+                print(f'{key[0]} seed {key[1]}: finished in {elapsed:.0f} s', flush=True)
+            else:
+                self.failed[key] = error
+                print(f'{key[0]} seed {key[1]}: FAILED after {elapsed:.0f} s: {error}', flush=True)
+            print(progress_bar(done, total, len(running), time.time() - start), flush=True)
+        if total:
+            print(f'all jobs finished in {time.time() - start:.0f} s', flush=True)
+
+    def _work(self, row: dict, seed: int, finished: queue.Queue) -> None:
+        run_dir = self.run_dir(row['name'], seed)
+        dep = row.get('depends')
+        load_from = latest_checkpoint(self.run_dir(dep, seed)) if dep is not None else None
+        try:
+            record = run_job(row, seed, run_dir, load_from, resume=self.resume,
+                             threads=self.threads, tools_dir=self.tools_dir)
+            finished.put(((row['name'], seed), record, None))
+        except Exception as err:  # noqa: BLE001 -- any failure is reported, the others go on
+            log = osp.join(run_dir, 'benchmark_job.log')
+            finished.put(((row['name'], seed), None, f'{err} (log: {log})'))
+
+
+# ----------------------------------------------------------------------------- outputs
+def write_tables(spec: Config, rows: List[dict], results: Results, work_dir: str) -> dict:
+    """Tables 1 and 2 (+ the paper's rows when the spec holds them) and the per-class chart."""
+    classes = next(iter(next(iter(results.values())).values()))['classes']
+    order = [row['name'] for row in rows if row['name'] in results]
+    reference = {}
+    if 'paper_table1_miou' in spec:
+        reference = {'Table 1': spec.paper_table1_miou,
+                     'Table 2': spec.get('paper_table2_vpq', [])}
+    options = benchmark_table_options(spec)
+    # What each row runs, from its config (issue 16: hand-written labels had drifted).
+    options['notes'] = [row_description(row) for row in rows if row['name'] in results] \
+        + options['notes']
+    tables = benchmark_tables(
+        {n: [results[n][s]['metrics'] for s in sorted(results[n])] for n in order}, classes,
+        arch={row['name']: row.get('arch', '-') for row in rows}, reference=reference,
+        reference_classes=spec.get('paper_classes', ()),
+        paper_names={row['name']: row['paper'] for row in rows if 'paper' in row}, **options)
+    os.makedirs(work_dir, exist_ok=True)
+    for ext in ('md', 'csv', 'json'):
+        with atomic_write(osp.join(work_dir, f'results.{ext}')) as tmp:
+            tmp.write_text(tables['markdown'] + '\n' if ext == 'md' else tables[ext])
+    chart = osp.join(work_dir, 'miou_per_class.png')
+    plot_miou_chart(json.loads(tables['json']), classes, order, chart)
+    tables['chart'] = chart
+    return tables
+
+
+def row_description(row: dict) -> str:
+    """``'<row>: <its config's description>[, from <depends>]'`` for the notes under the tables
+    (the config's path when it states no ``description``)."""
+    try:
+        what = config_description(row['config'])
+    except (OSError, ValueError):
+        what = row['config']
+    text = f'{row["name"]}: {what}'
+    return text + (f', from {row["depends"]}' if row.get('depends') else '')
+
+
+def plot_miou_chart(records: dict, classes: List[str], order: List[str], out_png: str) -> None:
+    """Per-class IoU bars of every method (mean over seeds), from the tables' JSON records."""
+    shown = [c for c in classes if any(f'IoU.{c}' in records[m] for m in order)]
+    bars = {m: {c: records[m].get(f'IoU.{c}', {}).get('mean') for c in shown} for m in order}
+    plot_per_class_bars(bars, shown, out_png, title='Per-class IoU (%) on the target domain')
+
+
+def write_timings(work_dir: str, jobs: int, scheduler: Scheduler) -> None:
+    """``timings.json``: seconds per job, with how many ran at once and their threads."""
+    os.makedirs(work_dir, exist_ok=True)
+    with atomic_write(osp.join(work_dir, 'timings.json')) as tmp:
+        tmp.write_text(json.dumps(dict(jobs=jobs, threads_per_job=scheduler.threads,
+                                       seconds=scheduler.timings), indent=1))
+
+
+def run_benchmark(spec_path: str, work_dir: Optional[str] = None, seeds: Optional[int] = None,
+                  jobs: int = 1, only: Optional[List[str]] = None, resume: bool = False,
+                  tools_dir: str = TOOLS_DIR) -> int:
+    """Run a spec's jobs, write and print its tables; 1 if a job failed or was skipped, else 0.
+
+    ``seeds``: run seeds 0..seeds-1 instead of the spec's; the other arguments as the flags of
+    ``tools/benchmark.py``.
+    """
+    spec, rows = load_spec(spec_path, only)
+    work_dir = work_dir or spec.get('work_dir', 'work_dirs/benchmark')
+    seed_list = list(range(seeds)) if seeds else list(spec.get('seeds', [0]))
+    scheduler = Scheduler(rows, seed_list, work_dir, jobs=jobs, only=only, resume=resume,
+                          tools_dir=tools_dir)
+    scheduler.run()
+    if scheduler.timings:
+        write_timings(work_dir, jobs, scheduler)
+    if scheduler.results:
+        tables = write_tables(spec, rows, scheduler.results, work_dir)
+        print(tables['markdown'])
+        print(f'tables written to {work_dir}/results.{{md,csv,json}}, chart to {tables["chart"]}')
+    for (name, seed), why in scheduler.failed.items():
+        print(f'FAILED {name} seed {seed}: {why}')
+    return 1 if scheduler.failed else 0

@@ -1,0 +1,3 @@
+from .two_frame import TwoFrameSegmentor
+
+__all__ = ['TwoFrameSegmentor']
