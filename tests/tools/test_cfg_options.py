@@ -4,7 +4,7 @@ naming the key to set instead."""
 import pytest
 from fake_benchmark_data import make_viper_tree
 
-from uda_toolbox.apis import build_test_config, build_train_config
+from uda_toolbox.apis import ConfigError, build_test_config, build_train_config
 from uda_toolbox.registry import DATASETS
 
 VAT = 'configs/vat/viper2cityscapes.py'
@@ -49,14 +49,14 @@ def test_self_training_configs_pass_roots_to_the_pseudo_label_ground_truth(repo_
 
 def test_overrides_that_would_change_nothing_are_errors(repo_root, tmp_path):
     config = str(repo_root / VAT)
-    with pytest.raises(SystemExit, match="Did you mean 'viper_sequences'") as err:
+    with pytest.raises(ConfigError, match="Did you mean 'viper_sequences'") as err:
         build_train_config(config, str(tmp_path / 'w'), cfg_options={'viper_sequence': ['001']})
     assert 'would change nothing' in str(err.value) and 'viper_root' in str(err.value)
     # An undeclared variable: the message names where its value went.
-    with pytest.raises(SystemExit, match=r"'source_pipeline' is a variable.*"
+    with pytest.raises(ConfigError, match=r"'source_pipeline' is a variable.*"
                                          r'train_dataloader\.dataset\.source\.pipeline'):
         build_train_config(config, str(tmp_path / 'w'), cfg_options={'source_pipeline.2.scale': 1})
-    with pytest.raises(SystemExit, match=r'train_dataloader\.dataset\.source\.tau, '
+    with pytest.raises(ConfigError, match=r'train_dataloader\.dataset\.source\.tau, '
                                          r'train_dataloader\.dataset\.target\.tau: set those keys'):
         build_train_config(config, str(tmp_path / 'w'), cfg_options={'tau': 2})
     # Keys the runner reads, and nested keys, work as before.
@@ -64,3 +64,36 @@ def test_overrides_that_would_change_nothing_are_errors(repo_root, tmp_path):
         'randomness.seed': 3, 'load_from': 'a.pth', 'train_dataloader.num_workers': 0})
     assert cfg.randomness.seed == 3 and cfg.load_from == 'a.pth'
     assert cfg.train_dataloader.num_workers == 0
+
+
+def test_every_benchmark_base_declares_its_roots(repo_root, tmp_path):
+    def build(config, **options):
+        return build_train_config(str(repo_root / config), str(tmp_path / 'w'), cfg_options=options)
+
+    # Cityscapes-Seq (VIPER and SYNTHIA sources), with a pseudo-label ground-truth dataset.
+    cfg = build('configs/cbst/viper2cityscapes_seq.py', viper_root='/d/v', cityscapes_root='/d/c')
+    assert cfg.train_dataloader.dataset.source.data_root == '/d/v'
+    assert (cfg.train_dataloader.dataset.target.data_root == cfg.val_dataloader.dataset.data_root
+            == cfg.test_dataloader.dataset.data_root == cfg.pseudo_labels.label_dataset.data_root
+            == '/d/c')
+    cfg = build('configs/cbst/synthia2cityscapes_seq.py', synthia_root='/d/s')
+    assert cfg.train_dataloader.dataset.source.data_root == '/d/s'
+    # The SYNTHIA base redeclares its variables: the inherited viper_root feeds nothing there.
+    with pytest.raises(ConfigError, match="'viper_root' is a variable"):
+        build('configs/cbst/synthia2cityscapes_seq.py', viper_root='/d/v')
+    # Source-free bases (no source dataset), the DAFormer and two-frame bases inherit theirs.
+    cfg = build('configs/shot/viper2cityscapes.py', cityscapes_vps_root='/d/vps')
+    assert cfg.train_dataloader.dataset.source is None
+    assert cfg.train_dataloader.dataset.target.data_root == cfg.val_dataloader.dataset.data_root == '/d/vps'
+    cfg = build('configs/shot/synthetic.py', data_root='/d/pair')
+    assert cfg.train_dataloader.dataset.target.data_root == cfg.test_dataloader.dataset.data_root == '/d/pair'
+    for config in ('configs/daformer/viper2cityscapes.py', 'configs/tps/viper2cityscapes.py'):
+        cfg = build(config, viper_root='/d/v', cityscapes_vps_root='/d/vps')
+        assert cfg.train_dataloader.dataset.source.data_root == '/d/v'
+        assert cfg.train_dataloader.dataset.target.data_root == '/d/vps'
+
+
+def test_shortcut_names_pass_the_no_effect_check(repo_root, tmp_path):
+    cfg = build_train_config(str(repo_root / VAT), str(tmp_path / 'w'), cfg_options={
+        'num_workers': 0, 'viper_root': '/d/v'})
+    assert cfg.val_dataloader.num_workers == 0 and cfg.train_dataloader.dataset.source.data_root == '/d/v'
