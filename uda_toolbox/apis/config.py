@@ -5,12 +5,14 @@ pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
 import ast
 import copy
+import difflib
 import os.path as osp
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 
 from uda_toolbox.apis.checkpoints import latest_checkpoint, require_checkpoint
+from uda_toolbox.apis.config_check import top_level_keys
 from uda_toolbox.apis.errors import ConfigError
 from uda_toolbox.apis.schedule import describe_changes, pop_max_iters, set_max_iters
 from uda_toolbox.registry import MODELS
@@ -48,6 +50,12 @@ def find_config(path: str) -> str:
         raise SystemExit(f'Config file {path!r} {problem}.')
     raise SystemExit(f'Config file {path!r} does not exist (looked in the current directory and '
                      f'in the configs shipped with uda_toolbox: {", ".join(CONFIG_ROOTS)}).')
+
+
+# Top-level config keys that code reads at run time (the Runner's arguments and the toolbox's own
+# keys, listed once in config_check). An override of any other top-level key would change nothing
+# unless the config declares it in config_variables or it is a shortcut name: see apply_cfg_options.
+RUNTIME_KEYS = frozenset(top_level_keys())
 
 
 def load_config(path: str) -> Config:
@@ -96,6 +104,66 @@ def config_description(path: str) -> str:
                      'describes the base).')
 
 
+def _set_key(cfg: Config, path: str, value: Any) -> bool:
+    """Set the dotted key ``path`` (list items by index) if its parent exists; True if it did."""
+    *parents, last = path.split('.')
+    node: Any = cfg._cfg_dict
+    for part in parents:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    if isinstance(node, dict):
+        node[last] = value
+        return True
+    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = value
+        return True
+    return False
+
+
+def _keys_holding(value: Any, node: Any, prefix: str = '') -> List[str]:
+    """Dotted keys below ``node`` whose value equals ``value``."""
+    found = []
+    items = (node.items() if isinstance(node, dict)
+             else enumerate(node) if isinstance(node, (list, tuple)) else ())
+    for key, item in items:
+        path = f'{prefix}.{key}' if prefix else str(key)
+        if item == value:
+            found.append(path)
+        else:
+            found.extend(_keys_holding(value, item, path))
+    return found
+
+
+def _no_effect_message(cfg: Config, key: str, head: str, existed: bool, old: Any) -> str:
+    """Why ``--cfg-options key=...`` would do nothing, and what to set instead."""
+    declared = sorted(cfg.get('config_variables') or {})
+    offer = (f' The variables {cfg.filename} lets you override: {", ".join(declared)}.'
+             if declared else '')
+    if not existed:
+        close = difflib.get_close_matches(head, declared + sorted(RUNTIME_KEYS | SHORTCUTS), n=2,
+                                        cutoff=0.7)
+        hint = f' Did you mean {" or ".join(repr(c) for c in close)}?' if close else ''
+        return (f'--cfg-options {key}: {cfg.filename} has no top-level key {head!r} and nothing '
+                f'reads one, so the override would change nothing.{hint}{offer}')
+    # Where the old value was copied to. A number or None is everywhere: there only keys of the
+    # variable's own name count (tau -> train_dataloader.dataset.source.tau).
+    common = old is None or isinstance(old, (bool, int, float))
+    uses = [k for k in _keys_holding(old, cfg._cfg_dict)
+            if k.split('.', 1)[0] in RUNTIME_KEYS and (not common or k.rsplit('.', 1)[-1] == head)]
+    those = 'that key' if len(uses) == 1 else 'those keys'
+    where = (f' Its value went to {", ".join(uses[:4])}: set {those} instead (e.g. --cfg-options '
+             f'{uses[0]}=...).' if uses else
+             ' Override the nested key that uses it instead (e.g. '
+             'train_dataloader.dataset.source.<key>=...).')
+    return (f'--cfg-options {key}: {head!r} is a variable of {cfg.filename}; its value was copied '
+            'into the settings that use it when the file was read, so overriding it afterwards '
+            f'would change nothing.{where}{offer}')
+
+
 def default_work_dir(config_path: str) -> str:
     """``configs/vat/viper2cityscapes.py`` -> ``work_dirs/vat_viper2cityscapes``.
 
@@ -136,6 +204,8 @@ SCALE_SHORTCUTS = {
                      'test_dataloader.dataset.pipeline'),
 }
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+#: The top-level names :func:`expand_cfg_shortcuts` applies.
+SHORTCUTS = frozenset(SCALE_SHORTCUTS) | {'num_workers'}
 
 
 def expand_cfg_shortcuts(cfg: Config, cfg_options: Optional[dict]) -> None:
@@ -366,13 +436,42 @@ def check_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
                 'inherits this one (_base_), or use a path without commas.')
 
 
-def apply_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
-    """Merge ``--cfg-options`` into ``cfg`` after :func:`check_cfg_options`, then apply its
-    shortcut names (:func:`expand_cfg_shortcuts`). A run length is :func:`merge_options`'s."""
-    if cfg_options is not None:
-        check_cfg_options(cfg, cfg_options)
-        cfg.merge_from_dict(cfg_options)
-        expand_cfg_shortcuts(cfg, cfg_options)
+def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
+    """``cfg.merge_from_dict(options)`` where every override has an effect, or a clear error.
+
+    Every tool applies ``--cfg-options`` through this. In order: a path split at its commas is an
+    error (:func:`check_cfg_options`); the options are merged; the shortcut names are applied
+    (:func:`expand_cfg_shortcuts`); the config's declared variables are copied again.
+
+    A config's top-level variables (``viper_sequences``, ``data_root``, ...) are copied into the
+    dataset dicts when the config file is read, so overriding one afterwards changes nothing by
+    itself. The variables a config declares in ``config_variables`` (name -> the dotted keys it
+    feeds) are therefore copied again into each of those keys that the config has; any other
+    top-level key that is neither a shortcut (``SHORTCUTS``) nor read at run time
+    (``RUNTIME_KEYS``) is a :class:`ConfigError` naming the keys to set instead
+    (docs/get_started.md, "Overriding settings"). A run length is :func:`merge_options`'s.
+    """
+    if not options:
+        return cfg
+    check_cfg_options(cfg, options)
+    heads = {key.split('.', 1)[0] for key in options}
+    before = {head: (head in cfg, copy.deepcopy(cfg.get(head))) for head in heads}
+    cfg.merge_from_dict(options)
+    expand_cfg_shortcuts(cfg, options)
+    variables = cfg.get('config_variables') or {}
+    for key in options:
+        head = key.split('.', 1)[0]
+        if head in variables:
+            value = cfg[head]
+            targets = [t for t in variables[head] if _set_key(cfg, t, copy.deepcopy(value))]
+            if not targets:
+                raise ConfigError(
+                    f'--cfg-options {key}: {cfg.filename} declares {head!r} in config_variables, '
+                    f'but none of the keys it feeds ({list(variables[head])}) exists in this '
+                    'config; set the key you mean directly.')
+        elif head not in RUNTIME_KEYS and head not in SHORTCUTS:
+            raise ConfigError(_no_effect_message(cfg, key, head, *before[head]))
+    return cfg
 
 
 def merge_options(cfg: Config, cfg_options: Optional[dict]) -> Config:

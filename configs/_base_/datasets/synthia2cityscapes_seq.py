@@ -7,6 +7,15 @@
 # - target and evaluation labels: Cityscapes labelIds mapped to the 12 classes (rider is a class).
 _base_ = ['./viper2cityscapes_seq.py']
 synthia_root = 'data/SynthiaSeq/SEQS-04-DAWN'
+# --cfg-options synthia_root=DIR / cityscapes_root=DIR (docs/get_started.md, "Overriding
+# settings"); declared anew (_delete_) because the source here is SYNTHIA, not viper_root.
+config_variables = dict(
+    _delete_=True,
+    synthia_root=['train_dataloader.dataset.source.data_root'],
+    cityscapes_root=[
+        'train_dataloader.dataset.target.data_root', 'val_dataloader.dataset.data_root',
+        'test_dataloader.dataset.data_root', 'pseudo_labels.label_dataset.data_root'
+    ])
 class_set = 'synthia'
 synthia_source_pipeline = [
     dict(type='LoadClipFrames'),
