@@ -8,7 +8,7 @@
 # - Their segmentor is DeepLab-v2 ResNet-101 (DA-VSN / TPS: an "ACCEL" two-frame fusion); the
 #   toolbox's rows use DeepLab-v2 ResNet-50 single-frame models unless a config says otherwise.
 # - The originals report the best of many checkpoints chosen on val (DA-VSN every 1k iterations,
-#   TPS every 100; shared/research/peers_davsn_tps.md section 0 item 7); the toolbox reports the
+#   TPS every 100: SAVE_PRED_EVERY of DA-VSN's config.py and TPS's tps_*.yml); the toolbox reports the
 #   final checkpoint.
 # - VPQ^s is not defined on these benchmarks (one annotated frame per snippet): there are no VPQ^s
 #   rows, and the specs say so instead of printing numbers.
@@ -104,7 +104,7 @@ synthia_cityscapes_seq_tps_table1 = [
 
 # ======== issue 19: later methods, both benchmarks
 # The video README of ZHE-SAPI/UDASS (DA-STC / QuadMix, commit b0e44f7), which collects each paper's
-# per-class row; not re-checked against every paper (shared/research/peers_dastc_stpl.md A.11). DA-STC's
+# per-class row; not re-checked against every paper. DA-STC's
 # SYNTHIA sky is 82.3 as in the DA-STC README (the UDASS README says 83.2; only 82.3 gives the mean 61.5).
 # STPL (source-free) reports only means (51.8 SYNTHIA, 52.5 VIPER, unverified): the mean-only rows
 # below.

@@ -9,7 +9,7 @@ _base_ = [
 description = 'DA-STC: four-directional two-frame class-mix, long-tail bank and class-mean MMD, from TPS'
 # Initial weights and frozen teacher: the TPS run (tools/train.py configs/tps/synthetic.py). The
 # benchmark passes its own run's checkpoint instead (row `depends`).
-load_from = 'work_dirs/tps_synthetic/iter_400.pth'
+load_from = 'configs/tps/synthetic.py'
 data_root = 'data/synthetic'
 # Frames of the long-tail bank: every labelled source frame, as the source pipeline reads it.
 long_tail_frames = dict(
@@ -57,3 +57,5 @@ model = dict(
 # Target clips (t-2, t-1, t): the pseudo labels come from the pair before, and the second
 # temporal view pairs t with t-2.
 train_dataloader = dict(dataset=dict(target=dict(num_frames=3)))
+# teacher_iters counts iterations: a shorter run (max_iters=N) scales it too (apis.schedule).
+schedule_keys = ['model.teacher_iters']

@@ -12,7 +12,7 @@ _base_ = [
 description = 'DA-STC: four-directional two-frame class-mix, long-tail bank and class-mean MMD, from TPS'
 # Initial weights and the frozen teacher of the first 8k iterations: the TPS run on this benchmark
 # (the code starts from tps_viper2city_pretrained.pth). The benchmark passes its own TPS run.
-load_from = 'work_dirs/tps_viper2cityscapes/iter_40000.pth'
+load_from = 'configs/tps/viper2cityscapes.py'
 viper_root = 'data/viper'
 # The long-tail bank: every labelled VIPER day frame, as the source pipeline sizes it. The index,
 # once: python tools/data/class_frame_index.py configs/da_stc/viper2cityscapes.py
@@ -82,3 +82,5 @@ source_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(source=dict(pipeline=source_pipeline),
                                      target=dict(num_frames=3)))
+# teacher_iters counts iterations: a shorter run (max_iters=N) scales it too (apis.schedule).
+schedule_keys = ['model.teacher_iters']

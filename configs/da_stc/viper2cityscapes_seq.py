@@ -12,7 +12,7 @@ _base_ = [
 description = 'DA-STC on VIPER -> Cityscapes-Seq: four-directional clip class-mix, long-tail bank, MMD'
 # Initial weights and the frozen teacher of the first 8k iterations: the TPS run on this benchmark
 # (the code starts from tps_viper2city_pretrained.pth). The benchmark passes its own TPS run.
-load_from = 'work_dirs/tps_viper2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/tps/viper2cityscapes_seq.py'
 viper_root = 'data/viper'
 # The long-tail bank: every listed VIPER frame t with its label, as the source pipeline sizes it.
 # The index, once: python tools/data/class_frame_index.py configs/da_stc/viper2cityscapes_seq.py
@@ -66,3 +66,5 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(lr=1e-4))  # LEARNING_RATE of tps_viper2city.yml
 max_iters = 40000  # EARLY_STOP
 train_cfg = dict(max_iters=max_iters, val_interval=4000)
+# teacher_iters counts iterations: a shorter run (max_iters=N) scales it too (apis.schedule).
+schedule_keys = ['model.teacher_iters']

@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 description = 'HCL (source-free) on SYNTHIA-Seq -> Cityscapes-Seq: historical contrastive discrimination'
-load_from = 'work_dirs/source_only_synthia2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/source_only/synthia2cityscapes_seq.py'
 # HCL's README run and official code (docs/methods/hcl.md, Hyper-parameters).
 model = dict(type='HCL', lambda_seg_aux=0.5, lambda_contrast=0.5, temperature=0.07,
              base_temperature=0.07, ema_momentum=0.996, history_interval=300, embed_channels=128,
@@ -31,3 +31,5 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, end_factor=1.0, begin=0, end=5000, by_epoch=False),
     dict(type='PolyLR', eta_min=0.0, power=0.9, begin=5000, end=max_iters, by_epoch=False),
 ]
+# history_interval counts iterations: a shorter run (max_iters=N) scales it too (apis.schedule).
+schedule_keys = ['model.history_interval']

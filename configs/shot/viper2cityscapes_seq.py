@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 description = 'SHOT (source-free) on VIPER -> Cityscapes-Seq: information maximisation + cluster labels'
-load_from = 'work_dirs/source_only_viper2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/source_only/viper2cityscapes_seq.py'
 # SHOT's train_target (official code): ent_par, gent, cls_par, epsilon, threshold, obtain_label's
 # two clustering passes, netC frozen.
 model = dict(type='SHOT', lambda_ent=1.0, lambda_div=1.0, lambda_pseudo=0.3, eps=1e-5,

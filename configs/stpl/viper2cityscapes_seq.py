@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 description = 'STPL, our reading (source-free) on VIPER -> Cityscapes-Seq: spatio-temporal pixel contrast'
-load_from = 'work_dirs/source_only_viper2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/source_only/viper2cityscapes_seq.py'
 # Every value is our choice with its reason in docs/methods/stpl.md ("Every open choice"): the
 # paper's method section and code could not be read.
 model = dict(type='STPL', teacher='source', confidence_threshold=0.9, lambda_contrast=0.1,

@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 description = 'URMA (source-free) on VIPER -> Cityscapes-Seq: class-balanced labels, noisy decoders'
-load_from = 'work_dirs/source_only_viper2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/source_only/viper2cityscapes_seq.py'
 # URMA's README run and utils/argparser.py defaults (docs/methods/urma.md, Hyper-parameters).
 model = dict(type='URMA', lambda_ce=1.0, lambda_ent=1.0, lambda_div=0.0, lambda_unc=0.1,
              num_decoders=4, dropout=0.5, freeze_classifier=True)

@@ -24,7 +24,8 @@ import torch
 from fake_benchmark_data import load_tool, make_viper_tree, make_vps_tree
 from mmengine.config import Config
 
-from uda_toolbox.apis import default_work_dir
+from uda_toolbox.data_prep import cityscapes_vps as vps_prep
+from uda_toolbox.data_prep import viper as viper_prep
 from uda_toolbox.registry import DATASETS, MODELS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,13 +89,12 @@ def trees(tmp_path_factory):
     root = tmp_path_factory.mktemp('real_data')
     viper = make_viper_tree(root / 'viper')
     vps, seq = make_vps_tree(root / 'cityscapes_vps', root / 'leftImg8bit_sequence' / 'val')
-    viper_tool, vps_tool = load_tool('viper'), load_tool('cityscapes_vps')
-    assert viper_tool.verify(str(viper)).ok
-    assert vps_tool.verify(str(vps), str(seq)).ok
-    assert viper_tool.convert(str(viper)).ok
-    assert vps_tool.convert(str(vps)).ok
-    viper_tool.write_index(str(viper))
-    vps_tool.write_index(str(vps))
+    assert viper_prep.verify(str(viper)).ok
+    assert vps_prep.verify(str(vps), str(seq)).ok
+    assert viper_prep.convert(str(viper)).ok
+    assert vps_prep.convert(str(vps)).ok
+    viper_prep.write_index(str(viper))
+    vps_prep.write_index(str(vps))
     # The flat Cityscapes-VPS train split: annotated frames from img/, the others from Cityscapes
     # leftImg8bit_sequence/val; written where the VST configs' flow_root='train/flow' reads.
     assert load_tool('compute_flow').main([str(vps / 'train'), '--sequence-root', str(seq),
@@ -227,10 +227,9 @@ class Runs:
         return work
 
     def warmup_checkpoint(self, load_from: str) -> str:
-        """A 1-iteration run of the config whose default work dir ``load_from`` points into."""
-        producer = [c for c in self.configs
-                    if default_work_dir(str(c)) == osp.dirname(load_from)]
-        assert len(producer) == 1, f'no config writes {load_from!r}'
+        """A 1-iteration run of the config ``load_from`` names (the run it starts from)."""
+        producer = [c for c in self.configs if c == REPO / load_from]
+        assert len(producer) == 1, f'load_from={load_from!r} names no config of this benchmark'
         if load_from not in self.warmups:
             work = self.train(producer[0], 1, 'warmup_' + config_id(producer[0]).replace('/', '_'))
             self.warmups[load_from] = str(work / 'iter_1.pth')

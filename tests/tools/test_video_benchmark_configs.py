@@ -199,7 +199,8 @@ def test_every_method_has_both_benchmark_configs():
     methods = {p.parent.name for p in REPO.glob('configs/*/viper2cityscapes.py')}
     for benchmark in BENCHMARKS:
         have = {p.parent.name for p in CONFIGS if p.stem == benchmark}
-        assert methods <= have, (benchmark, sorted(methods - have))
+        assert methods <= have, (f'add configs/<method>/{benchmark}.py for {sorted(methods - have)} '
+                                 '(docs/adding_an_adaptor.md, section 3)')
     assert len(CONFIGS) >= 26
 
 

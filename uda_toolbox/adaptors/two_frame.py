@@ -16,8 +16,7 @@ import torch.nn as nn
 from mmseg.models.utils import resize
 from torch import Tensor
 
-from uda_toolbox.adaptors.base import Batch
-from uda_toolbox.models.losses import masked_cross_entropy
+from uda_toolbox.adaptors.base import Batch, configured_seg_loss
 from uda_toolbox.models.segmentors import TwoFrameSegmentor
 from uda_toolbox.utils.normalize import denormalize, normalize, preprocessor_stats
 from uda_toolbox.utils.photometric import match_histograms, strong_augment, wrap_caffe_input
@@ -107,7 +106,7 @@ class TwoFrameAdaptorMixin:
 
     def fused_source_losses(self, source: Batch, losses: Dict[str, Tensor],
                             lambda_seg_aux: float) -> PairOutput:
-        """Cross-entropy of the fused outputs on source frames t (``loss_seg_src`` and, for the
+        """The segmentation loss of the fused outputs on source frames t (``loss_seg_src`` and, for the
         auxiliary level, ``loss_seg_src_aux`` weighted by ``lambda_seg_aux``); returns the pair
         output for the method's other terms."""
         current, previous, flow = self.pair_of(source, domain='source')
@@ -115,8 +114,10 @@ class TwoFrameAdaptorMixin:
         labels = source['gt_seg'][:, -1]
         for level, logits in out['fused'].items():
             weight = 1.0 if level == 'main' else lambda_seg_aux
-            losses[f'loss_seg_src{level_suffix(level)}'] = weight * masked_cross_entropy(
-                self.upsample(logits, labels.shape[-2:]), labels, self.ignore_index)
+            # The level's head's configured loss_decode, as BaseAdaptor.seg_loss (Eq. 3's CE).
+            head = self.segmentor.decode_head if level == 'main' else self.segmentor.auxiliary_head
+            losses[f'loss_seg_src{level_suffix(level)}'] = weight * configured_seg_loss(
+                head, self.upsample(logits, labels.shape[-2:]), labels)
         return out
 
     # ------------------------------------------------------------------ TPS's augmentations
