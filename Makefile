@@ -14,6 +14,9 @@ data: env
 	$(PY) tools/data/generate_synthetic.py --out $(DATA)
 	# per-class pixel counts of the source clips, for DAFormer's rare-class sampling
 	$(PY) tools/data/class_frequencies.py configs/daformer/synthetic.py --out $(DATA)/source/train/class_stats.json
+	# class -> frame index of the source frames, for DA-STC's long-tail bank
+	$(PY) tools/data/class_frame_index.py configs/da_stc/synthetic.py --out $(DATA)/source/class_frame_index.json \
+		--cfg-options model.long_tail_bank.dataset.data_root=$(DATA)
 
 demo: data
 	$(PY) tools/benchmark.py configs/benchmarks/synthetic_table1.py --seeds $(SEEDS) --jobs $(JOBS)

@@ -1,9 +1,28 @@
 """Install uda_toolbox. Use tools/setup_env.sh (or `make env`): torch and mmcv need a set order."""
+import shutil
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
+# Shipped inside the package as mmseg ships its own (mmseg/.mim): a pip user names
+# configs/vat/viper2cityscapes.py from any directory (uda_toolbox.apis.find_config) and the console
+# scripts below run the tools. An editable install reads them from the repository instead.
+SHIPPED = ('configs', 'tools')
+
+
+class BuildWithConfigs(build_py):
+    """build_py that also copies configs/ and tools/ into uda_toolbox/.mim of the build."""
+
+    def run(self):
+        super().run()
+        for name in SHIPPED:
+            target = Path(self.build_lib) / 'uda_toolbox' / '.mim' / name
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(HERE / name, target,
+                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 
 
 def read_requirements(path: Path = HERE / 'requirements.txt'):
@@ -23,6 +42,14 @@ setup(
     # The Cityscapes-Seq benchmarks' split lists (uda_toolbox/datasets/splits/README.md).
     package_data={'uda_toolbox': ['datasets/splits/*/*.txt', 'datasets/splits/README.md',
                                   'datasets/splits/LICENSE-DA-VSN']},
+    cmdclass={'build_py': BuildWithConfigs},
+    # The tools' own main()s (uda_toolbox/cli.py): uda-train CONFIG = python tools/train.py CONFIG.
+    entry_points={'console_scripts': [
+        'uda-train = uda_toolbox.cli:train',
+        'uda-test = uda_toolbox.cli:test',
+        'uda-benchmark = uda_toolbox.cli:benchmark',
+        'uda-check-ready = uda_toolbox.cli:check_ready',
+    ]},
     python_requires='>=3.9',
     install_requires=read_requirements(),
     license='Apache-2.0',

@@ -28,7 +28,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope='session')
 def tiny_pair(tmp_path_factory) -> Path:
     """A tiny embedded pair (32x64, short clips) shared by the end-to-end tests."""
-    from uda_toolbox.datasets.synthetic import generate_synthetic_pair
+    from uda_toolbox.data_prep.synthetic import generate_synthetic_pair
 
     root = tmp_path_factory.mktemp('tiny_pair') / 'synthetic'
     generate_synthetic_pair(root, seed=0, height=32, width=64, num_source_clips=3,

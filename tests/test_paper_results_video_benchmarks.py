@@ -69,3 +69,17 @@ def test_headline_numbers_and_tps_ablations(repo_root):
     # TPS's chosen settings (interval 1, threshold 0, lambda_T 1.0) are its Table 1 row (53.8).
     for key, chosen in (('interval', 1), ('threshold', 0.0), ('lambda_t', 1.0)):
         assert dict(paper.paper_tps_ablations[key])[chosen] == synthia['TPS']
+
+
+@pytest.mark.parametrize('prefix,benchmark', [('viper', 'VIPER -> Cityscapes-Seq'),
+                                              ('synthia', 'SYNTHIA-Seq -> Cityscapes-Seq')])
+def test_mean_only_rows_repeat_the_source_free_listing_unverified(repo_root, paper, prefix, benchmark):
+    """STPL's mean-only rows carry the values of paper_results_source_free.py, marked unverified in
+    the name the tables print, and no per-class values."""
+    source_free = Config.fromfile(str(repo_root / 'configs/_base_/paper_results_source_free.py'))
+    listed = {r['benchmark']: r['mean'] for r in source_free.paper_source_free_miou}
+    rows = paper[f'{prefix}_cityscapes_seq_mean_only']
+    assert [(r['method'], r['mean']) for r in rows] == [('STPL (unverified mean)', listed[benchmark])]
+    assert all(r['per_class'] is None and r['verified'] is False and r['arch'] == 'SF' for r in rows)
+    reference = paper[f'{prefix}_cityscapes_seq_reference']
+    assert reference == paper[f'{prefix}_cityscapes_seq_published'] + rows

@@ -1,13 +1,17 @@
 """Run a matrix of configs over seeds and print Table-1/2-style results.
 
-``python tools/benchmark.py SPEC [--work-dir D] [--seeds N] [--jobs J] [--only ROW ...] [--resume]``
+``python tools/benchmark.py SPEC [--work-dir D] [--seeds N] [--jobs J] [--only ROW ...] [--resume]
+[--cfg-options k=v ...] [--stale {rerun,refuse}]``
 
 Each job (row, seed) runs tools/train.py then tools/test.py in its own processes, up to J at once;
-the runner is ``uda_toolbox.apis.benchmark`` (docs/benchmarks.md).
+a finished job is reused only while its fingerprint (resolved config, code, data) matches; the
+runner is ``uda_toolbox.apis.benchmark`` (docs/benchmarks.md).
 """
 import argparse
 import os.path as osp
 import sys
+
+from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone, uninstalled
 
@@ -24,8 +28,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--only', nargs='+', help='run only these rows (by name); their '
                         'dependencies must have finished already or be listed too')
     parser.add_argument('--resume', action='store_true',
-                        help='continue interrupted jobs from their last checkpoint (finished '
-                        'jobs are always reused)')
+                        help='continue interrupted jobs from their last checkpoint (when their '
+                        'fingerprint still matches)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of every job\'s config (after each row\'s own '
+                        'cfg_options), e.g. train_cfg.max_iters=40 for a short run of the table')
+    parser.add_argument('--stale', choices=['rerun', 'refuse'], default='rerun',
+                        help='a finished job whose config, code or data changed since: rerun it '
+                        '(default), or refuse (report it as failed with the reason)')
+    parser.add_argument('--status-interval', type=float, default=60.0,
+                        help='seconds between two status lines while jobs run')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
@@ -35,7 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     return run_benchmark(args.spec, args.work_dir, args.seeds, jobs=args.jobs, only=args.only,
-                         resume=args.resume, tools_dir=osp.dirname(osp.abspath(__file__)))
+                         resume=args.resume, tools_dir=osp.dirname(osp.abspath(__file__)),
+                         cfg_options=args.cfg_options, stale=args.stale,
+                         status_interval=args.status_interval)
 
 
 if __name__ == '__main__':

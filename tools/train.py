@@ -27,8 +27,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--resume', action='store_true',
                         help='resume from the newest checkpoint of the work dir that verifies '
                         '(a truncated or damaged newer one is skipped with a warning)')
-    parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision')
-    add_run_args(parser, 'override settings of the config, e.g. model.target_bn=True')
+    parser.add_argument('--amp', action='store_true',
+                        help='enable automatic mixed precision (needs a CUDA GPU)')
+    add_run_args(parser, 'override settings of the config, e.g. model.target_bn=True; '
+                 'train_cfg.max_iters=N (or max_iters=N) shortens the whole schedule')
     return parse_run_args(parser, argv)
 
 

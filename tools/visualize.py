@@ -7,7 +7,7 @@
     compare --configs A.py B.py --checkpoints a.pth b.pth --clip 000 --out clip.gif|clip.mp4
     labels WORK_DIR/pseudo_labels/round_2 --out DIR         a pseudo-label round, ignored pixels in black
     flow data/synthetic/target/val/flow/000 --out DIR       flow files as Middlebury colour images
-    chart work_dirs/benchmark_synthetic/results.json --out chart.png   per-class bar chart
+    chart work_dirs/benchmark_synthetic/results.json --out chart.png   per-class chart (heatmap)
 
 The commands are ``uda_toolbox.apis.visualize``.
 """
@@ -80,12 +80,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                    '(default: each file\'s largest, so colours compare within a file only)')
     common(p, alpha=False)
 
-    p = sub.add_parser('chart', help='per-class bar chart of benchmark or test results')
+    p = sub.add_parser('chart', help='per-class chart of benchmark or test results (a method x '
+                       'class heatmap with the values, or grouped bars)')
     p.add_argument('results', nargs='+', help='results.json of tools/benchmark.py and/or '
                    'test_metrics.json of tools/test.py')
     p.add_argument('--out', required=True, help='PNG file')
     p.add_argument('--metric', choices=['IoU', 'VPQ'], default='IoU')
     p.add_argument('--title')
+    p.add_argument('--kind', choices=['heatmap', 'bars'], default='heatmap',
+                   help='heatmap: a method x class table of coloured cells with their values '
+                   '(default); bars: grouped bars, one distinct colour per method')
     args = parser.parse_args(argv)
     if getattr(args, 'every', 1) < 1:
         parser.error('--every must be >= 1')

@@ -22,6 +22,9 @@ vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
+# Initial weights of a run (mmengine's load_from). Besides a .pth file it may name a run's work dir
+# or the config that trains it (e.g. 'configs/source_only/synthetic.py'): the tools and
+# uda_toolbox.apis.build_runner take that run's latest checkpoint (apis.resolve_load_from).
 load_from = None
 resume = False
 randomness = dict(seed=0, deterministic=False)

@@ -6,9 +6,10 @@ _base_ = [
     '../_base_/schedules/synthetic.py', '../_base_/default_runtime.py'
 ]
 model = dict(type='AdaBN')
-# The model to adapt: source-only's final checkpoint (train configs/source_only/synthetic.py
-# first; the benchmark passes its own run with depends='Source-only').
-load_from = 'work_dirs/source_only_synthetic/iter_400.pth'
+# The model to adapt: source-only's latest checkpoint (train configs/source_only/synthetic.py
+# first; a config in load_from stands for its run; the benchmark passes its own run with
+# depends='Source-only').
+load_from = 'configs/source_only/synthetic.py'
 # 100 target batches (4 clips x 2 frames each) averaged with BatchNorm momentum=None; our
 # choice: AdaBN uses the whole target set, 800 frames estimate its statistics well here.
 max_iters = 100

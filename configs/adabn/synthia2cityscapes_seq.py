@@ -7,8 +7,8 @@ _base_ = [
 ]
 description = 'AdaBN on SYNTHIA-Seq -> Cityscapes-Seq'
 model = dict(type='AdaBN')
-# The model to adapt: source-only's final checkpoint (configs/source_only/synthia2cityscapes_seq.py).
-load_from = 'work_dirs/source_only_synthia2cityscapes_seq/iter_40000.pth'
+# The model to adapt: the latest checkpoint of the run of configs/source_only/synthia2cityscapes_seq.py.
+load_from = 'configs/source_only/synthia2cityscapes_seq.py'
 # 2000 target snippets of 2 frames, averaged with BatchNorm momentum=None (our choice; AdaBN
 # averages over the whole target set).
 max_iters = 2000

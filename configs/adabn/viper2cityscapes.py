@@ -6,8 +6,8 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 model = dict(type='AdaBN')
-# The model to adapt: source-only's final checkpoint (configs/source_only/viper2cityscapes.py).
-load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
+# The model to adapt: the latest checkpoint of the run of configs/source_only/viper2cityscapes.py.
+load_from = 'configs/source_only/viper2cityscapes.py'
 # 2000 target clips of 2 frames, averaged with BatchNorm momentum=None (our choice; AdaBN
 # averages over the whole target set).
 max_iters = 2000

@@ -30,4 +30,7 @@ rows = [
     # on their two-frame flow-fusion segmentor (docs/methods/da_vsn.md, docs/methods/tps.md).
     dict(name='DA-VSN', config='configs/da_vsn/synthetic.py', arch='AT'),
     dict(name='TPS', config='configs/tps/synthetic.py', arch='ST'),
+    # DA-STC (QuadMix, CNN; docs/methods/da_stc.md) starts from, and is first taught by, the TPS
+    # run; its long-tail bank reads the index `make data` writes.
+    dict(name='DA-STC', config='configs/da_stc/synthetic.py', arch='ST', depends='TPS'),
 ]

@@ -4,7 +4,8 @@
 # datasets (docs/data.md, "Cityscapes-Seq benchmarks") and GPUs. Run:
 #   python tools/benchmark.py configs/benchmarks/viper2cityscapes_seq.py
 # The published rows use DeepLab-v2 ResNet-101 (DA-VSN / TPS: two-frame "ACCEL" fusion) and the
-# best checkpoint on val; ours use DeepLab-v2 ResNet-50 and the final checkpoint.
+# best checkpoint on val; ours use DeepLab-v2 ResNet-50 (DAFormer / MIC: MiT-B5) and the final
+# checkpoint. STPL's published mean (no per-class values) is UNVERIFIED (a third-party listing).
 _base_ = ['../_base_/paper_results_video_benchmarks.py']
 work_dir = 'work_dirs/benchmark_viper2cityscapes_seq'
 seeds = [0]
@@ -29,9 +30,25 @@ rows = [
     dict(name='Oracle', config='configs/oracle/viper2cityscapes_seq.py', arch='-'),
     dict(name='AdaBN', config='configs/adabn/viper2cityscapes_seq.py', arch='-',
          depends='Source-only'),
-    # DA-VSN and TPS (issue 18) join with their configs/<method>/viper2cityscapes_seq.py:
-    # dict(name='DA-VSN', config='configs/davsn/viper2cityscapes_seq.py', arch='AT', paper='DA-VSN'),
-    # dict(name='TPS', config='configs/tps/viper2cityscapes_seq.py', arch='ST', paper='TPS'),
+    # The two-frame methods on their flow-fusion segmentor (published 47.8 / 48.9 / 56.2).
+    dict(name='DA-VSN', config='configs/da_vsn/viper2cityscapes_seq.py', arch='AT', paper='DA-VSN'),
+    dict(name='TPS', config='configs/tps/viper2cityscapes_seq.py', arch='ST', paper='TPS'),
+    dict(name='DA-STC', config='configs/da_stc/viper2cityscapes_seq.py', arch='ST', depends='TPS',
+         paper='DA-STC (QuadMix, CNN)'),
+    # Source-free (docs/source_free.md): the Source-only row's checkpoint adapted with Cityscapes-Seq
+    # snippets only (STPL: with their flow).
+    dict(name='SHOT', config='configs/shot/viper2cityscapes_seq.py', arch='SF', depends='Source-only'),
+    dict(name='URMA', config='configs/urma/viper2cityscapes_seq.py', arch='SF', depends='Source-only'),
+    dict(name='HCL', config='configs/hcl/viper2cityscapes_seq.py', arch='SF', depends='Source-only'),
+    dict(name='STPL (our reading)', config='configs/stpl/viper2cityscapes_seq.py', arch='SF',
+         depends='Source-only', paper='STPL (unverified mean)'),
+    # The DAFormer line of image UDA (docs/image_vs_video.md): DACS on DeepLabv2, DAFormer and
+    # DAFormer+MIC on MiT-B5 beside their own source-only row on that network.
+    dict(name='DACS', config='configs/dacs/viper2cityscapes_seq.py', arch='ST'),
+    dict(name='Source-only (DAFormer net)',
+         config='configs/source_only/viper2cityscapes_seq_daformer.py', arch='-'),
+    dict(name='DAFormer', config='configs/daformer/viper2cityscapes_seq.py', arch='ST'),
+    dict(name='DAFormer+MIC', config='configs/mic/viper2cityscapes_seq.py', arch='ST'),
 ]
 # What this benchmark reports (uda_toolbox.evaluation.benchmark_table_options).
 metrics = ['mIoU']
@@ -44,9 +61,18 @@ unpublished = {
     'AdaBN': _none, 'Oracle': _none,
     'VAT': _none + ' (Shin et al. (2021) reports on VIPER -> Cityscapes-VPS only)',
     'VAT+VST': _none + ' (Shin et al. (2021) reports on VIPER -> Cityscapes-VPS only)',
+    # STPL's paper has no SHOT row; its HCL / URMA rows (image SFDA baselines) were not found.
+    'SHOT': _none, 'URMA': _none + ' found (STPL compares with it; its table was not read)',
+    'HCL': _none + ' found (STPL compares with it; its table was not read)',
+    'DACS': _none,
+    'Source-only (DAFormer net)': _none + ' found (Kareer et al., TMLR 2024: table not read)',
+    'DAFormer': _none + ' found (Kareer et al., TMLR 2024, ran it here; only their abstract '
+    'could be read)',
+    'DAFormer+MIC': _none + ' found (Kareer et al., TMLR 2024, ran it here; only their abstract '
+    'could be read)',
 }
 # The published rows (tools/benchmark.py reads these names).
 paper_source = {{_base_.viper_cityscapes_seq_source}}
 paper_classes = {{_base_.viper_cityscapes_seq_classes}}
-paper_table1_miou = {{_base_.viper_cityscapes_seq_published}}
+paper_table1_miou = {{_base_.viper_cityscapes_seq_reference}}  # per class, then mean-only
 paper_table2_vpq = []  # VPQ^s is not defined here (not_defined above)

@@ -28,6 +28,7 @@ rows = [
     # configs/_base_/paper_results_video_benchmarks.py).
     dict(name='DA-VSN', config='configs/da_vsn/viper2cityscapes.py', arch='AT'),
     dict(name='TPS', config='configs/tps/viper2cityscapes.py', arch='ST'),
+    dict(name='DA-STC', config='configs/da_stc/viper2cityscapes.py', arch='ST', depends='TPS'),
     # The DAFormer line (not in Shin et al. (2021)'s tables; published GTA / SYNTHIA -> Cityscapes
     # numbers in configs/_base_/paper_results_image_uda.py, docs/image_vs_video.md).
     dict(name='DACS', config='configs/dacs/viper2cityscapes.py', arch='ST'),

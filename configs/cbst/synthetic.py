@@ -5,9 +5,10 @@ _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_self_training.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
 ]
-# Initial weights: the source-only run (tools/train.py configs/source_only/synthetic.py). The
-# benchmark passes its own run's checkpoint instead (row `depends`).
-load_from = 'work_dirs/source_only_synthetic/iter_400.pth'
+# Initial weights: the latest checkpoint of the source-only run (train configs/source_only/synthetic.py
+# first; a config in load_from stands for its run). The benchmark passes its own run's checkpoint
+# instead (row `depends`).
+load_from = 'configs/source_only/synthetic.py'
 model = dict(type='CBST', lambda_seg_s=1.0, lambda_seg_t=1.0)
 # Pseudo-label rounds (PseudoLabelHook, built from this key by uda_toolbox.apis; docs/pseudo_labels.md).
 pseudo_labels = dict(

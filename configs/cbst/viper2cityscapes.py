@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_self_training.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
+load_from = 'configs/source_only/viper2cityscapes.py'
 model = dict(
     type='CBST', lambda_seg_s=1.0, lambda_seg_t=1.0,
     # crst_seg.py retrains in model.eval() (--is-training is not set by cbst.sh / mrkld.sh /

@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 description = 'CBST on VIPER -> Cityscapes-Seq: class-balanced self-training from the source-only model'
-load_from = 'work_dirs/source_only_viper2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/source_only/viper2cityscapes_seq.py'
 model = dict(type='CBST', lambda_seg_s=1.0, lambda_seg_t=1.0)
 pseudo_labels = dict(
     policy=dict(type='ClassBalancedPolicy', portion=0.2, portion_step=0.05, max_portion=0.5,

@@ -2,4 +2,4 @@
 # the source-only model. docs/methods/cbst.md
 description = 'CBST*: class-balanced self-training from the AdaptSegNet model'
 _base_ = ['../cbst/synthetic.py']
-load_from = 'work_dirs/adaptsegnet_synthetic/iter_400.pth'
+load_from = 'configs/adaptsegnet/synthetic.py'

@@ -2,4 +2,4 @@
 # AdaptSegNet warm-up. docs/methods/cbst.md
 _base_ = ['../cbst/synthia2cityscapes_seq.py']
 description = 'CBST* on SYNTHIA-Seq -> Cityscapes-Seq: class-balanced self-training from the AdaptSegNet model'
-load_from = 'work_dirs/adaptsegnet_synthia2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/adaptsegnet/synthia2cityscapes_seq.py'

@@ -2,4 +2,4 @@
 # AdaptSegNet warm-up. docs/methods/cbst.md
 _base_ = ['../cbst/viper2cityscapes_seq.py']
 description = 'CBST* on VIPER -> Cityscapes-Seq: class-balanced self-training from the AdaptSegNet model'
-load_from = 'work_dirs/adaptsegnet_viper2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/adaptsegnet/viper2cityscapes_seq.py'

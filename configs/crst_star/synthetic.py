@@ -2,4 +2,4 @@
 # docs/methods/crst.md
 description = 'CRST*: CRST (MR-KLD) from the AdaptSegNet model'
 _base_ = ['../crst/synthetic.py']
-load_from = 'work_dirs/adaptsegnet_synthetic/iter_400.pth'
+load_from = 'configs/adaptsegnet/synthetic.py'

@@ -2,4 +2,4 @@
 # AdaptSegNet warm-up. docs/methods/crst.md
 _base_ = ['../crst/synthia2cityscapes_seq.py']
 description = 'CRST* on SYNTHIA-Seq -> Cityscapes-Seq: CRST (MR-KLD) from the AdaptSegNet model'
-load_from = 'work_dirs/adaptsegnet_synthia2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/adaptsegnet/synthia2cityscapes_seq.py'

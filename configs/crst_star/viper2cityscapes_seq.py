@@ -2,4 +2,4 @@
 # AdaptSegNet warm-up. docs/methods/crst.md
 _base_ = ['../crst/viper2cityscapes_seq.py']
 description = 'CRST* on VIPER -> Cityscapes-Seq: CRST (MR-KLD) from the AdaptSegNet model'
-load_from = 'work_dirs/adaptsegnet_viper2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/adaptsegnet/viper2cityscapes_seq.py'

@@ -5,7 +5,9 @@ _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_source_free.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
+# The model to adapt: the latest checkpoint of the run of configs/source_only/viper2cityscapes.py
+# (a config in load_from stands for its run); the benchmark passes its own (depends).
+load_from = 'configs/source_only/viper2cityscapes.py'
 model = dict(type='HCL', lambda_seg_aux=0.5, lambda_contrast=0.5, temperature=0.07,
              base_temperature=0.07, ema_momentum=0.996, history_interval=300, embed_channels=128,
              class_balance=True, often_balance=True, max_class_weight=7.0,
@@ -14,6 +16,8 @@ model = dict(type='HCL', lambda_seg_aux=0.5, lambda_contrast=0.5, temperature=0.
              # HCL's 512x256 crops give 2048 positions per image at output stride 8; the
              # 1024x512 frames here 8192: contrast a random 2048 of them (memory of n x n).
              max_positions=2048)
+# history_interval counts iterations: a shorter run (max_iters=N) scales it too (apis.schedule).
+schedule_keys = ['model.history_interval']
 # HCL's optimisation (train_ft_advent_hcl.py, utils/tool.py): SGD with Nesterov momentum 0.9,
 # lr 1e-4, weight decay 5e-4, 10x lr on the classifiers and the projection head, linear warm-up
 # from 0.1x over 5000 iterations, then poly 0.9. The 40k iterations are the benchmark's (HCL:

@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_self_training.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/adaptsegnet_synthetic/iter_400.pth'
+load_from = 'configs/adaptsegnet/synthetic.py'
 model = dict(
     type='IAST',
     lambda_seg_s=0.0,  # IAST's self-training stage: SOURCE_LOSS_WEIGHT 0

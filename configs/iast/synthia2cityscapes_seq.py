@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 description = 'IAST on SYNTHIA-Seq -> Cityscapes-Seq'
-load_from = 'work_dirs/adaptsegnet_synthia2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/adaptsegnet/synthia2cityscapes_seq.py'
 model = dict(type='IAST', lambda_seg_s=0.0, lambda_seg_t=1.0, lambda_reg=1.0, ent_weight=3.0,
              kld_weight=0.1)
 pseudo_labels = dict(

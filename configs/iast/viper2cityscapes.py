@@ -10,7 +10,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 # run_self_traing_3rounds.sh: round 1 starts from the warm-up.
-load_from = 'work_dirs/iast_viper2cityscapes_warmup/iter_40000.pth'
+load_from = 'configs/iast/viper2cityscapes_warmup.py'
 model = dict(type='IAST', lambda_seg_s=0.0, lambda_seg_t=1.0, lambda_reg=1.0, ent_weight=3.0,
              kld_weight=0.1)
 # TRAIN.OPTIMIZER 'Adam', TRAIN.LR 3e-5 (round 1), 2.5e-5 (round 2), 2e-5 (round 3); build_optimizer:

@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes_adversarial.py', '../_base_/default_runtime.py'
 ]
 # run_self_traing_3rounds.sh: the warm-up resumes from the source-only model.
-load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
+load_from = 'configs/source_only/viper2cityscapes.py'
 model = dict(
     type='AdaptSegNet',
     # DISCRIMINATOR.TYPE 'Origin-Predictor': an FC discriminator on the softmax maps (64-128-256-512)

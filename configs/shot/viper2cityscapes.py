@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_source_free.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
+load_from = 'configs/source_only/viper2cityscapes.py'
 model = dict(type='SHOT', lambda_ent=1.0, lambda_div=1.0, lambda_pseudo=0.3, eps=1e-5,
              cluster_threshold=0, cluster_iterations=2, freeze_classifier=True)
 # The benchmark's segmentor schedule (SGD 2.5e-4, poly, 40k iterations of one clip): SHOT's own

@@ -6,7 +6,9 @@ _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_source_free_flow.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
+# The model to adapt: the latest checkpoint of the run of configs/source_only/viper2cityscapes.py
+# (a config in load_from stands for its run); the benchmark passes its own (depends).
+load_from = 'configs/source_only/viper2cityscapes.py'
 model = dict(type='STPL', teacher='source', confidence_threshold=0.9, lambda_contrast=0.1,
              temperature=0.1, embed_channels=256, anchors_per_class=100, max_anchors=1024,
              past_frames=1, occlusion_check=True, ce_frames='all')

@@ -5,7 +5,9 @@ _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_source_free.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/source_only_synthetic/iter_400.pth'
+# The model to adapt: the latest checkpoint of the run of configs/source_only/synthetic.py
+# (a config in load_from stands for its run); the benchmark passes its own (depends).
+load_from = 'configs/source_only/synthetic.py'
 # Official run (README): --lambda-ce 1 --lambda-ent 1 --unc-noise (4 decoders, dropout 0.5,
 # --lambda-unc 0.1) --freeze-classifier; lambda-div 0 (its default).
 model = dict(type='URMA', lambda_ce=1.0, lambda_ent=1.0, lambda_div=0.0, lambda_unc=0.1,

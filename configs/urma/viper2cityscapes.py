@@ -5,7 +5,9 @@ _base_ = [
     '../_base_/models/deeplabv2_r50.py', '../_base_/datasets/viper2cityscapes_source_free.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/source_only_viper2cityscapes/iter_40000.pth'
+# The model to adapt: the latest checkpoint of the run of configs/source_only/viper2cityscapes.py
+# (a config in load_from stands for its run); the benchmark passes its own (depends).
+load_from = 'configs/source_only/viper2cityscapes.py'
 model = dict(type='URMA', lambda_ce=1.0, lambda_ent=1.0, lambda_div=0.0, lambda_unc=0.1,
              num_decoders=4, dropout=0.5, freeze_classifier=True)
 # URMA's optimisation (utils/argparser.py): SGD, lr 5e-5, momentum 0.9, weight decay 5e-4,

@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/models/tiny_deeplabv2.py', '../_base_/datasets/synthetic_video_self_training.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/vat_synthetic/iter_400.pth'
+load_from = 'configs/vat/synthetic.py'
 model = dict(
     type='VST',
     refine='cutout',  # Eq. 12 ('fillin': Eq. 14, None: no refinement)

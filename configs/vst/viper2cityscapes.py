@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/datasets/viper2cityscapes_video_self_training.py',
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/vat_viper2cityscapes/iter_40000.pth'
+load_from = 'configs/vat/viper2cityscapes.py'
 model = dict(type='VST', refine='cutout', lambda_seg_s=0.0, lambda_seg_t=1.0, lambda_reg=1.0,
              ent_weight=3.0, kld_weight=0.1)
 pseudo_labels = dict(

@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/schedules/viper2cityscapes.py', '../_base_/default_runtime.py'
 ]
 description = 'VST on VIPER -> Cityscapes-Seq'
-load_from = 'work_dirs/vat_viper2cityscapes_seq/iter_40000.pth'
+load_from = 'configs/vat/viper2cityscapes_seq.py'
 model = dict(type='VST', refine='cutout', lambda_seg_s=0.0, lambda_seg_t=1.0, lambda_reg=1.0,
              ent_weight=3.0, kld_weight=0.1)
 pseudo_labels = dict(

@@ -52,8 +52,9 @@ BASE_LIST = re.compile(r'^_base_\s*=\s*(\[.*?\]|[\'"][^\'"]+[\'"])', re.S | re.M
 
 
 def swap_model_base(config: Path, model_base: Path, out_dir: Path) -> Path:
-    """A copy of ``config`` whose model ``_base_`` is ``model_base``; configs it inherits from (other
-    than ``_base_/`` files) are copied the same way. Every other line is unchanged."""
+    """A copy of ``config`` whose model ``_base_`` is ``model_base`` (a two-frame base: its two-frame
+    counterpart, ``two_frame_<model_base>``); configs it inherits from (other than ``_base_/`` files)
+    are copied the same way. Every other line is unchanged."""
     text = config.read_text()
     match = BASE_LIST.search(text)
     assert match, config
@@ -63,6 +64,8 @@ def swap_model_base(config: Path, model_base: Path, out_dir: Path) -> Path:
         path = (config.parent / base).resolve()
         if path in TINY_MODEL_BASES:
             path = model_base
+        elif path.parent.name == 'models' and path.name.startswith('two_frame_tiny_'):
+            path = model_base.parent / f'two_frame_{model_base.name}'  # DA-VSN, TPS
         elif '_base_' not in path.parts:
             path = swap_model_base(path, model_base, out_dir)
         swapped.append(str(path))

@@ -7,12 +7,13 @@ import sys
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 
-from uda_toolbox.apis import build_runner
+from uda_toolbox.apis import build_runner, config_description
 from uda_toolbox.registry import MODELS, PSEUDO_LABEL_POLICIES
 from uda_toolbox.utils.rounds import read_current
 
 BLOCKS = {'uda_toolbox/adaptors/max_square.py', 'configs/max_square/synthetic.py',
-          'configs/max_square/viper2cityscapes.py',
+          'configs/max_square/viper2cityscapes.py', 'configs/max_square/viper2cityscapes_seq.py',
+          'configs/max_square/synthia2cityscapes_seq.py',
           'uda_toolbox/pseudo_labels/confidence_threshold.py', 'uda_toolbox/adaptors/threshold_st.py',
           'configs/threshold_st/synthetic.py'}
 
@@ -57,8 +58,12 @@ def test_walkthrough_builds_and_trains(tmp_path, repo_root, adaptor_from_config,
     assert set(blocks) == BLOCKS
     _import_block(blocks, 'uda_toolbox/adaptors/max_square.py', MODELS, 'MaxSquare', tmp_path)
     configs = _write_configs(blocks, 'max_square', repo_root, tmp_path)
-    real = Config.fromfile(str(configs / 'viper2cityscapes.py'))
-    assert real.model.type == 'MaxSquare' and real.model.segmentor.backbone.depth == 50
+    for name, classes in (('viper2cityscapes', 15), ('viper2cityscapes_seq', 15),
+                          ('synthia2cityscapes_seq', 12)):
+        real = Config.fromfile(str(configs / f'{name}.py'))
+        assert real.model.type == 'MaxSquare' and real.model.segmentor.backbone.depth == 50
+        assert real.model.segmentor.decode_head.num_classes == classes
+        assert config_description(str(configs / f'{name}.py')).startswith('MaxSquare on ')
 
     model, optim = adaptor_from_config(configs / 'synthetic.py')
     assert type(model).__name__ == 'MaxSquare' and model.lambda_target == 0.1

@@ -27,7 +27,8 @@ def _write(path, text):
 
 # ----------------------------------------------------------------- the config check
 @pytest.mark.parametrize('method', METHODS)
-@pytest.mark.parametrize('data', ['synthetic', 'viper2cityscapes'])
+@pytest.mark.parametrize('data', ['synthetic', 'viper2cityscapes', 'viper2cityscapes_seq',
+                                  'synthia2cityscapes_seq'])
 def test_source_free_configs_define_no_source_data(repo_root, method, data):
     cfg = build_train_config(str(repo_root / f'configs/{method}/{data}.py'), work_dir='unused')
     assert MODELS.get(cfg.model.type).needs_source is False

@@ -29,6 +29,9 @@ val_dataloader = None
 val_cfg = None
 val_evaluator = None
 default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=5), logger=dict(interval=1))
+# The length in the file, not in --cfg-options (which would scale the schedules to it,
+# apis.schedule): the stopped run and the resumed one keep the config's schedules.
+train_cfg = dict(max_iters={iters})
 {model}
 """
 
@@ -41,7 +44,7 @@ def train_tool():
     return module
 
 
-def _config(tmp_path, method, model_base, tiny_pair):
+def _config(tmp_path, method, model_base, tiny_pair, iters):
     swapped = swap_model_base(REPO / f'configs/{method}/synthetic.py',
                               MODEL_BASES / f'{model_base}.py', tmp_path)
     rcs, model = '', ''
@@ -58,9 +61,9 @@ def _config(tmp_path, method, model_base, tiny_pair):
         torch.save(backbone.state_dict(), tmp_path / 'imagenet.pth')
         model = (f"model = dict(feature_distance=dict(_delete_=True, loss_weight=0.005, "
                  f"classes=None, min_ratio=0.75, checkpoint={str(tmp_path / 'imagenet.pth')!r}))")
-    path = tmp_path / 'run.py'
+    path = tmp_path / f'run_{iters}.py'
     path.write_text(OVERRIDES.format(config=str(swapped), root=str(tiny_pair), rcs=rcs,
-                                     model=model))
+                                     model=model, iters=iters))
     return path
 
 
@@ -77,12 +80,12 @@ def _flat(obj, prefix=''):
 
 @pytest.mark.parametrize('method,model_base', CASES)
 def test_trains_and_resumes_exactly(method, model_base, tmp_path, tiny_pair, train_tool):
-    config = _config(tmp_path, method, model_base, tiny_pair)
+    config = _config(tmp_path, method, model_base, tiny_pair, 4)
+    stopped = _config(tmp_path, method, model_base, tiny_pair, 2)
     full, split = tmp_path / 'full', tmp_path / 'split'
-    train_tool.main([str(config), '--work-dir', str(full), '--cfg-options', 'train_cfg.max_iters=4'])
-    train_tool.main([str(config), '--work-dir', str(split), '--cfg-options', 'train_cfg.max_iters=2'])
-    train_tool.main([str(config), '--work-dir', str(split), '--resume',
-                     '--cfg-options', 'train_cfg.max_iters=4'])
+    train_tool.main([str(config), '--work-dir', str(full)])
+    train_tool.main([str(stopped), '--work-dir', str(split)])
+    train_tool.main([str(config), '--work-dir', str(split), '--resume'])
     a = torch.load(full / 'iter_4.pth', map_location='cpu')
     b = torch.load(split / 'iter_4.pth', map_location='cpu')
     state = a['state_dict']

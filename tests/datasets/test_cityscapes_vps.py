@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 from fake_benchmark_data import (
-    load_tool,
     make_vps_tree,
     truncate,
     vps_annotated_name,
@@ -11,14 +10,14 @@ from fake_benchmark_data import (
 )
 from PIL import Image
 
+from uda_toolbox.data_prep import cityscapes_vps as vps_prep
+from uda_toolbox.data_prep.cityscapes_vps import cityscapes_lookup_table, read_vps_label
 from uda_toolbox.datasets.cityscapes_vps import (
     CITYSCAPES_TRAIN_ID_CLASSES,
     CityscapesVPSDataset,
     cityscapes_label_map,
-    cityscapes_lookup_table,
     label_name,
     parse_image_name,
-    read_vps_label,
 )
 from uda_toolbox.datasets.transforms import LoadClipAnnotations, LoadClipFrames
 from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES
@@ -101,7 +100,7 @@ def test_oracle_labelled_pairs_and_converted_labels(tree):
     info = ds.get_data_info(0)
     assert info['frame_ids'] == [3, 4] and info['seg_map_paths'][0] is None
     assert info['seg_map_paths'][1].endswith(vps_annotated_name(1, 1, suffix='label'))
-    assert load_tool('cityscapes_vps').convert(str(tree[0])).ok
+    assert vps_prep.convert(str(tree[0])).ok
     conv = build(tree, split='train', mode='train', with_labels=True, labels='converted',
                  labelled_only=True)
     path = conv.get_data_info(0)['seg_map_paths'][1]

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from fake_benchmark_data import (
     VIPER_SIZE,
-    load_tool,
     make_viper_tree,
     truncate,
     viper_frame,
@@ -14,15 +13,14 @@ from fake_benchmark_data import (
 )
 from PIL import Image
 
+from uda_toolbox.data_prep import viper as viper_prep
+from uda_toolbox.data_prep.viper import convert_viper_ids, read_viper_label, remove_ego_vehicle
 from uda_toolbox.datasets.transforms import LoadClipAnnotations, LoadClipFrames
 from uda_toolbox.datasets.viper import (
     VIPER_CLASSES,
     VIPER_PALETTE,
     VIPERDataset,
-    convert_viper_ids,
     read_conditions,
-    read_viper_label,
-    remove_ego_vehicle,
     scan_viper_split,
     viper_label_map,
 )
@@ -132,14 +130,18 @@ def test_conditions_file_errors(viper_root):
     with pytest.raises(DataFormatError, match="'foggy'"):
         read_conditions(str(viper_root / 'conditions.csv'))
     (viper_root / 'conditions.csv').write_text(
+        'split,sequence,condition\ntrain,001,day\ntrain,002,day?\ntrain,003,day\n')
+    with pytest.raises(DataFormatError, match=r"1 unconfirmed guess\(es\).*line 3: train,002,day\?"):
+        build(viper_root)
+    # Templates of earlier versions marked guesses with a checked column instead.
+    (viper_root / 'conditions.csv').write_text(
         'split,sequence,condition,checked\ntrain,001,day,yes\ntrain,002,day,no\ntrain,003,day,yes\n')
-    with pytest.raises(DataFormatError, match='unchecked guess'):
+    with pytest.raises(DataFormatError, match='unconfirmed guess'):
         build(viper_root)
 
 
 def test_converted_labels_and_index(viper_root):
-    tool = load_tool('viper')
-    assert tool.convert(str(viper_root)).ok
+    assert viper_prep.convert(str(viper_root)).ok
     settings = json.loads((viper_root / 'train/cls15/conversion.json').read_text())
     assert settings['pole_from_infrastructure'] and settings['ignore_ego_vehicle']
     ds = build(viper_root, labels='converted')
@@ -157,7 +159,7 @@ def test_converted_labels_and_index(viper_root):
     cv2.imwrite(str(viper_root / 'train/img/001/001_00004.jpg'), viper_frame('001', 4))
     assert len(build(viper_root, labels='converted')) == 5
     assert len(build(viper_root, labels='converted', index_file=None)) == 6
-    tool.write_index(str(viper_root))
+    viper_prep.write_index(str(viper_root))
     assert len(build(viper_root, labels='converted')) == 6
 
 

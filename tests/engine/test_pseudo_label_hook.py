@@ -115,8 +115,9 @@ def test_train_tool_work_dir_token_and_resume_with_load_from(tmp_path, repo_root
     config = str(repo_root / 'configs/vst/synthetic.py')
     cfg = build_train_config(config, str(work), resume=True)
     assert cfg.train_dataloader.dataset.target.pseudo_label_dir == f'{work}/pseudo_labels'
-    # load_from = initial weights: no checkpoint of this run yet -> a fresh start from them.
-    assert cfg.resume is False and cfg.load_from == 'work_dirs/vat_synthetic/iter_400.pth'
+    # load_from = initial weights: no checkpoint of this run yet -> a fresh start from them (the
+    # VAT run's latest checkpoint, resolved when the run starts).
+    assert cfg.resume is False and cfg.load_from == 'configs/vat/synthetic.py'
     work.mkdir()
     torch.save(dict(meta=dict(iter=2)), work / 'iter_2.pth')
     (work / 'last_checkpoint').write_text(str(work / 'iter_2.pth'))

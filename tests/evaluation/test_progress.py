@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 
 from uda_toolbox.evaluation import EvalProgressHook
 from uda_toolbox.registry import HOOKS
+from uda_toolbox.utils.progress import Progress, format_duration
 
 
 class _Frames(Dataset):
@@ -63,12 +64,35 @@ def test_bar_counts_frames_on_a_terminal(tmp_path):
     assert text.endswith('\n')
 
 
-def test_no_bar_in_a_log_file_unless_asked(tmp_path):
+def test_log_file_gets_lines_with_eta_not_a_redrawn_bar(tmp_path):
     stream = io.StringIO()  # not a terminal
-    _run_test(tmp_path, EvalProgressHook(stream=stream))
-    assert stream.getvalue() == ''
-    _run_test(tmp_path, EvalProgressHook(stream=stream, interactive_only=False))
-    assert '5/5' in stream.getvalue()
+    _run_test(tmp_path, EvalProgressHook(stream=stream, interval=3600))
+    # Within the interval only the last frame writes a line; no carriage return anywhere.
+    assert stream.getvalue() == stream.getvalue().split('\n')[0] + '\n'
+    line = stream.getvalue().strip()
+    assert line.startswith('test: 5/5 frames (100%)') and line.endswith('ETA 0:00:00'), line
+    assert '\r' not in stream.getvalue()
+    quiet = io.StringIO()
+    _run_test(tmp_path, EvalProgressHook(stream=quiet, interactive_only=True))
+    assert quiet.getvalue() == ''
+
+
+def test_progress_lines_every_interval_with_eta():
+    now = [0.0]
+    stream = io.StringIO()
+    progress = Progress(10, 'labels', unit='clips', stream=stream, interval=30, clock=lambda: now[0])
+    for t in (10, 20, 40, 50, 70):  # lines at 40 s (3 done) and 70 s (5 done): 30 s apart
+        now[0] = t
+        progress.update()
+    lines = stream.getvalue().splitlines()
+    assert lines == ['labels: 3/10 clips (30%), 0.07 clips/s, elapsed 0:00:40, ETA 0:01:33',
+                     'labels: 5/10 clips (50%), 0.07 clips/s, elapsed 0:01:10, ETA 0:01:10']
+    now[0] = 140
+    for _ in range(5):
+        progress.update()  # the last task always writes its line
+    assert stream.getvalue().splitlines()[-1] == \
+        'labels: 10/10 clips (100%), 0.07 clips/s, elapsed 0:02:20, ETA 0:00:00'
+    assert format_duration(3 * 3600 + 62) == '3:01:02'
 
 
 def test_hook_is_registered():

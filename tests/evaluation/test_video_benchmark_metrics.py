@@ -75,6 +75,20 @@ def test_tables_say_not_defined_and_never_print_zeros(repo_root):
     assert plain.endswith('**Table 2: VPQ^s (%)**\n\nNo run reported VPQ.')
 
 
+def test_a_mean_only_paper_row_prints_its_mean_and_no_class_values(repo_root):
+    spec = Config.fromfile(str(repo_root / 'configs/benchmarks/viper2cityscapes_seq.py'))
+    paper_names = {row['name']: row['paper'] for row in spec.rows if 'paper' in row}
+    results = {'STPL (our reading)': [_run(70.0, 50.0)]}
+    md = benchmark_tables(results, ['road', 'car'], reference={'Table 1': spec.paper_table1_miou},
+                          reference_classes=spec.paper_classes, paper_names=paper_names,
+                          **benchmark_table_options(spec))['markdown']
+    lines = md.splitlines()
+    measured = lines.index(next(line for line in lines if line.startswith('| STPL (our reading)')))
+    # right after the measured row: '-' in the class columns (road, car), the listed mean last
+    cells = [c.strip() for c in lines[measured + 1].strip('|').split('|')]
+    assert cells == ['STPL (unverified mean) (paper)', 'SF', '-', '-', '52.5']
+
+
 def test_spec_options_reject_unknown_metrics():
     with pytest.raises(ValueError, match='unknown metrics'):
         benchmark_table_options(dict(metrics=['mIoU', 'PQ']))

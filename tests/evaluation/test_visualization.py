@@ -3,6 +3,7 @@ import colorsys
 import math
 
 import cv2
+import mmcv
 import numpy as np
 import pytest
 
@@ -97,6 +98,16 @@ def test_color_wheel_segments():
     for index, rgb in [(0, (1, 0, 0)), (15, (1, 1, 0)), (21, (0, 1, 0)), (25, (0, 1, 1)),
                        (36, (0, 0, 1)), (49, (1, 0, 1))]:
         assert wheel[index].tolist() == list(rgb)
+
+
+def test_flow_colours_are_mmcv_flow2rgb_without_max_flow_or_mask():
+    rng = np.random.default_rng(0)
+    flow = rng.normal(0.0, 3.0, (6, 7, 2)).astype(np.float32)
+    flow[0, 0] = np.nan  # unknown in both
+    expected = np.rint(mmcv.flow2rgb(flow.copy()) * 255.0).astype(np.uint8)
+    assert np.abs(vis.flow_to_color(flow).astype(int) - expected).max() <= 1
+    # A fixed max_flow (one scale for every frame of a clip) is what mmcv's does not offer.
+    assert not np.array_equal(vis.flow_to_color(flow, max_flow=100.0), vis.flow_to_color(flow))
 
 
 @pytest.mark.parametrize('direction, hue', [((1.0, 0.0), 0.0), ((0.0, 1.0), 54.1),
@@ -197,3 +208,50 @@ def test_plot_per_class_bars_writes_a_png(tmp_path):
     assert (180, 119, 31) in pixels and (14, 127, 255) in pixels
     with pytest.raises(ValueError, match='rows'):
         vis.plot_per_class_bars({}, ['road'], out)
+
+
+def test_heatmap_is_a_method_by_class_table_with_values(tmp_path, monkeypatch):
+    """Issue 25: one row per method, one column per class plus the mean, each cell's value
+    written in it, NaN as a grey n/a cell, a compact image for 12 methods."""
+    from matplotlib.axes import Axes
+    texts, ticks = [], {}
+    original_text = Axes.text
+    monkeypatch.setattr(Axes, 'text', lambda self, x, y, s, **kw: (
+        texts.append((x, y, s)), original_text(self, x, y, s, **kw))[1])
+    for axis in ('x', 'y'):
+        setter = getattr(Axes, f'set_{axis}ticklabels')
+        monkeypatch.setattr(Axes, f'set_{axis}ticklabels', lambda self, labels, _a=axis, _s=setter, **kw: (
+            ticks.__setitem__(_a, list(labels)), _s(self, labels, **kw))[1])
+    rows = {f'Method {k}': {'road': 10.0 * k, 'car': float('nan') if k == 0 else 5.0}
+            for k in range(12)}
+    out = tmp_path / 'heat.png'
+    vis.plot_per_class_heatmap(rows, ['road', 'car'], out, 'Per-class IoU (%)',
+                               errors={'Method 1': {'road': 0.5, 'car': 0.25}})
+    assert ticks == dict(x=['road', 'car', 'mean'], y=[f'Method {k}' for k in range(12)])
+    cells = {(x, y): s for x, y, s in texts}
+    assert len(cells) == 12 * 3
+    assert cells[(0, 3)] == '30.0' and cells[(2, 3)] == '17.5'  # road, mean of (30, 5)
+    assert cells[(1, 0)] == 'n/a' and cells[(2, 0)] == '0.0'  # NaN left out of the mean
+    assert cells[(0, 1)] == '10.0\n\u00b10.5'  # the std under the value
+    image = cv2.imread(str(out))
+    assert image.shape[0] < 1000 and image.shape[1] < 800  # not 4700 px wide
+    assert (217, 217, 217) in {tuple(p) for p in image.reshape(-1, 3).tolist()}  # the grey n/a
+
+
+def test_bar_colours_do_not_repeat_with_many_methods():
+    colors = vis.method_colors(12)
+    assert len(set(colors)) == 12
+    assert len(set(vis.method_colors(25))) == 25
+
+
+def test_prediction_figure_is_four_enlarged_panels_or_two_without_labels():
+    image = np.zeros((32, 64, 3), np.uint8)
+    pred = np.zeros((32, 64), np.int64)
+    gt = np.full((32, 64), IGNORE_INDEX, np.int64)
+    gt[:, :32] = 0
+    figure = vis.prediction_figure(image, pred, gt)
+    # 64 px wide frames enlarged 4x to 256, four panels 4 px apart, titles above, a key below.
+    assert figure.shape[1] == 4 * 256 + 3 * 4 and figure.shape[0] > 128
+    assert vis.prediction_figure(image, pred).shape[1] == 2 * 256 + 4
+    with pytest.raises(ValueError, match='sizes differ'):
+        vis.prediction_figure(image, pred[:16])

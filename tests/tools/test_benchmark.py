@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tools.benchmark import main
-from uda_toolbox.apis.benchmark import order_rows
+from uda_toolbox.apis.benchmark import Scheduler, order_rows, status_line
 
 
 def test_rows_are_ordered_after_their_dependency():
@@ -29,16 +29,20 @@ rows = [dict(name='Broken', config='{tmp_path}/missing_config.py', arch='AT'),
         dict(name='Child', config='{tmp_path}/missing_config.py', depends='Broken'),
         dict(name='Done', config='{tmp_path}/missing_config.py')]
 """)
-    # A finished job: its metrics file exists, so it is not run again.
+    # A finished job: its metrics file exists with the fingerprint of the job as it is now, so it
+    # is not run again.
     done = work / 'done' / 'seed_0'
     done.mkdir(parents=True)
     (done / 'test_metrics.json').write_text(json.dumps(dict(
         classes=['road', 'sky'], metrics={'mIoU': 50.0, 'IoU.road': 40.0, 'IoU.sky': 60.0})))
+    fingerprint = Scheduler([], [0], str(work)).fingerprint(
+        dict(name='Done', config=f'{tmp_path}/missing_config.py'), 0)
+    (done / 'fingerprint.json').write_text(json.dumps(fingerprint))
     assert main([str(spec)]) == 1
     out = capsys.readouterr().out
     assert 'Broken seed 0: FAILED' in out
     assert "Child seed 0: SKIPPED: dependency 'Broken' failed" in out
-    assert 'Done seed 0: done earlier, skipped' in out
+    assert 'Done seed 0: done earlier with the same config, code and data, reused' in out
     assert '| Done (1 seed) | - | 40.0 | 60.0 | 50.0 |' in out
     assert (work / 'results.md').is_file() and (work / 'results.csv').is_file()
 
@@ -64,7 +68,8 @@ def fake_jobs(monkeypatch):
     import uda_toolbox.apis.benchmark as benchmark
     calls, lock = [], threading.Lock()
 
-    def fake_run_job(row, seed, run_dir, load_from, resume=False, threads=None, tools_dir=None):
+    def fake_run_job(row, seed, run_dir, load_from, resume=False, threads=None, tools_dir=None,
+                     cfg_options=()):
         import os
         start = time.time()
         time.sleep(0.3)
@@ -75,7 +80,7 @@ def fake_jobs(monkeypatch):
         with lock:
             calls.append(dict(name=row['name'], seed=seed, start=start, end=time.time(),
                               load_from=load_from, resume=resume, threads=threads,
-                              tools_dir=tools_dir))
+                              tools_dir=tools_dir, cfg_options=list(cfg_options)))
         if row['name'] == 'Broken':
             raise RuntimeError('training crashed')
         record = _fake_record(float(len(row['name'])))
@@ -110,7 +115,9 @@ def test_parallel_jobs_wait_for_their_dependency(tmp_path, capsys, fake_jobs, mo
     assert {c['tools_dir'] for c in fake_jobs} == {str(repo_root / 'tools')}  # the tools of this clone
     out = capsys.readouterr().out
     assert '6 jobs to run, 2 at a time with 2 CPU thread(s) each' in out
-    assert '] 6/6 jobs done, 0 running' in out  # the overall progress bar's last line
+    assert '6/6 jobs done, elapsed 0:00:0' in out and 'ETA 0:00:00' in out  # the last status line
+    assert 'Warm seed 0: running (log: ' + str(tmp_path / 'bench' / 'warm' / 'seed_0' /
+                                                'benchmark_job.log') in out
     assert 'Child seed 1: finished in' in out
     assert '| Child (2 seeds) | - | 5.0 ± 0.0 | 5.0 ± 0.0 | 5.0 ± 0.0 |' in out
 
@@ -125,7 +132,96 @@ def test_rerun_reuses_finished_jobs_and_resume_continues_unfinished(tmp_path, ca
     fake_jobs.clear()
     assert main([str(spec), '--resume']) == 0
     assert [(c['name'], c['resume']) for c in fake_jobs] == [('Child', True)]
-    assert 'Warm seed 0: done earlier, skipped' in capsys.readouterr().out
+    assert 'Warm seed 0: done earlier with the same config, code and data, reused' in \
+        capsys.readouterr().out
+
+
+def _configs(tmp_path, data_root=None):
+    """Two tiny config files (a 10-iteration schedule; one reads ``data_root``)."""
+    paths = {}
+    for name in ('warm', 'child'):
+        path = tmp_path / f'{name}.py'
+        text = 'train_cfg = dict(max_iters=10)\nmodel = dict(type="X", lr=0.1)\n'
+        if data_root is not None and name == 'warm':
+            text += f"train_dataloader = dict(dataset=dict(data_root='{data_root}'))\n"
+        path.write_text(text)
+        paths[name] = str(path)
+    return paths
+
+
+def test_changed_cfg_options_rerun_the_row_and_its_dependents(tmp_path, capsys, fake_jobs):
+    """Issue 25: a row whose cfg_options changed is not reused; the reason names the key."""
+    paths = _configs(tmp_path)
+    rows = [dict(name='Warm', config=paths['warm']),
+            dict(name='Child', config=paths['child'], depends='Warm')]
+    assert main([str(_spec(tmp_path, rows))]) == 0
+    assert main([str(_spec(tmp_path, rows))]) == 0  # nothing changed: both reused
+    assert [c['name'] for c in fake_jobs] == ['Warm', 'Child']
+    capsys.readouterr()
+    rows[0]['cfg_options'] = {'model.lr': 0.01}
+    assert main([str(_spec(tmp_path, rows))]) == 0
+    out = capsys.readouterr().out
+    assert [c['name'] for c in fake_jobs] == ['Warm', 'Child', 'Warm', 'Child']
+    assert 'Warm seed 0: earlier result is stale (config changed (model.lr: 0.1 -> 0.01)); ' \
+        'rerunning' in out
+    assert 'Child seed 0: earlier result is stale (the run it starts from (depends) changed); ' \
+        'rerunning' in out
+    bench = tmp_path / 'bench'
+    assert (bench / 'warm' / 'seed_0.stale' / 'test_metrics.json').is_file()  # the old run, aside
+    stored = json.loads((bench / 'warm' / 'seed_0' / 'fingerprint.json').read_text())
+    assert stored['config']['model.lr'] == '0.01' and stored['config']['randomness.seed'] == '0'
+
+
+def test_global_cfg_options_reach_every_job_and_stale_results_can_be_refused(tmp_path, capsys,
+                                                                            fake_jobs):
+    paths = _configs(tmp_path)
+    rows = [dict(name='Warm', config=paths['warm']),
+            dict(name='Child', config=paths['child'], depends='Warm')]
+    spec = str(_spec(tmp_path, rows))
+    assert main([spec, '--cfg-options', 'train_cfg.max_iters=4']) == 0
+    assert {tuple(c['cfg_options']) for c in fake_jobs} == {('train_cfg.max_iters=4',)}
+    fake_jobs.clear()
+    capsys.readouterr()
+    # Back to the full length: the stored results are of the 4-iteration runs.
+    assert main([spec, '--stale', 'refuse']) == 1
+    out = capsys.readouterr().out
+    assert fake_jobs == []
+    assert 'Warm seed 0: STALE: earlier result is stale (config changed (train_cfg.max_iters: ' \
+        '4 -> 10)); refused (--stale refuse)' in out
+    assert "FAILED Child seed 0: earlier result is stale" in out
+
+
+def test_fingerprint_notices_code_and_data_and_missing_fingerprints(tmp_path):
+    from uda_toolbox.apis import fingerprint as fp
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'a.png').write_bytes(b'1')
+    paths = _configs(tmp_path, data_root=data)
+    first = fp.job_fingerprint(paths['warm'], ['randomness.seed=0'])
+    assert first['data'] == {str(data): fp.data_version(str(data))}
+    assert fp.differences(first, first) == []
+    assert fp.differences(None, first) == [
+        'no fingerprint stored with the result (a run of an earlier version)']
+    (data / 'b.png').write_bytes(b'2')  # the data set changed
+    fp._DATA.clear()
+    second = fp.job_fingerprint(paths['warm'], ['randomness.seed=0'])
+    assert fp.differences(first, second) == [f'data changed under {data}']
+    edited = dict(second, code=dict(digest='0' * 16, commit='abc'))
+    assert fp.differences(edited, second)[0].startswith('code changed')
+    # The run's own paths and the description are not part of what it computes.
+    moved = fp.job_fingerprint(paths['warm'], ['randomness.seed=0', 'work_dir=elsewhere',
+                                               'load_from=x.pth'])
+    assert moved['config_digest'] == second['config_digest']
+
+
+def test_status_line_has_the_eta_and_each_running_jobs_log():
+    line = status_line(done=2, total=6, running={('CBST', 0): 100.0}, durations=[60.0, 120.0],
+                       jobs=2, elapsed=190.0, logs={('CBST', 0): 'w/cbst/seed_0/benchmark_job.log'},
+                       now=170.0)
+    # 4 jobs left at 90 s each, 2 at a time: 180 s.
+    assert line == ('2/6 jobs done, elapsed 0:03:10, ETA 0:03:00; running: CBST seed 0 '
+                    '(0:01:10, log: w/cbst/seed_0/benchmark_job.log)')
+    assert 'ETA unknown' in status_line(0, 3, {}, [], 1, 5.0, {}, 5.0)
 
 
 def test_failed_job_does_not_stop_the_others(tmp_path, capsys, fake_jobs):

@@ -1,6 +1,8 @@
-"""tools/data/viper.py, cityscapes_vps.py and compute_flow.py on tiny trees in the official
-layouts: verify, each bad input, convert + resume, index, flow; and tools/train.py without data.
+"""The data preparation (uda_toolbox.data_prep) and its scripts tools/data/viper.py,
+cityscapes_vps.py and compute_flow.py on tiny trees in the official layouts: verify, each bad
+input, convert + resume, index, conditions, flow; and tools/train.py without data.
 Every real-data config end to end: tests/tools/test_real_data_configs.py."""
+import csv
 import json
 import shutil
 import subprocess
@@ -23,8 +25,12 @@ from fake_benchmark_data import (
 )
 from PIL import Image
 
-from uda_toolbox.datasets.cityscapes_vps import CityscapesVPSDataset, cityscapes_lookup_table
-from uda_toolbox.datasets.viper import VIPERDataset
+from uda_toolbox.data_prep import cityscapes_vps as vps_prep
+from uda_toolbox.data_prep import viper as viper_prep
+from uda_toolbox.data_prep.cityscapes_vps import cityscapes_lookup_table
+from uda_toolbox.data_prep.viper_conditions import write_conditions_template
+from uda_toolbox.datasets.cityscapes_vps import CityscapesVPSDataset
+from uda_toolbox.datasets.viper import VIPER_CONDITIONS, VIPERDataset
 from uda_toolbox.utils.errors import DataFormatError
 
 
@@ -46,7 +52,7 @@ def errors(report):
 
 
 def test_viper_verify_good_tree(viper_root):
-    report = load_tool('viper').verify(str(viper_root))
+    report = viper_prep.verify(str(viper_root))
     assert report.ok, report.format()
     text = report.format()
     assert 'train: 3 sequences, 10 frames, 10 cls labels' in text
@@ -55,8 +61,7 @@ def test_viper_verify_good_tree(viper_root):
 
 
 def test_viper_verify_reports_each_bad_input(tmp_path, viper_root):
-    tool = load_tool('viper')
-    assert errors(tool.verify(str(tmp_path / 'missing')))[0].startswith(
+    assert errors(viper_prep.verify(str(tmp_path / 'missing')))[0].startswith(
         f"VIPER root '{tmp_path / 'missing'}' does not exist")
     train = viper_root / 'train'
     for path in (train / 'cls/002').iterdir():  # frames but no labels
@@ -69,7 +74,7 @@ def test_viper_verify_reports_each_bad_input(tmp_path, viper_root):
     truncate(train / 'cls/003/003_00001.png')  # truncated label PNG
     truncate(train / 'img/003/003_00002.jpg')  # truncated frame
     (viper_root / 'val/img').mkdir(parents=True)  # empty split
-    found = errors(tool.verify(str(viper_root)))
+    found = errors(viper_prep.verify(str(viper_root)))
     expected = [
         ("sequence 002 of 'train' has 3 frames", 'cls/002'),
         ('001_00000.png', 'values [45] outside the class ids 0..31'),
@@ -81,16 +86,15 @@ def test_viper_verify_reports_each_bad_input(tmp_path, viper_root):
     for first, second in expected:
         assert any(first in msg and second in msg for msg in found), (first, found)
     assert len(found) == len(expected), found
-    assert tool.main(['verify', str(viper_root)]) == 1
+    assert load_tool('viper').main(['verify', str(viper_root)]) == 1
 
 
 def test_viper_convert_interrupted_then_resumed_equals_uninterrupted(tmp_path, monkeypatch):
-    tool = load_tool('viper')
     whole = make_viper_tree(tmp_path / 'whole')
     resumed = make_viper_tree(tmp_path / 'resumed')
-    assert tool.convert(str(whole)).ok
+    assert viper_prep.convert(str(whole)).ok
 
-    real = tool.convert_viper_file
+    real = viper_prep.convert_viper_file
     calls = []
 
     def dies_after_four(task):
@@ -99,14 +103,14 @@ def test_viper_convert_interrupted_then_resumed_equals_uninterrupted(tmp_path, m
         calls.append(task)
         return real(task)
 
-    monkeypatch.setattr(tool, 'convert_viper_file', dies_after_four)
+    monkeypatch.setattr(viper_prep, 'convert_viper_file', dies_after_four)
     with pytest.raises(KeyboardInterrupt):
-        tool.convert(str(resumed))
-    monkeypatch.setattr(tool, 'convert_viper_file', real)
+        viper_prep.convert(str(resumed))
+    monkeypatch.setattr(viper_prep, 'convert_viper_file', real)
     out = resumed / 'train/cls15'
     assert len(list(out.rglob('*_0000*.png'))) == 4
     (out / '001' / '.001_00003.png.x1y2.tmp.png').write_bytes(b'\x89PNG half')  # killed writer
-    report = tool.convert(str(resumed))
+    report = viper_prep.convert(str(resumed))
     assert report.ok and 'converted 6 label(s), skipped 4 already converted' in report.format()
     assert listing(out) == listing(whole / 'train/cls15')
     assert (json.loads((resumed / 'train/index.json').read_text())
@@ -114,43 +118,64 @@ def test_viper_convert_interrupted_then_resumed_equals_uninterrupted(tmp_path, m
 
 
 def test_viper_convert_settings_and_bad_label(viper_root):
-    tool = load_tool('viper')
-    assert tool.convert(str(viper_root)).ok
-    refused = tool.convert(str(viper_root), ignore_ego_vehicle=False)
+    assert viper_prep.convert(str(viper_root)).ok
+    refused = viper_prep.convert(str(viper_root), ignore_ego_vehicle=False)
     assert 'converted with other settings' in errors(refused)[0] and 'ignore_ego_vehicle' in errors(
         refused)[0]
     bad = viper_ids('003', 2)
     bad[1, 1] = 99
     write_viper_label(viper_root / 'train/cls/003/003_00002.png', bad)
-    report = tool.convert(str(viper_root), overwrite=True)
+    report = viper_prep.convert(str(viper_root), overwrite=True)
     assert len(errors(report)) == 1 and '003_00002.png' in errors(report)[0]
     assert 'converted 9 label(s)' in report.format()
 
 
-def test_viper_conditions_template_needs_checking(viper_root):
-    tool = load_tool('viper')
-    out = tool.write_conditions_template(str(viper_root))
-    with open(out) as f:
-        rows = f.read().splitlines()
-    assert rows[0].startswith('split,sequence,condition,checked') and len(rows) == 4
-    assert all(',no,' in row for row in rows[1:])
-    shutil.copy(out, viper_root / 'conditions.csv')
-    with pytest.raises(DataFormatError, match='unchecked guess'):
+def test_viper_conditions_template_marks_guesses_and_training_refuses_them(viper_root, capsys):
+    # The fake frames are bright and warm whatever the sequence's condition, so the guess for the
+    # night sequence 002 is wrong, as it can be for a real night sequence of noisy frames.
+    assert load_tool('viper').main(['conditions', str(viper_root)]) == 0
+    assert "marked '?'" in capsys.readouterr().out
+    out = viper_root / 'conditions_template.csv'
+    with open(out, newline='') as f:
+        rows = list(csv.DictReader(f))
+    assert [(r['split'], r['sequence']) for r in rows] == [('train', '001'), ('train', '002'),
+                                                           ('train', '003')]
+    assert all(r['condition'].endswith('?') and r['condition'][:-1] in VIPER_CONDITIONS
+               for r in rows), rows
+    assert rows[1]['condition'] != 'night?'
+    # Even cut down to the three columns the dataset reads, the guesses never feed training.
+    lines = ['split,sequence,condition'] + [f"train,{r['sequence']},{r['condition']}" for r in rows]
+    (viper_root / 'conditions.csv').write_text('\n'.join(lines) + '\n')
+    with pytest.raises(DataFormatError, match=r"3 unconfirmed guess\(es\).*line 3: train,002,") as err:
         VIPERDataset(data_root=str(viper_root), labels='raw')
+    assert "removing the '?'" in str(err.value) and 'conditions.csv' in str(err.value)
+    assert errors(viper_prep.verify(str(viper_root)))[0] == str(err.value)
+    # A person looked at the sequences: 002 is night, the others day.
+    (viper_root / 'conditions.csv').write_text(
+        'split,sequence,condition\ntrain,001,day\ntrain,002,night\ntrain,003,day\n')
+    assert VIPERDataset(data_root=str(viper_root), labels='raw').clip_ids() == ['001', '003']
+
+
+def test_viper_conditions_template_without_readable_frames_guesses_nothing(viper_root):
+    for path in (viper_root / 'train/img/002').iterdir():
+        path.write_bytes(b'')  # unreadable frames
+    out = write_conditions_template(str(viper_root), str(viper_root / 'template.csv'))
+    with open(out, newline='') as f:
+        conditions = {r['sequence']: r['condition'] for r in csv.DictReader(f)}
+    assert conditions['002'] == '?' and conditions['001'] != '?'
 
 
 # ----------------------------------------------------------------------------- Cityscapes-VPS tool
 
 
 def test_vps_verify_good_tree_and_bad_inputs(tmp_path, vps):
-    tool = load_tool('cityscapes_vps')
     root, seq_root = vps
-    report = tool.verify(str(root), str(seq_root))
+    report = vps_prep.verify(str(root), str(seq_root))
     assert report.ok, report.format()
     assert 'train: 2 clips, 12 annotated frames, 12 labels, 0 missing' in report.format()
     assert 'the Cityscapes-VPS train split has 400' in report.format()
 
-    assert 'does not exist' in errors(tool.verify(str(tmp_path / 'nope')))[0]
+    assert 'does not exist' in errors(vps_prep.verify(str(tmp_path / 'nope')))[0]
     for k in range(1, 7):  # clip 0002: frames but no labels
         (root / 'train/labelmap' / vps_annotated_name(2, k, suffix='label')).unlink()
     Image.fromarray(np.full((16, 32), 40, np.uint8)).save(
@@ -163,7 +188,7 @@ def test_vps_verify_good_tree_and_bad_inputs(tmp_path, vps):
     (seq_root / clip['city'] / gone).unlink()  # a missing unannotated frame
     (root / 'val/img' / vps_annotated_name(5, 6)).unlink()  # a clip with 5 annotated frames
     (tmp_path / 'cityscapes_vps/test/img').mkdir(parents=True)  # an empty split
-    found = errors(tool.verify(str(root), str(seq_root)))
+    found = errors(vps_prep.verify(str(root), str(seq_root)))
     expected = [
         ("clip 0002 of 'train' has 6 annotated frames", 'no label'),
         (vps_annotated_name(1, 1, suffix='label'), 'values [40] outside the Cityscapes trainIds'),
@@ -180,10 +205,9 @@ def test_vps_verify_good_tree_and_bad_inputs(tmp_path, vps):
 
 
 def test_vps_convert_resume_and_workers(tmp_path, vps, monkeypatch):
-    tool = load_tool('cityscapes_vps')
     root, _ = vps
     other = make_vps_tree(tmp_path / 'other', tmp_path / 'other_seq')[0]
-    real = tool.convert_vps_file
+    real = vps_prep.convert_vps_file
     calls = []
 
     def dies_after_five(task):
@@ -192,13 +216,13 @@ def test_vps_convert_resume_and_workers(tmp_path, vps, monkeypatch):
         calls.append(task)
         return real(task)
 
-    monkeypatch.setattr(tool, 'convert_vps_file', dies_after_five)
+    monkeypatch.setattr(vps_prep, 'convert_vps_file', dies_after_five)
     with pytest.raises(KeyboardInterrupt):
-        tool.convert(str(root))
-    monkeypatch.setattr(tool, 'convert_vps_file', real)
-    report = tool.convert(str(root))
+        vps_prep.convert(str(root))
+    monkeypatch.setattr(vps_prep, 'convert_vps_file', real)
+    report = vps_prep.convert(str(root))
     assert report.ok and 'skipped 5 already converted' in report.format()
-    assert tool.convert(str(other), workers=2).ok  # spawned workers give the same bytes
+    assert vps_prep.convert(str(other), workers=2).ok  # spawned workers give the same bytes
     assert listing(root / 'train/cls15') == listing(other / 'train/cls15')
     assert listing(root / 'val/cls15') == listing(other / 'val/cls15')
     index = json.loads((root / 'val/index.json').read_text())
@@ -206,10 +230,9 @@ def test_vps_convert_resume_and_workers(tmp_path, vps, monkeypatch):
 
 
 def test_vps_convert_from_colour_cls(tmp_path):
-    tool = load_tool('cityscapes_vps')
     root, _ = make_vps_tree(tmp_path / 'c', tmp_path / 's', splits={'val': (5,)}, colour_cls=True)
     shutil.rmtree(root / 'val/labelmap')
-    assert tool.convert(str(root)).ok
+    assert vps_prep.convert(str(root)).ok
     name = vps_annotated_name(5, 2, suffix='label')
     assert np.array_equal(np.array(Image.open(root / 'val/cls15' / name)),
                           cityscapes_lookup_table()[vps_train_ids(5, 9)])

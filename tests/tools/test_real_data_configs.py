@@ -24,14 +24,15 @@ import torch
 from fake_benchmark_data import load_tool, make_viper_tree, make_vps_tree
 from mmengine.config import Config
 
-from uda_toolbox.apis import default_work_dir
+from uda_toolbox.data_prep import cityscapes_vps as vps_prep
+from uda_toolbox.data_prep import viper as viper_prep
 from uda_toolbox.registry import DATASETS, MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 # Every method's training configs (configs/benchmarks/ holds benchmark matrices, not runs; the
-# Cityscapes-Seq benchmarks' *_seq.py configs: tests/tools/test_video_benchmark_configs.py).
+# Cityscapes-Seq benchmarks' *_seq*.py configs: tests/tools/test_video_benchmark_configs.py).
 CONFIGS = sorted(p for p in REPO.glob('configs/*/viper2cityscapes*.py')
-                 if p.parent.name != 'benchmarks' and not p.stem.endswith('_seq'))
+                 if p.parent.name != 'benchmarks' and not p.stem.startswith('viper2cityscapes_seq'))
 # Frames are resized to fit (W, H) = (128, 64) instead of the papers' sizes: large enough for the
 # discriminators' five stride-2 convolutions, small enough for a step in a fraction of a second.
 TINY_SCALE = (128, 64)
@@ -40,7 +41,7 @@ VPS_TRAIN_FRAMES = 2 * 30  # the tiny tree's train split: 2 clips of 30 frames
 
 OVERRIDES = """
 _base_ = [{config!r}]
-model = dict(segmentor=dict({segmentor}))
+model = dict(segmentor=dict({segmentor}){bank})
 _loader = dict(num_workers=0, persistent_workers=False)
 # No serialisation of the tiny item lists: mmengine's gc.collect() for it costs ~0.5 s per dataset
 # in a test process that has built many runners.
@@ -57,7 +58,8 @@ visualizer = dict(name={name!r})
 
 
 def _load_script(name: str):
-    spec = importlib.util.spec_from_file_location(f'uda_tools_{name}', REPO / 'tools' / f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'uda_tools_{name.replace("/", "_")}',
+                                                  REPO / 'tools' / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -87,13 +89,12 @@ def trees(tmp_path_factory):
     root = tmp_path_factory.mktemp('real_data')
     viper = make_viper_tree(root / 'viper')
     vps, seq = make_vps_tree(root / 'cityscapes_vps', root / 'leftImg8bit_sequence' / 'val')
-    viper_tool, vps_tool = load_tool('viper'), load_tool('cityscapes_vps')
-    assert viper_tool.verify(str(viper)).ok
-    assert vps_tool.verify(str(vps), str(seq)).ok
-    assert viper_tool.convert(str(viper)).ok
-    assert vps_tool.convert(str(vps)).ok
-    viper_tool.write_index(str(viper))
-    vps_tool.write_index(str(vps))
+    assert viper_prep.verify(str(viper)).ok
+    assert vps_prep.verify(str(vps), str(seq)).ok
+    assert viper_prep.convert(str(viper)).ok
+    assert vps_prep.convert(str(vps)).ok
+    viper_prep.write_index(str(viper))
+    vps_prep.write_index(str(vps))
     # The flat Cityscapes-VPS train split: annotated frames from img/, the others from Cityscapes
     # leftImg8bit_sequence/val; written where the VST configs' flow_root='train/flow' reads.
     assert load_tool('compute_flow').main([str(vps / 'train'), '--sequence-root', str(seq),
@@ -132,15 +133,43 @@ def _shrink(pipeline):
     return steps
 
 
+def long_tail_bank(base: Config, index_file: Path, scale=TINY_SCALE, **dataset) -> str:
+    """Override of DA-STC's ``model.long_tail_bank`` (``', long_tail_bank=dict(...)'``; '' for the
+    other configs): its frames from the tiny tree (``dataset`` keys) at the tiny size, and the
+    index ``tools/data/class_frame_index.py`` writes (by :func:`write_long_tail_index`)."""
+    bank = base.model.get('long_tail_bank')
+    if not bank:
+        return ''
+    frames = dict(dataset, pipeline=_shrink_to(bank.dataset.pipeline, scale), serialize_data=False)
+    return f', long_tail_bank=dict(index_file={str(index_file)!r}, dataset=dict(**{frames!r}))'
+
+
+def write_long_tail_index(override: Path) -> None:
+    """The class -> frame index of an override config's bank, with the tool, once."""
+    bank = Config.fromfile(str(override)).model.get('long_tail_bank')
+    if bank and not osp.isfile(bank.index_file):
+        assert _load_script('data/class_frame_index').main([str(override)]) == 0
+
+
+def _shrink_to(pipeline, scale):
+    steps = [dict(step) for step in pipeline]
+    for step in steps:
+        if 'scale' in step:
+            step['scale'] = scale
+    return steps
+
+
 def _tiny_segmentor(base: Config) -> str:
     """Override of ``model.segmentor``: the tiny model's backbone and head (and, for multi-level
-    AdaptSegNet, an auxiliary head on the tiny backbone's earlier output)."""
+    AdaptSegNet, an auxiliary head on the tiny backbone's earlier output), with the config's
+    number of classes."""
     tiny = Config.fromfile(str(REPO / 'configs/_base_/models/tiny_deeplabv2.py')).segmentor.to_dict()
-    parts = dict(backbone=tiny['backbone'], decode_head=tiny['decode_head'])
     two_frame = base.model.segmentor.type == 'TwoFrameSegmentor'  # DA-VSN, TPS: wraps one
     wrapped = base.model.segmentor.segmentor if two_frame else base.model.segmentor
+    head = dict(tiny['decode_head'], num_classes=wrapped.decode_head.num_classes)
+    parts = dict(backbone=tiny['backbone'], decode_head=head)
     if wrapped.get('auxiliary_head'):
-        parts['auxiliary_head'] = dict(tiny['decode_head'], in_channels=48, in_index=0)
+        parts['auxiliary_head'] = dict(head, in_channels=48, in_index=0)
     text = ', '.join(f'{key}=dict(_delete_=True, **{value!r})' for key, value in parts.items())
     return f'segmentor=dict({text})' if two_frame else text
 
@@ -164,11 +193,14 @@ class Runs:
             f'pipeline={_shrink(loaders.source.pipeline)!r}, serialize_data=False),')
         text = OVERRIDES.format(
             config=str(config), segmentor=_tiny_segmentor(base), source=source,
+            bank=long_tail_bank(base, self.trees.root / f'class_frame_index_{name}.json',
+                                data_root=self.trees.viper),
             vps=self.trees.vps, seq=self.trees.seq, target_pipeline=_shrink(loaders.target.pipeline),
             test_pipeline=_shrink(base.val_dataloader.dataset.pipeline), iters=iters, name=name)
         path = self.trees.root / 'configs' / f'{name}.py'
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
+        write_long_tail_index(path)
         options = []
         pseudo_labels = base.get('pseudo_labels')
         if pseudo_labels is not None:
@@ -195,10 +227,9 @@ class Runs:
         return work
 
     def warmup_checkpoint(self, load_from: str) -> str:
-        """A 1-iteration run of the config whose default work dir ``load_from`` points into."""
-        producer = [c for c in self.configs
-                    if default_work_dir(str(c)) == osp.dirname(load_from)]
-        assert len(producer) == 1, f'no config writes {load_from!r}'
+        """A 1-iteration run of the config ``load_from`` names (the run it starts from)."""
+        producer = [c for c in self.configs if c == REPO / load_from]
+        assert len(producer) == 1, f'load_from={load_from!r} names no config of this benchmark'
         if load_from not in self.warmups:
             work = self.train(producer[0], 1, 'warmup_' + config_id(producer[0]).replace('/', '_'))
             self.warmups[load_from] = str(work / 'iter_1.pth')

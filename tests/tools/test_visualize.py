@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from tools import visualize
+from uda_toolbox.apis.visualize.charts import chart_rows
 from uda_toolbox.evaluation import visualization as vis
 from uda_toolbox.utils.classes import VIDEO_UDA_PALETTE
 
@@ -165,6 +166,11 @@ def test_chart_from_benchmark_and_test_results(tmp_path):
     visualize.main(['chart', str(bench), str(test_json), '--out', str(out)])
     image = cv2.imread(str(out))
     assert image is not None and image.shape[1] > 500
+    # The test file's row is named by its run dir (not by the file name), classes in order.
+    rows, _, classes = chart_rows(str(test_json), 'IoU')
+    assert list(rows) == [tmp_path.name] and classes == ['road', 'car', 'bus']
+    visualize.main(['chart', str(bench), '--out', str(tmp_path / 'bars.png'), '--kind', 'bars'])
+    assert cv2.imread(str(tmp_path / 'bars.png')) is not None
 
 
 @pytest.mark.parametrize('argv, message', [

@@ -24,7 +24,7 @@ from uda_toolbox.data_prep.snippets import (  # noqa: E402
     run_flow_command,
     snippet_tool_parser,
 )
-from uda_toolbox.datasets.preparation import print_report  # noqa: E402
+from uda_toolbox.data_prep.report import print_report  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -18,7 +18,9 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from uda_toolbox.datasets.synthetic import (
+from uda_toolbox.data_prep.synthetic import (  # noqa: E402
+    DEFAULT_VERSION,
+    GENERATORS,
     SPLITS,
     SyntheticPairParams,
     ensure_synthetic_pair,
@@ -53,6 +55,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--clip-length', type=int, default=defaults.clip_length)
     p.add_argument('--annotation-interval', type=int, default=defaults.annotation_interval)
     p.add_argument(
+        '--generator-version',
+        type=int,
+        choices=sorted(GENERATORS),
+        default=DEFAULT_VERSION,
+        help='generator version, recorded in meta.json (default: %(default)s)',
+    )
+    p.add_argument(
         '--workers', type=int, default=2, help='processes rendering clips (default: %(default)s)'
     )
     p.add_argument(
@@ -78,10 +87,13 @@ def main(argv=None) -> int:
     reused = not args.overwrite and (Path(args.out) / 'meta.json').exists()
     start = time.perf_counter()
     try:
+        version, workers = args.generator_version, args.workers
         if args.overwrite:
-            out = generate_synthetic_pair(args.out, **params, workers=args.workers, overwrite=True)
+            out = generate_synthetic_pair(
+                args.out, **params, version=version, workers=workers, overwrite=True
+            )
         else:
-            out = ensure_synthetic_pair(args.out, **params, workers=args.workers)
+            out = ensure_synthetic_pair(args.out, **params, version=version, workers=workers)
     except (FileExistsError, ValueError, TypeError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@ from .adversarial import AdversarialAdaptor
 from .base import BaseAdaptor
 from .cbst import CBST
 from .crst import CRST
+from .da_stc import DASTC
 from .da_vsn import DAVSN
 from .dacs import DACS
 from .daformer import DAFormer
@@ -28,6 +29,6 @@ from .vst import VST
 __all__ = [
     'ADVENT', 'VAT', 'AdaBN', 'AdaptSegNet', 'AdversarialAdaptor', 'BaseAdaptor', 'MinEnt',
     'Oracle', 'SourceOnly', 'CBST', 'CRST', 'IAST', 'IASTRegularizedAdaptor', 'VST',
-    'SelfTrainingAdaptor', 'DAVSN', 'TPS', 'TwoFrameAdaptorMixin', 'SourceFreeAdaptor', 'SHOT',
+    'SelfTrainingAdaptor', 'DAVSN', 'DASTC', 'TPS', 'TwoFrameAdaptorMixin', 'SourceFreeAdaptor', 'SHOT',
     'URMA', 'HCL', 'STPL', 'DACS', 'DAFormer', 'TeacherAdaptor'
 ]

@@ -17,7 +17,6 @@ from mmseg.models.utils import resize
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-from uda_toolbox.models.losses import masked_cross_entropy
 from uda_toolbox.registry import MODELS
 from uda_toolbox.utils.checkpoint import CheckpointError
 
@@ -85,6 +84,46 @@ def check_pretrained_backbone(segmentor_cfg: dict, key: str = 'model.segmentor')
                 'from random weights on purpose with --cfg-options '
                 f'{key}.backbone.init_cfg=None.')
     return segmentor_cfg
+
+
+def head_losses(head: nn.Module) -> List[nn.Module]:
+    """The loss modules a decode head was configured with (its ``loss_decode``, one or a list)."""
+    losses = head.loss_decode
+    return list(losses) if isinstance(losses, nn.ModuleList) else [losses]
+
+
+def check_head_losses(segmentor: nn.Module) -> None:
+    """Refuse a cross-entropy ``loss_decode`` that averages over ignored pixels too.
+
+    The adaptors' segmentation loss is the head's configured one (:meth:`BaseAdaptor.seg_loss`).
+    Shin et al. (2021) Eq. 3 / Eq. 5 average the cross-entropy over the labelled pixels only; mmseg's
+    ``CrossEntropyLoss`` does that with ``avg_non_ignore=True`` (its default False divides by every
+    pixel, which shrinks the loss of sparse pseudo labels by their share of the frame).
+    """
+    heads = [('decode_head', segmentor.decode_head)]
+    if getattr(segmentor, 'with_auxiliary_head', False):
+        aux = segmentor.auxiliary_head
+        heads += ([(f'auxiliary_head[{k}]', h) for k, h in enumerate(aux)]
+                  if isinstance(aux, nn.ModuleList) else [('auxiliary_head', aux)])
+    for name, head in heads:
+        for loss in head_losses(head):
+            if (type(loss).__name__ == 'CrossEntropyLoss' and not getattr(loss, 'use_sigmoid', False)
+                    and not getattr(loss, 'avg_non_ignore', True)):
+                raise ValueError(
+                    f'model.segmentor.{name}.loss_decode: CrossEntropyLoss with avg_non_ignore=False '
+                    'averages over ignored pixels too; the adaptors\' cross-entropy (Shin et al. '
+                    '(2021) Eq. 3 / Eq. 5) averages over labelled pixels: set avg_non_ignore=True.')
+
+
+def configured_seg_loss(head: nn.Module, logits: Tensor, labels: Tensor) -> Tensor:
+    """The sum of ``head``'s configured losses of (M, C, H, W) logits and (M, H, W) labels, called
+    as mmseg's ``BaseDecodeHead.loss_by_feat`` calls them (``ignore_index`` of the head).
+
+    With the configs' ``CrossEntropyLoss(avg_non_ignore=True)`` this is Eq. 3's cross-entropy over
+    the labelled pixels, equal to ``models.losses.masked_cross_entropy`` (to the bit, except for
+    a batch with a single labelled pixel, where mmseg adds float32 epsilon to the divisor).
+    """
+    return sum(loss(logits, labels, ignore_index=head.ignore_index) for loss in head_losses(head))
 
 
 def segmentor_logits(segmentor: nn.Module, frames: Tensor, aux: bool = False,
@@ -174,10 +213,17 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.segmentor = MODELS.build(check_pretrained_backbone(segmentor))
+        check_head_losses(self.segmentor)
         self.num_classes: int = self.segmentor.decode_head.num_classes
         self.ignore_index: int = self.segmentor.decode_head.ignore_index
         # DDP wrappers by name (see ddp_modules); a plain dict, so not part of the state dict.
         self._ddp: Dict[str, nn.Module] = {}
+
+    @property
+    def out_channels(self) -> int:
+        """The segmentor's output channels (mmseg's ``SegTTAModel`` reads it: test-time
+        augmentation, ``tools/test.py --tta``)."""
+        return self.segmentor.out_channels
 
     # ------------------------------------------------------------------ data parallel
     def ddp_modules(self) -> Dict[str, nn.Module]:
@@ -265,11 +311,15 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
             self.segmentor, frames, False, True)
         return out['main'], out['features']
 
-    def seg_loss(self, logits: Tensor, labels: Tensor, reduction: str = 'pooled') -> Tensor:
-        """Cross-entropy of (N, T, C, H, W) logits against (N, T, H, W) labels, the frames
+    def seg_loss(self, logits: Tensor, labels: Tensor, reduction: str = 'pooled',
+                 level: str = 'main') -> Tensor:
+        """The segmentation loss of (N, T, C, H, W) logits against (N, T, H, W) labels: the
+        configured ``loss_decode`` of the level's head (the main ``decode_head``, or for
+        ``level='aux'`` the ``auxiliary_head``; the configs' cross-entropy of Eq. 3), the frames
         combined as ``reduction`` says (:func:`reduce_over_frames`)."""
-        return reduce_over_frames(lambda x, y: masked_cross_entropy(x, y, self.ignore_index),
-                                  reduction, logits, labels)
+        head = self.segmentor.decode_head if level == 'main' else self.segmentor.auxiliary_head
+        return reduce_over_frames(lambda x, y: configured_seg_loss(head, x, y), reduction,
+                                  logits, labels)
 
     def per_level(self, source: Batch, target: Batch, losses: Dict[str, Tensor],
                   lambda_seg_aux: float) -> Iterator[Tuple[str, str, Tensor, Tensor]]:
@@ -286,7 +336,8 @@ class BaseAdaptor(BaseModel, metaclass=ABCMeta):
         for level, src in source_logits.items():
             suffix = '' if level == 'main' else f'_{level}'
             weight = 1.0 if level == 'main' else lambda_seg_aux
-            losses[f'loss_seg_src{suffix}'] = weight * self.seg_loss(src, source['gt_seg'])
+            losses[f'loss_seg_src{suffix}'] = weight * self.seg_loss(src, source['gt_seg'],
+                                                                     level=level)
             yield level, suffix, src, target_logits[level]
 
     # ----------------------------------------------------------------- inference

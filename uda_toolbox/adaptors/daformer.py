@@ -17,6 +17,7 @@ from uda_toolbox.adaptors.teacher import DACS_FILTERS, TeacherAdaptor
 from uda_toolbox.models.losses import downscale_label_ratio, feature_distance
 from uda_toolbox.registry import MODELS
 from uda_toolbox.utils.checkpoint import load_from_local_checked
+from uda_toolbox.utils.options import with_defaults
 
 #: DAFormer's thing-class feature distance (``dacs_a999_fdthings.py``): weight 0.005, a feature
 #: pixel counts when a thing class covers >= 75 % of its block of the source label.
@@ -100,14 +101,11 @@ class DAFormer(TeacherAdaptor):
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.feature_distance = None
         if feature_distance is not None:
-            unknown = set(feature_distance) - set(FEATURE_DISTANCE_DEFAULTS)
-            if unknown:
-                raise ValueError(f'model.feature_distance has unknown keys {sorted(unknown)}; it '
-                                 f'takes {sorted(FEATURE_DISTANCE_DEFAULTS)}')
+            options = with_defaults('model.feature_distance', feature_distance,
+                                    FEATURE_DISTANCE_DEFAULTS)
             if segmentor.get('neck'):
                 raise ValueError('model.feature_distance compares backbone features; a segmentor '
                                  'with a neck is not supported (set model.feature_distance=None)')
-            options = dict(FEATURE_DISTANCE_DEFAULTS, **feature_distance)
             if options['checkpoint'] is None:
                 init_cfg_of_backbone = segmentor['backbone'].get('init_cfg') or {}
                 options['checkpoint'] = init_cfg_of_backbone.get('checkpoint')

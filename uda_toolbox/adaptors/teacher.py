@@ -27,6 +27,7 @@ from uda_toolbox.models.augmentation import (
 from uda_toolbox.models.losses import weighted_cross_entropy
 from uda_toolbox.pseudo_labels.online import build_filters, online_pseudo_labels
 from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.options import with_defaults
 
 #: DACS / DAFormer's strong augmentation of the mixed images (``dacs.py`` config: colour jitter
 #: strength 0.2, skipped with probability 0.2, i.e. applied with 0.8; blur with 0.5).
@@ -119,11 +120,7 @@ class TeacherAdaptor(BaseAdaptor):
             raise ValueError(f'model.class_pool must be one of {CLASS_POOLS}, got {class_pool!r}')
         self.class_pool = class_pool
         if mic is not None:
-            unknown = set(mic) - set(MIC_DEFAULTS)
-            if unknown:
-                raise ValueError(f'model.mic has unknown keys {sorted(unknown)}; it takes '
-                                 f'{sorted(MIC_DEFAULTS)}')
-            mic = dict(MIC_DEFAULTS, **mic)
+            mic = with_defaults('model.mic', mic, MIC_DEFAULTS)
         self.mic = mic
 
     # ------------------------------------------------------------------ the teacher

@@ -19,7 +19,7 @@ from uda_toolbox.analysis.speed import (
     measure_speed,
     speed_table,
 )
-from uda_toolbox.apis.config import apply_cfg_options, finish_config, load_config
+from uda_toolbox.apis.config import finish_config, load_config, merge_options
 from uda_toolbox.apis.inference import init_adaptor
 from uda_toolbox.utils import allow_toolbox_checkpoint_globals, atomic_write
 
@@ -45,7 +45,7 @@ def speed_entry(path: str, work_dir: str, cfg_options: Optional[dict], settings:
     with ``settings.seed`` (and its ``load_from`` weights when ``settings.weights='auto'`` and
     the file exists), in train mode on ``device``."""
     cfg = load_config(path)
-    apply_cfg_options(cfg, cfg_options)
+    merge_options(cfg, cfg_options)
     finish_config(cfg, work_dir)
     torch.manual_seed(settings.seed)
     load_from = cfg.get('load_from')

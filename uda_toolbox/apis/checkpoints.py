@@ -7,8 +7,7 @@ import re
 import warnings
 from typing import Dict, List
 
-from mmengine.config import Config
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 
 from uda_toolbox.models.backbones.convert import convert_backbone_checkpoint
 from uda_toolbox.utils.checkpoint import (
@@ -19,7 +18,7 @@ from uda_toolbox.utils.checkpoint import (
     latest_checkpoint,
 )
 
-__all__ = ['check_load_from', 'checkpoint_candidates', 'convert_backbone_checkpoint',
+__all__ = ['checkpoint_candidates', 'convert_backbone_checkpoint',
            'last_checkpoint_pointer', 'latest_checkpoint', 'load_test_checkpoint',
            'require_checkpoint', 'segmentor_weight_mismatch']
 
@@ -33,14 +32,6 @@ def require_checkpoint(path: str, key: str) -> None:
         raise SystemExit(f'Checkpoint error: {exc}') from None
 
 
-def check_load_from(cfg: Config) -> None:
-    """Stop before building anything when a local ``load_from`` is missing or not a checkpoint."""
-    load_from = cfg.get('load_from')
-    if not load_from or '://' in load_from or load_from.startswith(('open-mmlab:', 'torchvision:')):
-        return
-    require_checkpoint(load_from, 'load_from')
-
-
 def segmentor_weight_mismatch(model, state_dict: dict) -> Dict[str, List[str]]:
     """How a checkpoint's weights fail to fit a model's segmentor.
 
@@ -51,7 +42,7 @@ def segmentor_weight_mismatch(model, state_dict: dict) -> Dict[str, List[str]]:
         ``missing`` (model weights the checkpoint lacks), ``unexpected`` (segmentor weights the
         model does not have) and ``shape`` (``name: checkpoint (..) vs model (..)``) lists.
     """
-    if is_model_wrapper(model):
+    if is_model_wrapper(model) or isinstance(model, BaseTTAModel):  # --tta: SegTTAModel(module=...)
         model = model.module
     expected = model.state_dict()
     prefix = 'segmentor.' if any(k.startswith('segmentor.') for k in expected) else ''

@@ -4,30 +4,69 @@
 pieces are public so scripts and notebooks can do what ``tools/train.py`` does.
 """
 import ast
+import copy
+import difflib
 import os.path as osp
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 
-from uda_toolbox.apis.checkpoints import latest_checkpoint
+from uda_toolbox.apis.checkpoints import latest_checkpoint, require_checkpoint
+from uda_toolbox.apis.config_check import top_level_keys
 from uda_toolbox.apis.errors import ConfigError
+from uda_toolbox.apis.schedule import describe_changes, pop_max_iters, set_max_iters
 from uda_toolbox.registry import MODELS
+from uda_toolbox.utils.checkpoint import CheckpointError
 from uda_toolbox.utils.io import path_problem
 
 WORK_DIR_TOKEN = '{work_dir}'
+PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: Where a relative config path is looked up after the current directory: the configs shipped in
+#: the installed package (``uda_toolbox/.mim/configs``, as mmseg ships its own; setup.py copies
+#: them there when the wheel is built) and the repository a source checkout imports from.
+CONFIG_ROOTS = (osp.join(PACKAGE_DIR, '.mim'), osp.dirname(PACKAGE_DIR))
+
+
+def find_config(path: str) -> str:
+    """The config file ``path`` names: as given (relative to the current directory), else inside
+    the installed package or the repository (``configs/vat/viper2cityscapes.py`` works for a
+    ``pip install`` user in any directory; so does ``vat/viper2cityscapes.py``).
+
+    Raises:
+        SystemExit: no such file, naming the places looked at.
+    """
+    if osp.isfile(path):
+        return path
+    relative = osp.normpath(path)
+    if not osp.isabs(relative):
+        names = [relative] if relative.startswith('configs' + osp.sep) else [
+            relative, osp.join('configs', relative)]
+        for root in CONFIG_ROOTS:
+            for name in names:
+                if osp.isfile(osp.join(root, name)):
+                    return osp.join(root, name)
+    problem = path_problem(path)
+    if problem != 'does not exist':  # a broken link or a link loop: say so
+        raise SystemExit(f'Config file {path!r} {problem}.')
+    raise SystemExit(f'Config file {path!r} does not exist (looked in the current directory and '
+                     f'in the configs shipped with uda_toolbox: {", ".join(CONFIG_ROOTS)}).')
+
+
+# Top-level config keys that code reads at run time (the Runner's arguments and the toolbox's own
+# keys, listed once in config_check). An override of any other top-level key would change nothing
+# unless the config declares it in config_variables or it is a shortcut name: see apply_cfg_options.
+RUNTIME_KEYS = frozenset(top_level_keys())
 
 
 def load_config(path: str) -> Config:
-    """``Config.fromfile`` without yapf re-formatting of the config text.
+    """``Config.fromfile`` of :func:`find_config`'s file, without yapf re-formatting of the text.
 
     mmengine formats the whole config on every log / dump of it and for every checkpoint's meta
     (about 2-3 s each on 2 cores); the text stays valid Python without it. mmengine 0.10.7's
     ``fromfile(format_python_code=False)`` only applies it to lazy-import configs, hence the
     attribute is set here.
     """
-    if not osp.isfile(path):
-        raise SystemExit(f'Config file {path!r} {path_problem(path)}.')
-    cfg = Config.fromfile(path, format_python_code=False)
+    cfg = Config.fromfile(find_config(path), format_python_code=False)
     object.__setattr__(cfg, '_format_python_code', False)
     return cfg
 
@@ -63,6 +102,66 @@ def config_description(path: str) -> str:
     raise ValueError(f"{path} sets no top-level description = '...'. Add one line saying what it "
                      'runs (a config inheriting another must state its own: the inherited one '
                      'describes the base).')
+
+
+def _set_key(cfg: Config, path: str, value: Any) -> bool:
+    """Set the dotted key ``path`` (list items by index) if its parent exists; True if it did."""
+    *parents, last = path.split('.')
+    node: Any = cfg._cfg_dict
+    for part in parents:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    if isinstance(node, dict):
+        node[last] = value
+        return True
+    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = value
+        return True
+    return False
+
+
+def _keys_holding(value: Any, node: Any, prefix: str = '') -> List[str]:
+    """Dotted keys below ``node`` whose value equals ``value``."""
+    found = []
+    items = (node.items() if isinstance(node, dict)
+             else enumerate(node) if isinstance(node, (list, tuple)) else ())
+    for key, item in items:
+        path = f'{prefix}.{key}' if prefix else str(key)
+        if item == value:
+            found.append(path)
+        else:
+            found.extend(_keys_holding(value, item, path))
+    return found
+
+
+def _no_effect_message(cfg: Config, key: str, head: str, existed: bool, old: Any) -> str:
+    """Why ``--cfg-options key=...`` would do nothing, and what to set instead."""
+    declared = sorted(cfg.get('config_variables') or {})
+    offer = (f' The variables {cfg.filename} lets you override: {", ".join(declared)}.'
+             if declared else '')
+    if not existed:
+        close = difflib.get_close_matches(head, declared + sorted(RUNTIME_KEYS | SHORTCUTS), n=2,
+                                        cutoff=0.7)
+        hint = f' Did you mean {" or ".join(repr(c) for c in close)}?' if close else ''
+        return (f'--cfg-options {key}: {cfg.filename} has no top-level key {head!r} and nothing '
+                f'reads one, so the override would change nothing.{hint}{offer}')
+    # Where the old value was copied to. A number or None is everywhere: there only keys of the
+    # variable's own name count (tau -> train_dataloader.dataset.source.tau).
+    common = old is None or isinstance(old, (bool, int, float))
+    uses = [k for k in _keys_holding(old, cfg._cfg_dict)
+            if k.split('.', 1)[0] in RUNTIME_KEYS and (not common or k.rsplit('.', 1)[-1] == head)]
+    those = 'that key' if len(uses) == 1 else 'those keys'
+    where = (f' Its value went to {", ".join(uses[:4])}: set {those} instead (e.g. --cfg-options '
+             f'{uses[0]}=...).' if uses else
+             ' Override the nested key that uses it instead (e.g. '
+             'train_dataloader.dataset.source.<key>=...).')
+    return (f'--cfg-options {key}: {head!r} is a variable of {cfg.filename}; its value was copied '
+            'into the settings that use it when the file was read, so overriding it afterwards '
+            f'would change nothing.{where}{offer}')
 
 
 def default_work_dir(config_path: str) -> str:
@@ -105,6 +204,8 @@ SCALE_SHORTCUTS = {
                      'test_dataloader.dataset.pipeline'),
 }
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+#: The top-level names :func:`expand_cfg_shortcuts` applies.
+SHORTCUTS = frozenset(SCALE_SHORTCUTS) | {'num_workers'}
 
 
 def expand_cfg_shortcuts(cfg: Config, cfg_options: Optional[dict]) -> None:
@@ -192,6 +293,58 @@ def ensure_runtime_hooks(cfg: Config) -> None:
                                 if on and name not in present]
 
 
+def resolve_load_from(value: Optional[str], key: str = 'load_from') -> Optional[str]:
+    """The checkpoint file that a ``load_from`` value names.
+
+    * a checkpoint file (or a URL, ``open-mmlab://`` ...): itself;
+    * a work dir: its latest checkpoint (:func:`latest_checkpoint`);
+    * a config file (``.py``): the latest checkpoint of the run that trains it, in its default work
+      dir (:func:`default_work_dir`, or the ``work_dir`` the file sets). A method that starts from
+      another one's model names that config (``load_from = 'configs/source_only/synthetic.py'``),
+      so it takes the dependency's last checkpoint whatever its length
+      (``--cfg-options train_cfg.max_iters=40`` for both).
+
+    Raises:
+        CheckpointError: a work dir or config whose run has no checkpoint yet, with the command
+            that makes one (the tools print it without a traceback).
+    """
+    if not value or '://' in value or value.startswith(('open-mmlab:', 'torchvision:')):
+        return value
+    if value.endswith('.py'):
+        config = find_config(value)
+        work_dir = load_config(config).get('work_dir') or default_work_dir(config)
+        found = latest_checkpoint(work_dir)
+        if found is None:
+            raise CheckpointError(
+                f'{key}={value!r} names the run of that config, but its work dir {work_dir!r} has '
+                f'no checkpoint yet. Train it first (python tools/train.py {value}; shorten both '
+                'runs alike with --cfg-options train_cfg.max_iters=N), or point load_from at a '
+                'checkpoint or work dir with --cfg-options load_from=PATH.')
+        return found
+    if osp.isdir(value):
+        found = latest_checkpoint(value)
+        if found is None:
+            raise CheckpointError(
+                f'{key}={value!r} is a directory without checkpoints (no last_checkpoint, no '
+                'iter_<N>.pth): train that run first, or name a .pth file.')
+        return found
+    return value
+
+
+def check_load_from(cfg: Config) -> None:
+    """Resolve ``cfg.load_from`` to a checkpoint file (:func:`resolve_load_from`) and stop before
+    building anything when it is missing or not a checkpoint (a message with the fix, no
+    traceback)."""
+    try:
+        cfg.load_from = resolve_load_from(cfg.get('load_from'))
+    except CheckpointError as exc:
+        raise SystemExit(f'Checkpoint error: {exc}') from None
+    load_from = cfg.load_from
+    if load_from and '://' not in load_from and not load_from.startswith(
+            ('open-mmlab:', 'torchvision:')):
+        require_checkpoint(load_from, 'load_from')
+
+
 def source_dataset_keys(cfg: Config) -> List[str]:
     """The config keys that define a source dataset (docs/source_free.md): every ``source`` entry
     that is set (not None) anywhere in the config (``train_dataloader.dataset.source`` of a
@@ -242,8 +395,9 @@ def check_source_free(cfg: Config) -> None:
 
 def finish_config(cfg: Config, work_dir: Optional[str] = None,
                   config_path: Optional[str] = None) -> Config:
-    """Set the work dir (argument, the config's, or the default rule), replace ``{work_dir}`` and
-    add the runtime hooks: what every run needs before ``Runner.from_cfg``. A source-free
+    """What every run needs before ``Runner.from_cfg``: the work dir (argument, the config's, or
+    the default rule), ``{work_dir}`` replaced and the runtime hooks. Idempotent. (``load_from``
+    is resolved later, when the run starts: :func:`check_load_from`, ``build_runner``.) A source-free
     adaptor's config that defines a source dataset stops here (:func:`check_source_free`)."""
     check_source_free(cfg)
     if work_dir is not None:
@@ -282,22 +436,77 @@ def check_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
                 'inherits this one (_base_), or use a path without commas.')
 
 
-def apply_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:
-    """Merge ``--cfg-options`` into ``cfg`` after :func:`check_cfg_options`, then apply its
-    shortcut names (:func:`expand_cfg_shortcuts`). Every tool applies overrides through this."""
-    if cfg_options is not None:
-        check_cfg_options(cfg, cfg_options)
-        cfg.merge_from_dict(cfg_options)
-        expand_cfg_shortcuts(cfg, cfg_options)
+def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
+    """``cfg.merge_from_dict(options)`` where every override has an effect, or a clear error.
+
+    Every tool applies ``--cfg-options`` through this. In order: a path split at its commas is an
+    error (:func:`check_cfg_options`); the options are merged; the shortcut names are applied
+    (:func:`expand_cfg_shortcuts`); the config's declared variables are copied again.
+
+    A config's top-level variables (``viper_sequences``, ``data_root``, ...) are copied into the
+    dataset dicts when the config file is read, so overriding one afterwards changes nothing by
+    itself. The variables a config declares in ``config_variables`` (name -> the dotted keys it
+    feeds) are therefore copied again into each of those keys that the config has; any other
+    top-level key that is neither a shortcut (``SHORTCUTS``) nor read at run time
+    (``RUNTIME_KEYS``) is a :class:`ConfigError` naming the keys to set instead
+    (docs/get_started.md, "Overriding settings"). A run length is :func:`merge_options`'s.
+    """
+    if not options:
+        return cfg
+    check_cfg_options(cfg, options)
+    heads = {key.split('.', 1)[0] for key in options}
+    before = {head: (head in cfg, copy.deepcopy(cfg.get(head))) for head in heads}
+    cfg.merge_from_dict(options)
+    expand_cfg_shortcuts(cfg, options)
+    variables = cfg.get('config_variables') or {}
+    for key in options:
+        head = key.split('.', 1)[0]
+        if head in variables:
+            value = cfg[head]
+            targets = [t for t in variables[head] if _set_key(cfg, t, copy.deepcopy(value))]
+            if not targets:
+                raise ConfigError(
+                    f'--cfg-options {key}: {cfg.filename} declares {head!r} in config_variables, '
+                    f'but none of the keys it feeds ({list(variables[head])}) exists in this '
+                    'config; set the key you mean directly.')
+        elif head not in RUNTIME_KEYS and head not in SHORTCUTS:
+            raise ConfigError(_no_effect_message(cfg, key, head, *before[head]))
+    return cfg
+
+
+def merge_options(cfg: Config, cfg_options: Optional[dict]) -> Config:
+    """``--cfg-options`` onto ``cfg``: a run length (``train_cfg.max_iters`` or ``max_iters``)
+    first, scaling the whole schedule (:func:`uda_toolbox.apis.schedule.set_max_iters`; what
+    changed is kept in ``cfg.schedule_scaled`` and logged when the run starts),
+    then the other options (so an interval given explicitly wins) through
+    :func:`apply_cfg_options` (path checks, shortcuts). Every tool applies overrides through this."""
+    max_iters, others = pop_max_iters(cfg_options)
+    if max_iters is not None:
+        # Kept in the config (dumped with the run) and logged by build_runner.
+        cfg.schedule_scaled = describe_changes(set_max_iters(cfg, max_iters))
+    if others:
+        apply_cfg_options(cfg, others)
+    return cfg
+
+
+def check_amp_device() -> None:
+    """Stop with the fix when ``--amp`` is asked for without a GPU (mmengine's AmpOptimWrapper
+    asserts CUDA/NPU/MLU and would fail with a bare AssertionError)."""
+    import torch
+    if not torch.cuda.is_available():
+        raise SystemExit('--amp: mixed precision (AmpOptimWrapper) needs a CUDA GPU, and none is '
+                         'available here. Train without --amp on the CPU.')
 
 
 def build_train_config(config: str, work_dir: Optional[str] = None,
                        cfg_options: Optional[dict] = None, resume: bool = False,
                        amp: bool = False, launcher: str = 'none') -> Config:
     """The config ``tools/train.py`` trains with (see its ``--help`` for each argument)."""
+    if amp:
+        check_amp_device()
     cfg = load_config(config)
     cfg.launcher = launcher
-    apply_cfg_options(cfg, cfg_options)
+    merge_options(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -320,12 +529,65 @@ def build_train_config(config: str, work_dir: Optional[str] = None,
     return finish_config(cfg)
 
 
+#: Test transforms a flip TTA pipeline can be derived around (see :func:`flip_tta_pipeline`).
+TTA_LOADERS = ('LoadClipFrames',)
+TTA_GEOMETRY = ('ClipResize',)
+TTA_LABELS = ('LoadClipAnnotations',)
+TTA_PACKERS = ('PackFrameInputs',)
+
+
+def flip_tta_pipeline(test_pipeline: list, source: str = 'the test pipeline') -> list:
+    """The test pipeline with each frame seen as it is and flipped horizontally (mmcv's
+    ``TestTimeAug``); ``SegTTAModel`` averages the two softmax maps, the flipped one flipped back.
+
+    Labels are loaded after the flip, so they stay unflipped for the evaluation.
+
+    Raises:
+        ValueError: a transform it does not know where to put; write ``tta_pipeline`` yourself.
+    """
+    loaders, geometry, labels, packers = [], [], [], []
+    for step in test_pipeline:
+        kind = step.get('type')
+        for names, group in ((TTA_LOADERS, loaders), (TTA_GEOMETRY, geometry),
+                             (TTA_LABELS, labels), (TTA_PACKERS, packers)):
+            if kind in names:
+                group.append(copy.deepcopy(step))
+                break
+        else:
+            raise ValueError(f'--tta: no automatic flip augmentation around {kind!r} of {source}; '
+                             'set tta_pipeline in the config (mmseg convention).')
+    flips = [dict(type='ClipRandomFlip', prob=0.0), dict(type='ClipRandomFlip', prob=1.0)]
+    return loaders + [dict(type='TestTimeAug', transforms=[
+        *[[g] for g in geometry], flips, *[[lbl] for lbl in labels], packers])]
+
+
+def use_tta(cfg: Config) -> Config:
+    """Test with test-time augmentation, as mmseg's ``tools/test.py --tta``: ``tta_model``
+    (default ``SegTTAModel``) around the model, ``tta_pipeline`` as the test pipeline (default:
+    :func:`flip_tta_pipeline` of the config's test pipeline)."""
+    pipeline = cfg.get('tta_pipeline') or flip_tta_pipeline(
+        cfg.test_dataloader.dataset.pipeline, f'{cfg.filename} (test_dataloader)')
+    cfg.test_dataloader.dataset.pipeline = pipeline
+    tta_model = copy.deepcopy(cfg.get('tta_model') or dict(type='SegTTAModel'))
+    tta_model['module'] = cfg.model
+    cfg.model = tta_model
+    return cfg
+
+
 def build_test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
-                      cfg_options: Optional[dict] = None, launcher: str = 'none') -> Config:
-    """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train)."""
+                      cfg_options: Optional[dict] = None, launcher: str = 'none',
+                      tta: bool = False) -> Config:
+    """The config ``tools/test.py`` evaluates ``checkpoint`` with (same work-dir rule as train).
+
+    ``checkpoint`` may also be a work dir or a config file: its latest checkpoint
+    (:func:`resolve_load_from`). ``tta``: test-time augmentation (:func:`use_tta`)."""
     cfg = load_config(config)
     cfg.launcher = launcher
-    apply_cfg_options(cfg, cfg_options)
-    finish_config(cfg, work_dir, config)
-    cfg.load_from = checkpoint
-    return cfg
+    merge_options(cfg, cfg_options)
+    cfg.load_from = resolve_load_from(checkpoint, key='CHECKPOINT')
+    backbone = (cfg.model.get('segmentor') or {}).get('backbone') or {}
+    if backbone.get('init_cfg'):  # the checkpoint holds every weight: no ImageNet file needed
+        backbone.init_cfg = None
+    if tta:
+        use_tta(cfg)
+    return finish_config(cfg, work_dir, config)

@@ -27,10 +27,15 @@ from uda_toolbox.apis.errors import ConfigError
 # requires_grad, ...): not judged.
 _UNCHECKED_KEYS = frozenset({'norm_cfg', 'act_cfg', 'conv_cfg', 'init_cfg', 'upsample_cfg',
                              'dcn', 'plugins', 'pretrained'})
-# Keys the toolbox reads at the top level besides the Runner's arguments.
+# Keys the toolbox reads at the top level besides the Runner's arguments (config_variables:
+# uda_toolbox.apis.config.apply_cfg_options). Add a key here when code starts to read it.
 _TOOLBOX_TOP_LEVEL = frozenset({'pseudo_labels', 'check_finite_loss', 'model_wrapper_cfg', 'sync_bn',
                                 'compile', 'custom_imports', 'launcher', 'gpu_ids', 'dist_params',
-                                'strategy', 'cfg', 'filename', 'text'})
+                                'strategy', 'cfg', 'filename', 'text',
+                                # apis.schedule: iteration keys to scale, what a scaling changed
+                                'schedule_keys', 'schedule_scaled',
+                                # apis.config.apply_cfg_options: overridable variables
+                                'config_variables'})
 # Top-level keys whose value is a dict (or a list of dicts); the others hold a value.
 _DICT_KEYS = frozenset({
     'model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg',
@@ -68,6 +73,12 @@ _NESTED_KIND = dict(policy='policy', flow='flow', dataset='dataset', label_datas
 def _runner_keys() -> Set[str]:
     from mmengine.runner import Runner
     return set(inspect.signature(Runner.__init__).parameters) - {'self'}
+
+
+def top_level_keys() -> Set[str]:
+    """Every top-level config key that something reads at run time: the Runner's arguments and
+    the toolbox's own keys."""
+    return _runner_keys() | _TOOLBOX_TOP_LEVEL
 
 
 def _save_checkpoint_keys() -> Set[str]:
@@ -229,7 +240,7 @@ class _Checker:
         from mmengine.runner import IterBasedTrainLoop, Runner, TestLoop, ValLoop
 
         cfg = self.cfg._cfg_dict.to_dict() if hasattr(self.cfg, '_cfg_dict') else dict(self.cfg)
-        known = _runner_keys() | _TOOLBOX_TOP_LEVEL
+        known = top_level_keys()
         for key in cfg:
             if key.startswith('_') or key in known:
                 continue

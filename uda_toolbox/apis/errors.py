@@ -103,10 +103,12 @@ def worker_message(exc: BaseException) -> str:
 
 
 def run_with_clear_errors(cfg: Optional[Config], action: Callable[[], Any]) -> Any:
-    """Run ``action`` (build the runner, train or test); known user errors exit with a message.
+    """Run ``action`` (build the config or the runner, train or test); known user errors exit
+    with a message.
 
     Data, checkpoint, config, work-dir, pseudo-label, full-disk and NaN-loss errors print what is
-    wrong and the fix, not a stack trace; anything else propagates unchanged.
+    wrong and the fix, not a stack trace; anything else propagates unchanged. ``cfg`` (None while
+    the config is being built) explains unknown types.
     """
     try:
         return action()

@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from uda_toolbox.apis.config import finish_config
+from uda_toolbox.apis.config import finish_config, resolve_load_from
 from uda_toolbox.apis.config_check import check_config
 from uda_toolbox.apis.errors import WorkDirLockedError
 
@@ -32,7 +32,11 @@ def build_runner(cfg: Config, work_dir: Optional[str] = None) -> Runner:
     """
     cfg = finish_config(cfg, work_dir)
     check_config(cfg)
-    return Runner.from_cfg(cfg)
+    cfg.load_from = resolve_load_from(cfg.get('load_from'))
+    runner = Runner.from_cfg(cfg)
+    if cfg.get('schedule_scaled'):  # --cfg-options train_cfg.max_iters=N (apis.schedule)
+        runner.logger.info(cfg.schedule_scaled)
+    return runner
 
 
 def _describe_holder(info: dict) -> str:

@@ -9,6 +9,8 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from uda_toolbox.data_prep.common import check_frame_and_label, decode_label, values_outside
+from uda_toolbox.data_prep.report import Report
 from uda_toolbox.data_prep.snippets import SnippetSplit, compute_snippet_flows, verify_split
 from uda_toolbox.datasets.cityscapes_seq import (
     CITYSCAPES_LABEL_ID_NAMES,
@@ -17,12 +19,6 @@ from uda_toolbox.datasets.cityscapes_seq import (
     CityscapesSeqDataset,
     frame_name,
     split_clip_id,
-)
-from uda_toolbox.datasets.preparation import (
-    Report,
-    check_frame_and_label,
-    decode_label,
-    values_outside,
 )
 from uda_toolbox.registry import FLOW_ESTIMATORS
 from uda_toolbox.utils.errors import DataFormatError

@@ -13,7 +13,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from uda_toolbox.datasets.preparation import Report, run_tasks, tool_parser
+from uda_toolbox.data_prep.common import run_tasks
+from uda_toolbox.data_prep.report import Report, tool_parser
 from uda_toolbox.datasets.snippet_dataset import (
     SPLIT_LIST_COUNTS,
     SnippetDataset,

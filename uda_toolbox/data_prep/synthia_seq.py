@@ -7,14 +7,14 @@ from typing import Dict, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from uda_toolbox.data_prep.snippets import SnippetSplit, compute_snippet_flows, verify_split
-from uda_toolbox.datasets.preparation import (
-    Report,
+from uda_toolbox.data_prep.common import (
     check_frame_and_label,
     convert_label_file,
     convert_split,
     values_outside,
 )
+from uda_toolbox.data_prep.report import Report
+from uda_toolbox.data_prep.snippets import SnippetSplit, compute_snippet_flows, verify_split
 from uda_toolbox.datasets.synthia_seq import (
     CONVERTED_LABEL_DIR,
     RELEASE_LABEL_DIR,

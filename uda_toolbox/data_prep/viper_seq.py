@@ -6,14 +6,11 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from uda_toolbox.data_prep.common import check_frame_and_label, convert_label_file, convert_split
+from uda_toolbox.data_prep.report import Report
 from uda_toolbox.data_prep.snippets import SnippetSplit, compute_snippet_flows, verify_split
-from uda_toolbox.datasets.preparation import (
-    Report,
-    check_frame_and_label,
-    convert_label_file,
-    convert_split,
-)
-from uda_toolbox.datasets.viper import VIPER_CLASSES, read_viper_label, remove_ego_vehicle
+from uda_toolbox.data_prep.viper import read_viper_label, remove_ego_vehicle
+from uda_toolbox.datasets.viper import VIPER_CLASSES
 from uda_toolbox.datasets.viper_seq import (
     CONVERTED_LABEL_DIR,
     VIPER_NATIVE_SIZE,

@@ -1,8 +1,9 @@
-"""Datasets and clip transforms."""
+"""Runtime data: what a training run imports (clip datasets, the real-data datasets, clip
+transforms). Offline preparation and the embedded pair's generator live in uda_toolbox.data_prep,
+which this package never imports."""
 from .cityscapes_seq import CityscapesSeqDataset
 from .cityscapes_vps import CityscapesVPSDataset
 from .clip_dataset import ClipDataset
-from .synthetic import ensure_synthetic_pair, generate_synthetic_pair
 from .synthia_seq import SynthiaSeqDataset
 from .transforms import (
     ClipPhotoMetricDistortion,
@@ -25,8 +26,8 @@ from .viper_seq import VIPERSeqDataset
 __all__ = [
     'ClipDataset', 'UDADataset', 'LoadClipFrames', 'LoadClipAnnotations', 'LoadClipFlow',
     'LoadClipSoftLabels', 'ClipResize', 'ClipRandomResize', 'ClipRandomCrop', 'ClipRandomFlip',
-    'ClipPhotoMetricDistortion', 'PackClipInputs', 'PackFrameInputs', 'ensure_synthetic_pair',
-    'generate_synthetic_pair', 'VIPERDataset', 'CityscapesVPSDataset',
+    'ClipPhotoMetricDistortion', 'PackClipInputs', 'PackFrameInputs', 'VIPERDataset',
+    'CityscapesVPSDataset',
     # Cityscapes-Seq benchmarks (DA-VSN / TPS protocol)
     'CityscapesSeqDataset', 'VIPERSeqDataset', 'SynthiaSeqDataset', 'ClipCropMargins',
     'LoadResizedClipFlow',

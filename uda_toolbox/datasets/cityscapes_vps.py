@@ -18,7 +18,8 @@ github.com/mcahny/vps; docs/data.md)::
 ((VVVV - 1) * 6 + k, k = 1..6), ``<frame>`` the Cityscapes frame number. Sorting the
 annotated files by name gives (clip, time) order. ``tools/data/cityscapes_vps.py`` adds
 ``<split>/cls15/`` (labels as the 15 train ids, same names as ``labelmap/``) and
-``<split>/index.json``.
+``<split>/index.json`` (preparation code: ``uda_toolbox.data_prep.cityscapes_vps``; this module
+holds what training reads).
 
 Clip ids are ``VVVV``; frame indices are positions 0..29 in the clip, so annotated frames are
 5 apart as ClipSegMetric's VPQ^s windows expect. Label mapping: Cityscapes trainIds
@@ -31,35 +32,23 @@ import re
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
-import numpy as np
-
-from uda_toolbox.datasets.clip_dataset import ClipDataset, _find_flow, make_frame
-from uda_toolbox.datasets.preparation import (
-    check_frame_and_label,
-    colours_to_ids,
-    convert_label_file,
-    decode_label,
-    flow_command,
-    load_listing,
-    values_outside,
-)
+from uda_toolbox.datasets.clip_dataset import ClipDataset, _find_flow, flow_command, make_frame
+from uda_toolbox.datasets.index_files import load_listing
 from uda_toolbox.registry import DATASETS
-from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
+from uda_toolbox.utils.classes import (
+    CITYSCAPES_CLASSES,
+    CITYSCAPES_NAMES,
+    CITYSCAPES_PALETTE,
+    VIDEO_UDA_CLASSES,
+)
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.utils.io import resolve_inside
 
-# Cityscapes trainIds 0..18 and their colours (cityscapesScripts helpers/labels.py).
-CITYSCAPES_TRAIN_ID_CLASSES = (
-    'road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign',
-    'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train',
-    'motorcycle', 'bicycle')
-CITYSCAPES_TRAIN_ID_COLORS = (
-    (128, 64, 128), (244, 35, 232), (70, 70, 70), (102, 102, 156), (190, 153, 153),
-    (153, 153, 153), (250, 170, 30), (220, 220, 0), (107, 142, 35), (152, 251, 152),
-    (70, 130, 180), (220, 20, 60), (255, 0, 0), (0, 0, 142), (0, 0, 70), (0, 60, 100),
-    (0, 80, 100), (0, 0, 230), (119, 11, 32))
+# Cityscapes trainIds 0..18 and their colours (mmseg's CityscapesDataset.METAINFO).
+CITYSCAPES_TRAIN_ID_CLASSES = CITYSCAPES_CLASSES
+CITYSCAPES_TRAIN_ID_COLORS = CITYSCAPES_PALETTE
 # Cityscapes names Shin et al. (2021)'s "motorbike" class "motorcycle".
-_CLASS_ALIASES = {'motorcycle': 'motorbike'}
+_CLASS_ALIASES = {cityscapes: ours for ours, cityscapes in CITYSCAPES_NAMES.items()}
 
 CONVERTED_LABEL_DIR = 'cls15'
 RAW_LABEL_DIR = 'labelmap'
@@ -82,14 +71,6 @@ def cityscapes_label_map() -> Dict[int, int]:
         if name in VIDEO_UDA_CLASSES:
             label_map[train_id] = VIDEO_UDA_CLASSES.index(name)
     return label_map
-
-
-def cityscapes_lookup_table() -> np.ndarray:
-    """(256,) uint8 table: Cityscapes trainId (or 255) -> 15-class train id (or 255)."""
-    lut = np.full(256, IGNORE_INDEX, np.uint8)
-    for train_id, ours in cityscapes_label_map().items():
-        lut[train_id] = ours
-    return lut
 
 
 def parse_image_name(name: str) -> Optional[Dict[str, Any]]:
@@ -359,60 +340,3 @@ class CityscapesVPSDataset(ClipDataset):
                     _find_flow(flow_root, video, stem + '_fw', flow_names)))
             clips[video] = frames
         return clips
-
-
-# ----------------------------------------------------------------------------- preparation workers
-
-
-def read_vps_label(path: str, source: str = RAW_LABEL_DIR) -> np.ndarray:
-    """Read a Cityscapes-VPS label as (H, W) uint8 ids.
-
-    Args:
-        path: The label PNG.
-        source: ``'labelmap'``: a ``labelmap/`` PNG of Cityscapes trainIds (0..18, 255 void;
-            anything else is an error); ``'cls'``: a ``cls/`` colour PNG (``gtFine_color``
-            colours, trainIds out; colours of classes without a trainId become 255);
-            ``'cls15'``: a label converted by ``tools/data/cityscapes_vps.py`` (15 train ids, 255).
-    """
-    array = decode_label(path, 'Cityscapes-VPS label',
-                         "Re-create it with the release's prepare_city_vps scripts."
-                         if source != CONVERTED_LABEL_DIR else 'Delete it and run convert again.')
-    if source == 'cls':
-        if array.ndim != 3:
-            raise DataFormatError(f'Cityscapes-VPS colour label {path!r} has shape {array.shape}; '
-                                  'expected an RGB gtFine_color-style image.')
-        return colours_to_ids(array, CITYSCAPES_TRAIN_ID_COLORS)[0]
-    if array.ndim != 2:
-        raise DataFormatError(f'Cityscapes-VPS label {path!r} has shape {array.shape}; {source}/ '
-                              'files are single-channel id maps (use --from cls for the colour '
-                              'files).')
-    if source == CONVERTED_LABEL_DIR:
-        bad = values_outside(array, len(VIDEO_UDA_CLASSES), (IGNORE_INDEX,))
-        if bad:
-            raise DataFormatError(f'converted label {path!r} has values {bad}: it is not a '
-                                  '15-class map; delete it and run convert again.')
-        return array.astype(np.uint8)
-    bad = values_outside(array, len(CITYSCAPES_TRAIN_ID_CLASSES), (IGNORE_INDEX,))
-    if bad:
-        raise DataFormatError(
-            f'Cityscapes-VPS label {path!r} has values {bad} outside the Cityscapes trainIds 0..18 '
-            "and 255: it is not a labelmap/ file (labelIds instead of trainIds?). Re-create it "
-            "with the release's prepare_city_vps/create_panoptic_labels.py.")
-    return array.astype(np.uint8)
-
-
-def check_vps_frame(task: Tuple[str, Optional[str], str]) -> dict:
-    """Verify worker: ``(image path, label path or None, label source 'labelmap' | 'cls' |
-    'cls15')`` -> :func:`~uda_toolbox.datasets.preparation.check_frame_and_label`'s result."""
-    img_path, label_path, source = task
-    return check_frame_and_label(img_path, label_path,
-                                 lambda path: read_vps_label(path, source), 'Cityscapes-VPS',
-                                 'Copy it again from Cityscapes leftImg8bit_sequence.')
-
-
-def convert_vps_file(task: Tuple[str, str, str]) -> Tuple[str, Optional[str]]:
-    """Convert worker: ``(src, dst, source)`` -> the 15-class label written atomically;
-    returns ``(dst, None)`` or ``(dst, error message)``."""
-    src, dst, source = task
-    return convert_label_file(src, dst,
-                              lambda path: cityscapes_lookup_table()[read_vps_label(path, source)])

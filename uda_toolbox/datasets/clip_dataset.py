@@ -52,6 +52,15 @@ def make_frame(frame_idx: int, img_path: str, seg_map_path: Optional[str] = None
                 flow_bw_path=flow_bw_path, flow_fw_path=flow_fw_path)
 
 
+def flow_command(root: str, split: str, flow_root: Optional[str], options: str) -> str:
+    """`` && python tools/data/compute_flow.py ...`` writing a dataset's flow cache ``flow_root``
+    (relative to ``root`` unless absolute), for preparation hints; '' without a flow cache."""
+    if not flow_root:
+        return ''
+    out = '' if flow_root == osp.join(split, 'flow') else f' --out {osp.join(root, flow_root)}'
+    return f' && python tools/data/compute_flow.py {osp.join(root, split)} {options}{out}'
+
+
 @DATASETS.register_module()
 class ClipDataset(BaseDataset):
     """Frames of video clips, as frame pairs (train) or single annotated frames (test).

@@ -16,6 +16,14 @@ Geometric transforms therefore also act on the flow *values*: a resize scales
 dx and dy by the x and y factors, a horizontal flip negates dx, a crop leaves
 them unchanged (flow is translation invariant). Random draws use numpy's
 global RNG, like mmcv's transforms, so mmengine's seeding reproduces them.
+
+Why not mmcv's ``TransformBroadcaster(share_random_params=True)`` around mmseg's transforms: it
+shares only the draws of methods marked ``@cache_randomness``, and it applies the wrapped
+transform to each entry as to an image and its label. mmseg's ``PhotoMetricDistortion`` draws
+inside ``brightness()``/``contrast()``/... without that mark, so each frame of a clip would get
+other colours (the temporal losses would compare unlike frames); mmseg's ``RandomFlip`` and
+``Resize`` do not know flow, so a flipped flow would keep the sign of dx and a resized one its
+old pixel lengths. The clip transforms here draw once per clip and update flow values.
 """
 from typing import Optional, Sequence, Tuple, Union
 

@@ -9,6 +9,7 @@ import torch
 from uda_toolbox.datasets.rare_class_sampling import RareClassSampler, read_class_stats
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import IGNORE_INDEX
+from uda_toolbox.utils.options import with_defaults
 
 #: DAFormer's rare-class sampling (official DAFormer config): T = 0.01, 3000 pixels, crop >= 50 %.
 RCS_DEFAULTS = dict(class_stats=None, temperature=0.01, min_pixels=3000, min_crop_ratio=0.5)
@@ -59,11 +60,8 @@ class UDADataset:
         self.target = _build(target, 'target')
         self.rcs_cfg = None
         if rare_class_sampling is not None:
-            unknown = set(rare_class_sampling) - set(RCS_DEFAULTS)
-            if unknown:
-                raise ValueError(f'UDADataset: rare_class_sampling has unknown keys '
-                                 f'{sorted(unknown)}; it takes {sorted(RCS_DEFAULTS)}')
-            self.rcs_cfg = dict(RCS_DEFAULTS, **rare_class_sampling)
+            self.rcs_cfg = with_defaults('UDADataset: rare_class_sampling', rare_class_sampling,
+                                         RCS_DEFAULTS)
             if not self.rcs_cfg['class_stats']:
                 raise ValueError('UDADataset: rare_class_sampling.class_stats must name the file '
                                  'written by tools/data/class_frequencies.py')

@@ -8,12 +8,13 @@ archives extract (the VIPER toolkit's README)::
                                                  value is the class id 0..31 of classes.csv
 
 ``SSS`` is the 3-digit sequence id, ``FFFFF`` the 5-digit frame index. What
-``tools/data/viper.py`` adds (docs/data.md)::
+``tools/data/viper.py`` adds (docs/data.md; the preparation code is ``uda_toolbox.data_prep.viper``,
+this module holds what training reads)::
 
     <data_root>/<split>/cls15/SSS/SSS_FFFFF.png  labels as the 15 train ids (255 ignore)
     <data_root>/<split>/cls15/conversion.json    the conversion settings
     <data_root>/<split>/index.json               frames and labels per sequence (fast start)
-    <data_root>/conditions.csv                   split,sequence,condition (written by you)
+    <data_root>/conditions.csv                   split,sequence,condition (confirmed by you)
 
 Label mapping to Shin et al. (2021)'s 15 classes (``VIPER_TO_CLASS``): the DA-VSN /
 UnifiedVideoDA mapping of VIPER ids (road 3, sidewalk 4, building 9, fence 11, traffic light
@@ -35,21 +36,16 @@ import re
 import warnings
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-import cv2
-import numpy as np
-
-from uda_toolbox.datasets.clip_dataset import ClipDataset, _find_flow, make_frame, natural_key
-from uda_toolbox.datasets.preparation import (
-    check_frame_and_label,
-    colours_to_ids,
-    convert_label_file,
-    decode_label,
+from uda_toolbox.datasets.clip_dataset import (
+    ClipDataset,
+    _find_flow,
     flow_command,
-    load_listing,
-    values_outside,
+    make_frame,
+    natural_key,
 )
+from uda_toolbox.datasets.index_files import load_listing
 from uda_toolbox.registry import DATASETS
-from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
+from uda_toolbox.utils.classes import VIDEO_UDA_CLASSES
 from uda_toolbox.utils.errors import DataFormatError, DataNotFoundError
 from uda_toolbox.utils.io import resolve_inside
 
@@ -68,8 +64,10 @@ VIPER_PALETTE = (
     (119, 11, 32), (0, 0, 230), (0, 0, 142), (0, 80, 100), (0, 60, 100), (0, 0, 70), (0, 0, 90),
     (0, 80, 100), (0, 100, 100), (50, 0, 90))
 VIPER_NUM_IDS = len(VIPER_CLASSES)  # valid raw ids: 0..31
-VIPER_CAR_ID = VIPER_CLASSES.index('car')
 VIPER_CONDITIONS = ('day', 'sunset', 'rain', 'night', 'snow')
+# Ends every condition the conditions template guessed (``day?``): read_conditions refuses it until
+# a person has looked at the sequence and written the condition without the mark.
+GUESS_MARK = '?'
 
 # VIPER class name -> one of the 15 classes (VIDEO_UDA_CLASSES); see the module docstring.
 VIPER_TO_CLASS = {
@@ -98,76 +96,6 @@ def viper_label_map(pole_from_infrastructure: bool = True) -> Dict[int, int]:
     return label_map
 
 
-def viper_lookup_table(pole_from_infrastructure: bool = True) -> np.ndarray:
-    """(256,) uint8 table: raw id -> train id, 255 for every id the mapping ignores."""
-    lut = np.full(256, IGNORE_INDEX, np.uint8)
-    for viper_id, train_id in viper_label_map(pole_from_infrastructure).items():
-        lut[viper_id] = train_id
-    return lut
-
-
-def _colours_to_ids(rgb: np.ndarray, path: str) -> np.ndarray:
-    """Map an (H, W, 3) RGB colour label to VIPER ids through classes.csv's colours.
-
-    van (25) and train (29) share one colour; it becomes van, and both are ignored by the
-    15-class mapping, so the ambiguity never changes a train id.
-    """
-    ids, known = colours_to_ids(rgb, VIPER_PALETTE)
-    if not known.all():
-        bad = np.unique(rgb[~known].reshape(-1, 3), axis=0)[:5].tolist()
-        raise DataFormatError(
-            f'VIPER label {path!r} is a colour image with colours {bad} that are not in '
-            "VIPER's classes.csv; it is not a VIPER cls label. Re-extract it from the cls archive.")
-    return ids
-
-
-def check_viper_ids(ids: np.ndarray, path: str) -> None:
-    """Raise :class:`DataFormatError` naming ``path`` if a value is not a VIPER id 0..31."""
-    bad = values_outside(ids, VIPER_NUM_IDS)
-    if bad:
-        raise DataFormatError(
-            f'VIPER label {path!r} has values {bad} outside the class ids 0..{VIPER_NUM_IDS - 1} '
-            "of VIPER's classes.csv: it is not a VIPER cls label (wrong folder, or already "
-            'converted?) or it is corrupt. Re-extract it from the cls archive.')
-
-
-def read_viper_label(path: str) -> np.ndarray:
-    """Read a VIPER ``cls`` PNG as (H, W) uint8 class ids 0..31.
-
-    The official files are indexed (palette) PNGs whose indices are the ids; colour PNGs (a
-    palette expanded by another tool) are mapped back through classes.csv.
-    """
-    ids = decode_label(path, 'VIPER label', 'Re-extract it from the VIPER cls archive.')
-    if ids.ndim == 3:
-        ids = _colours_to_ids(ids, path)
-    check_viper_ids(ids, path)
-    return np.ascontiguousarray(ids, dtype=np.uint8)
-
-
-def remove_ego_vehicle(ids: np.ndarray) -> np.ndarray:
-    """Set the ego vehicle (the car region touching the bottom-centre pixel) to 0 "unlabeled".
-
-    Some VIPER sequences show the player's own car; as DA-VSN does, its pixels are not
-    taught as "car". Returns a new array; ``ids`` is not modified.
-    """
-    h, w = ids.shape
-    if ids[h - 1, w // 2] != VIPER_CAR_ID:
-        return ids.copy()
-    mask = (ids == VIPER_CAR_ID).astype(np.uint8)
-    _, components = cv2.connectedComponents(mask, connectivity=8)
-    out = ids.copy()
-    out[components == components[h - 1, w // 2]] = 0
-    return out
-
-
-def convert_viper_ids(ids: np.ndarray, pole_from_infrastructure: bool = True,
-                      ignore_ego_vehicle: bool = True) -> np.ndarray:
-    """VIPER ids (H, W) -> the 15 train ids (H, W) uint8, 255 = ignore."""
-    if ignore_ego_vehicle:
-        ids = remove_ego_vehicle(ids)
-    return viper_lookup_table(pole_from_infrastructure)[ids]
-
-
 # ----------------------------------------------------------------------------- conditions
 
 
@@ -181,16 +109,17 @@ def read_conditions(path: str) -> Dict[Tuple[str, str], str]:
     """Read a conditions file: CSV with the columns ``split,sequence,condition`` (others ignored).
 
     One line per sequence, e.g. ``train,001,day``. No public file of the VIPER release records
-    the condition of a sequence; ``tools/data/viper.py conditions`` writes a template with a
-    guess per sequence for you to check (docs/data.md). If the file has a ``checked`` column
-    (the template has), every row must say ``yes`` there: an unchecked guess is an error.
+    the condition of a sequence; ``tools/data/viper.py conditions`` writes a template whose
+    conditions are guesses marked ``?`` (``day?``) for you to confirm (docs/data.md). A guess
+    never feeds training: a condition that still carries the mark is an error naming the row and
+    the fix. (Files with a ``checked`` column, from earlier templates, must say ``yes`` there.)
 
     Returns:
         ``{(split, 'SSS'): condition}`` with conditions in :data:`VIPER_CONDITIONS`.
     """
     if not osp.isfile(path):
         raise DataNotFoundError(f'VIPER conditions file {path!r} does not exist.')
-    table = {}
+    table, guesses = {}, []
     with open(path, newline='') as f:
         reader = csv.DictReader(f)
         missing = {'split', 'sequence', 'condition'} - set(reader.fieldnames or ())
@@ -202,18 +131,30 @@ def read_conditions(path: str) -> Dict[Tuple[str, str], str]:
             if has_checked and (row['checked'] or '').strip().lower() not in ('yes', 'y', 'true', '1'):
                 raise DataFormatError(
                     f'VIPER conditions file {path!r} line {line_no}: the condition of sequence '
-                    f'{row["sequence"]} is an unchecked guess (checked={row["checked"]!r}). Look at '
+                    f'{row["sequence"]} is an unconfirmed guess (checked={row["checked"]!r}). Look at '
                     'the sequence, fix its condition and set checked=yes.')
             condition = (row['condition'] or '').strip().lower()
+            key = ((row['split'] or '').strip(), normalise_sequence(row['sequence']))
+            if condition.endswith(GUESS_MARK):
+                guesses.append((line_no, key, condition))
+                continue
             if condition not in VIPER_CONDITIONS:
                 raise DataFormatError(
                     f'VIPER conditions file {path!r} line {line_no}: condition {condition!r} is '
                     f'not one of {VIPER_CONDITIONS}.')
-            key = ((row['split'] or '').strip(), normalise_sequence(row['sequence']))
             if key in table and table[key] != condition:
                 raise DataFormatError(f'VIPER conditions file {path!r} line {line_no}: sequence '
                                       f'{key} is listed twice with different conditions.')
             table[key] = condition
+    if guesses:
+        shown = ', '.join(f'line {n}: {split},{seq},{cond}' for n, (split, seq), cond in guesses[:5])
+        more = f' (and {len(guesses) - 5} more)' if len(guesses) > 5 else ''
+        raise DataFormatError(
+            f'VIPER conditions file {path!r} still has {len(guesses)} unconfirmed guess(es) of '
+            f'tools/data/viper.py conditions, marked {GUESS_MARK!r}: {shown}{more}. The guesses come '
+            'from image statistics and can be wrong (a dark, noisy night sequence can look like '
+            'day). Look at each sequence\'s frames (<root>/<split>/img/SSS/), then confirm the '
+            f'condition by removing the {GUESS_MARK!r} or edit it to one of {VIPER_CONDITIONS}.')
     return table
 
 
@@ -396,9 +337,11 @@ class VIPERDataset(ClipDataset):
                 f'VIPER: condition={self.condition!r} needs the conditions file '
                 f'{self.conditions_file!r} (no file of the VIPER release records the condition of '
                 'a sequence). Write a template with a guess per sequence with: python '
-                f'tools/data/viper.py conditions {self._data_root_given}, check each row, and '
-                'save it under that name; or set sequences=[...] (or condition=None for all '
-                'sequences) in the dataset config.')
+                f'tools/data/viper.py conditions {self._data_root_given}, confirm each row (look '
+                f'at the sequence, then remove the {GUESS_MARK!r} of its guessed condition or fix '
+                'it), and save it under that name; or list the sequences (sequences=[...]; the '
+                'viper2cityscapes configs\' viper_sequences) or set condition=None for all '
+                'sequences.')
         table = read_conditions(self.conditions_file)
         unknown = [s for s in available if (self.split, s) not in table]
         if unknown:
@@ -450,22 +393,3 @@ class VIPERDataset(ClipDataset):
                     _find_flow(flow_root, seq, stem + '_fw', flow_names)))
             clips[seq] = frames
         return clips
-
-
-# ----------------------------------------------------------------------------- preparation workers
-
-
-def check_viper_frame(task: Tuple[str, Optional[str]]) -> dict:
-    """Verify worker: ``(frame path, raw cls label path or None)`` ->
-    :func:`~uda_toolbox.datasets.preparation.check_frame_and_label`'s result."""
-    img_path, label_path = task
-    return check_frame_and_label(img_path, label_path, read_viper_label, 'VIPER',
-                                 'Re-extract it from the VIPER img archive.')
-
-
-def convert_viper_file(task: Tuple[str, str, bool, bool]) -> Tuple[str, Optional[str]]:
-    """Convert worker: ``(src, dst, pole_from_infrastructure, ignore_ego_vehicle)`` -> the
-    15-class label written atomically; returns ``(dst, None)`` or ``(dst, error message)``."""
-    src, dst, pole, ego = task
-    return convert_label_file(src, dst, lambda path: convert_viper_ids(read_viper_label(path),
-                                                                         pole, ego))

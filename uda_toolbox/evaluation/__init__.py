@@ -11,6 +11,7 @@ from .metrics import (
     vpq_from_frame_stats,
     vpq_stats_from_counts,
 )
+from .prediction_writer import PredictionWriterHook
 from .progress import EvalProgressHook
 from .tables import benchmark_table_options, benchmark_tables, format_class_table, metrics_to_tables
 
@@ -18,6 +19,6 @@ __all__ = [
     'ClipSegMetric', 'EvalProgressHook', 'accuracy_from_confusion', 'benchmark_table_options',
     'benchmark_tables', 'format_class_table',
     'frame_counts', 'frame_vpq_stats', 'frames_per_window', 'iou_from_confusion',
-    'metrics_to_tables', 'pq_from_counts', 'tube_pq_counts', 'vpq_from_frame_stats',
+    'metrics_to_tables', 'PredictionWriterHook', 'pq_from_counts', 'tube_pq_counts', 'vpq_from_frame_stats',
     'vpq_stats_from_counts'
 ]

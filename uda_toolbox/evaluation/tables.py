@@ -138,9 +138,11 @@ def _cell(mean: float, std: float, count: int, precision: int) -> str:
 
 
 def _reference_row(row: Mapping, classes: Sequence[str], mean_column: str) -> dict:
-    """A published row as table cells: its class values by name, its mean, its Arch."""
+    """A published row as table cells: its class values by name, its mean, its Arch. A row whose
+    ``per_class`` is None (a paper that reports only its mean) has the mean alone ('-' per class)."""
     cells = {'Arch.': row.get('arch', '-'), 'method': row['method'], mean_column: row['mean']}
-    cells.update(zip(classes, row['per_class']))
+    if row.get('per_class') is not None:
+        cells.update(zip(classes, row['per_class']))
     return cells
 
 
@@ -188,7 +190,8 @@ def benchmark_tables(results: Mapping[str, Sequence[Mapping[str, float]]],
         precision: Digits after the decimal point.
         reference: Published rows to print beside the measured ones, ``{'Table 1': rows,
             'Table 2': rows}`` with rows as in ``configs/_base_/paper_results.py``
-            (``method``, ``arch``, ``per_class`` in ``reference_classes`` order, ``mean``).
+            (``method``, ``arch``, ``per_class`` in ``reference_classes`` order or None for a
+            mean-only row, ``mean``).
             A paper row follows the measured row that ``paper_names`` maps to it (measured
             name -> paper name; same name by default); unmatched paper rows come last.
         reference_classes: Class order of the reference rows' ``per_class``.

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Mapping, Optional, Sequence, Tuple, Union
+from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 import cv2
+import mmcv
 import numpy as np
 
 from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES, VIDEO_UDA_PALETTE
@@ -139,25 +140,21 @@ def pixel_accuracy(pred: np.ndarray, gt: np.ndarray, ignore_index: int = IGNORE_
 
 
 # ----------------------------------------------------------------------------- flow
-# Middlebury colour wheel: (number of steps, start colour) of each hue segment; a segment blends
-# linearly from its start colour to the next segment's, and the last wraps back to red.
-_WHEEL_SEGMENTS = ((15, (255, 0, 0)), (6, (255, 255, 0)), (4, (0, 255, 0)),
-                   (11, (0, 255, 255)), (13, (0, 0, 255)), (6, (255, 0, 255)))
-
-
 def color_wheel() -> np.ndarray:
-    """The Middlebury colour wheel, (55, 3) float64 RGB in [0, 1], red first."""
-    steps = []
-    for k, (count, start) in enumerate(_WHEEL_SEGMENTS):
-        end = _WHEEL_SEGMENTS[(k + 1) % len(_WHEEL_SEGMENTS)][1]
-        t = np.arange(count, dtype=np.float64)[:, None] / count
-        steps.append((1.0 - t) * np.asarray(start) + t * np.asarray(end))
-    return np.concatenate(steps) / 255.0
+    """The Middlebury colour wheel, (55, 3) float64 RGB in [0, 1], red first: mmcv's
+    ``make_color_wheel`` (segments of 15/6/4/11/13/6 steps from red through yellow, green, cyan,
+    blue and magenta back to red)."""
+    return mmcv.make_color_wheel().astype(np.float64)
 
 
 def flow_to_color(flow: np.ndarray, max_flow: Optional[float] = None,
                   valid: Optional[np.ndarray] = None) -> np.ndarray:
     """Colour-code optical flow with the Middlebury wheel.
+
+    Without ``max_flow`` and ``valid`` this is ``mmcv.flow2rgb`` (as uint8; a test checks it).
+    It is kept beside mmcv's because ``flow2rgb`` always normalises by the frame's own longest
+    vector and knows no validity mask: the pictures of a clip need one fixed ``max_flow`` for all
+    its frames (and for the legend), and KITTI / Middlebury files mark unknown pixels.
 
     Args:
         flow: (H, W, 2) displacement (dx, dy) in pixels; y points down (image rows).
@@ -360,6 +357,46 @@ def class_legend(class_ids: Sequence[int], width: int,
     return out
 
 
+# ----------------------------------------------------------------------------- figures
+def prediction_figure(image: np.ndarray, pred: np.ndarray, gt: Optional[np.ndarray] = None,
+                      classes: Sequence[str] = VIDEO_UDA_CLASSES,
+                      palette: Sequence[Sequence[int]] = VIDEO_UDA_PALETTE, alpha: float = 0.6,
+                      min_width: int = 256) -> np.ndarray:
+    """One frame's prediction as a picture: **frame | ground truth | prediction (pixel accuracy)
+    | errors** with titles and a key of the classes shown (without ``gt``: frame | prediction).
+
+    The figure of ``tools/visualize.py predict`` and ``tools/test.py --show-dir``. Small frames
+    are enlarged (``min_width``, nearest neighbour) so a person can read them; 0 keeps the size.
+
+    Args:
+        image: (H, W, 3) uint8 RGB frame.
+        pred: (H, W) class ids.
+        gt: (H, W) class ids with ``IGNORE_INDEX``, or None.
+    """
+    image = _as_rgb(image)
+    pred = _as_label_map(pred, 'pred')
+    _same_size(image, pred, 'prediction_figure (frame vs prediction)')
+    size = display_size(*image.shape[:2], min_width=min_width) if min_width else image.shape[:2]
+    frame = resize_image(image, size)
+
+    def painted(labels: np.ndarray) -> np.ndarray:
+        return overlay_labels(frame, resize_labels(labels, size), alpha, palette)
+
+    if gt is None:
+        panels, titles, present = [frame, painted(pred)], ['frame', 'prediction'], np.unique(pred)
+    else:
+        gt = _as_label_map(gt, 'gt')
+        _same_size(image, gt, 'prediction_figure (frame vs ground truth)')
+        acc = pixel_accuracy(pred, gt)
+        panels = [frame, painted(gt), painted(pred), resize_image(error_map(pred, gt), size)]
+        titles = ['frame', 'ground truth',
+                  'prediction' + ('' if math.isnan(acc) else f' (acc {100 * acc:.1f}%)'),
+                  'errors (white)']
+        present = np.union1d(np.unique(gt), np.unique(pred))
+    row = side_by_side(panels, titles)
+    return stack_rows([row, class_legend(present, row.shape[1], classes, palette)])
+
+
 # ----------------------------------------------------------------------------- charts
 def plot_per_class_bars(rows: Mapping[str, Mapping[str, float]], classes: Sequence[str],
                         out_png: Union[str, os.PathLike], title: str = '',
@@ -392,6 +429,7 @@ def plot_per_class_bars(rows: Mapping[str, Mapping[str, float]], classes: Sequen
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     x = np.arange(len(classes), dtype=np.float64)
+    colors = method_colors(num_rows)
     for k, (name, values) in enumerate(rows.items()):
         heights = np.array([_finite(values.get(c)) for c in classes])
         yerr = None
@@ -401,10 +439,10 @@ def plot_per_class_bars(rows: Mapping[str, Mapping[str, float]], classes: Sequen
         label = f'{name} (mean {defined.mean():.1f})' if defined.size else f'{name} (no values)'
         offsets = x + (k - (num_rows - 1) / 2) * width
         ax.bar(offsets, np.nan_to_num(heights), width, yerr=yerr,
-               capsize=2 if yerr is not None else 0, label=label, color=f'C{k % 10}')
+               capsize=2 if yerr is not None else 0, label=label, color=colors[k])
         for position in offsets[np.isnan(heights)]:  # say "no value" rather than show a 0 bar
             ax.text(position, 1.0, 'n/a', rotation=90, ha='center', va='bottom', fontsize=6,
-                    color=f'C{k % 10}')
+                    color=colors[k])
     ax.set_xticks(x)
     ax.set_xticklabels(classes, rotation=40, ha='right')
     ax.set_ylabel(ylabel)
@@ -415,6 +453,96 @@ def plot_per_class_bars(rows: Mapping[str, Mapping[str, float]], classes: Sequen
     if title:
         ax.set_title(title)
     ax.legend(loc='upper left', bbox_to_anchor=(1.0, 1.0), fontsize='small', frameon=False)
+    fig.tight_layout()
+    with atomic_write(out_png) as tmp:
+        fig.savefig(tmp, format='png')
+    return str(out_png)
+
+
+def method_colors(count: int) -> List[Tuple[float, float, float]]:
+    """``count`` distinct colours: matplotlib's tab10 up to 10, tab20 up to 20, then evenly
+    spaced hues (a colour never repeats, unlike the C0..C9 cycle)."""
+    from matplotlib import colormaps
+    if count <= 10:
+        return [colormaps['tab10'](k)[:3] for k in range(count)]
+    if count <= 20:
+        return [colormaps['tab20'](k)[:3] for k in range(count)]
+    return [colormaps['hsv'](k / count)[:3] for k in range(count)]
+
+
+def plot_per_class_heatmap(rows: Mapping[str, Mapping[str, float]], classes: Sequence[str],
+                           out_png: Union[str, os.PathLike], title: str = '',
+                           value_label: str = 'IoU (%)',
+                           errors: Optional[Mapping[str, Mapping[str, float]]] = None) -> str:
+    """A method x class table of per-class values as a heatmap, each cell with its value, written
+    as a PNG. One row per method (in ``rows`` order) labelled by name, one column per class and a
+    last ``mean`` column (over the classes with a value); missing and NaN values are grey ``n/a``
+    cells. Readable with many methods (no colour has to be matched to a legend).
+
+    Args:
+        rows: ``{method: {class: value}}`` in top-to-bottom order.
+        classes: Column order.
+        out_png: The file to write (atomically; parent directories are made).
+        title: Title above the table.
+        value_label: What the values are (colour bar label; ``(%)`` fixes the scale to 0-100).
+        errors: Optional ``{method: {class: std}}`` written under each value (several seeds).
+    Returns:
+        ``out_png`` as a string.
+    """
+    from matplotlib import colormaps
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not rows:
+        raise ValueError('plot_per_class_heatmap: rows is empty; give at least one method')
+    if not classes:
+        raise ValueError('plot_per_class_heatmap: classes is empty')
+    columns = [str(c) for c in classes] + ['mean']
+    values = np.array([[_finite(v.get(c)) for c in classes] for v in rows.values()])
+    with np.errstate(all='ignore'):
+        means = np.array([np.nanmean(r) if np.isfinite(r).any() else math.nan for r in values])
+    table = np.concatenate([values, means[:, None]], axis=1)
+    stds = None
+    if errors:
+        stds = np.array([[_finite((errors.get(m) or {}).get(c)) for c in classes] + [math.nan]
+                         for m in rows])
+    names = [str(m) for m in rows]
+    cell_w, cell_h = 0.62, 0.42 if stds is None else 0.55
+    label_w = 0.09 * max(len(n) for n in names) + 0.4
+    fig = Figure(figsize=(label_w + cell_w * len(columns) + 1.3,
+                          1.6 + cell_h * len(names)), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    scaled = value_label.endswith('(%)')
+    cmap = colormaps['viridis'].copy()
+    cmap.set_bad((0.85, 0.85, 0.85))
+    image = ax.imshow(np.ma.masked_invalid(table), cmap=cmap, aspect='auto',
+                      vmin=0 if scaled else None, vmax=100 if scaled else None)
+    low, high = image.get_clim()
+    for (i, j), value in np.ndenumerate(table):
+        if math.isnan(value):
+            text, color = 'n/a', 'black'
+        else:
+            text = f'{value:.1f}'
+            if stds is not None and not math.isnan(stds[i, j]):
+                text += f'\n\u00b1{stds[i, j]:.1f}'
+            # Dark text on the light (yellow) end of viridis, white on the dark end.
+            color = 'black' if (value - low) / max(high - low, 1e-9) > 0.6 else 'white'
+        ax.text(j, i, text, ha='center', va='center', fontsize=7, color=color,
+                fontweight='bold' if j == len(columns) - 1 else 'normal')
+    ax.axvline(len(columns) - 1.5, color='white', linewidth=3)  # the mean column apart
+    ax.set_xticks(range(len(columns)))
+    ax.set_xticklabels(columns, rotation=40, ha='right', fontsize=8)
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names, fontsize=8)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    bar.set_label(value_label, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    if title:
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     with atomic_write(out_png) as tmp:
         fig.savefig(tmp, format='png')

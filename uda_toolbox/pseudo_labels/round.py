@@ -26,7 +26,6 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, 
 import cv2
 import numpy as np
 import torch
-from mmengine.utils import ProgressBar
 from torch import Tensor
 
 from uda_toolbox.pseudo_labels.predict import Clip, ClipPredictor, GtFn, tick
@@ -40,6 +39,7 @@ from uda_toolbox.pseudo_labels.sharding import (
 )
 from uda_toolbox.pseudo_labels.stats import RoundStats
 from uda_toolbox.utils.io import resolve_inside, write_png
+from uda_toolbox.utils.progress import Progress
 from uda_toolbox.utils.rounds import (
     TMP_SUFFIX,
     label_relpath,
@@ -398,20 +398,20 @@ def _write_summaries(policy: Any, writer: _LabelWriter, clip_id: str, records: S
     writer.write(clip_id, records, labels, original, clip_summaries[0]['num_classes'])
 
 
-def _bar(total: int, enabled: bool, title: str) -> Optional[ProgressBar]:
+def _bar(total: int, enabled: bool, title: str) -> Optional[Progress]:
+    """Progress over the clips of a pass: a bar on a terminal, lines with the ETA in a log."""
     if not enabled or total == 0:
         return None
     sys.stdout.write(title + '\n')
-    return ProgressBar(total)
+    return Progress(total, title, unit='clips')
 
 
-def _update(bar: Optional[ProgressBar]) -> None:
+def _update(bar: Optional[Progress]) -> None:
     if bar is not None:
         bar.update()
 
 
-def _done(bar: Optional[ProgressBar]) -> None:
+def _done(bar: Optional[Progress]) -> None:
     if bar is not None:
-        sys.stdout.write('\n')
-        sys.stdout.flush()
+        bar.close()
 

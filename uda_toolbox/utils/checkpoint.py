@@ -68,6 +68,20 @@ _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 _verify_checksums = True
 
 
+#: What to do about a checkpoint that does not exist, by where its path came from.
+MISSING_HINT = ('Point it at a .pth file written by tools/train.py (e.g. '
+                'work_dirs/<run>/iter_<N>.pth).')
+MISSING_HINTS = {
+    'load_from': ("Point load_from at a .pth file written by tools/train.py (e.g. "
+                  "work_dirs/<run>/iter_<N>.pth), at a run's work dir or at the config that trains it "
+                  "(its latest checkpoint is taken); a method started from another one's weights "
+                  'needs that run trained first.'),
+    'CHECKPOINT': ('Pass a .pth file written by tools/train.py (e.g. work_dirs/<run>/iter_<N>.pth) or '
+                   'the run\'s work dir (its latest checkpoint is taken); train the config first if '
+                   'it has none (tools/train.py CONFIG).'),
+}
+
+
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, is not a checkpoint, is truncated or damaged, or needs unsafe
     unpickling."""
@@ -194,10 +208,7 @@ def check_checkpoint_file(path: str, key: str = 'load_from') -> None:
     before building a runner. ``key`` names where the path came from, for the message.
     """
     if not osp.exists(path):
-        raise CheckpointError(
-            f'{key}={path!r} does not exist. Point {key} at a .pth file written by '
-            'tools/train.py (e.g. work_dirs/<run>/iter_<N>.pth); a method started from another '
-            "one's weights needs that run trained first.")
+        raise CheckpointError(f'{key}={path!r} does not exist. {MISSING_HINTS.get(key, MISSING_HINT)}')
     if not osp.isfile(path):
         raise CheckpointError(f'{key}={path!r} is a directory, not a checkpoint file; name the '
                               '.pth file inside it (e.g. its iter_<N>.pth).')

@@ -2,23 +2,38 @@
 
 ``VIDEO_UDA_CLASSES``: the 15 classes shared by VIPER and Cityscapes-VPS in Shin et al. (2021)
 (Sec. 5.1), in its table order. ``VIPER_CITYSCAPES_SEQ_CLASSES`` / ``SYNTHIA_CITYSCAPES_SEQ_CLASSES``:
-the class lists of the two Cityscapes-Seq benchmarks of DA-VSN and TPS.
+the class lists of the two Cityscapes-Seq benchmarks of DA-VSN and TPS. Their colours are Cityscapes'
+(so predictions look familiar), taken by name from mmseg's ``CityscapesDataset.METAINFO``.
 """
-from typing import Dict
+from typing import Dict, List, Sequence
 
 import numpy as np
+from mmseg.datasets.cityscapes import CityscapesDataset
 
 from uda_toolbox.utils.errors import DataFormatError
+
+#: Cityscapes' 19 train-id classes and their colours (cityscapesScripts ``helpers/labels.py``), as
+#: mmseg keeps them.
+CITYSCAPES_CLASSES = tuple(CityscapesDataset.METAINFO['classes'])
+CITYSCAPES_PALETTE = tuple(tuple(int(v) for v in color) for color in CityscapesDataset.METAINFO['palette'])
+#: Shin et al. (2021) call Cityscapes' "motorcycle" class "motorbike".
+CITYSCAPES_NAMES = {'motorbike': 'motorcycle'}
+
+
+def cityscapes_palette(classes: Sequence[str]) -> List[List[int]]:
+    """The Cityscapes colour of each class name (``CITYSCAPES_NAMES`` maps other spellings)."""
+    index = {name: k for k, name in enumerate(CITYSCAPES_CLASSES)}
+    missing = [c for c in classes if CITYSCAPES_NAMES.get(c, c) not in index]
+    if missing:
+        raise ValueError(f'{missing} are not Cityscapes classes {CITYSCAPES_CLASSES}')
+    return [list(CITYSCAPES_PALETTE[index[CITYSCAPES_NAMES.get(c, c)]]) for c in classes]
+
 
 VIDEO_UDA_CLASSES = ('road', 'sidewalk', 'building', 'fence', 'pole', 'traffic light',
                      'traffic sign', 'vegetation', 'terrain', 'sky', 'person', 'car',
                      'truck', 'bus', 'motorbike')
 
-# Cityscapes colours of the same classes (RGB), so predictions look familiar.
-VIDEO_UDA_PALETTE = [[128, 64, 128], [244, 35, 232], [70, 70, 70], [190, 153, 153],
-                     [153, 153, 153], [250, 170, 30], [220, 220, 0], [107, 142, 35],
-                     [152, 251, 152], [70, 130, 180], [220, 20, 60], [0, 0, 142],
-                     [0, 0, 70], [0, 60, 100], [0, 0, 230]]
+VIDEO_UDA_PALETTE = cityscapes_palette(VIDEO_UDA_CLASSES)
 
 IGNORE_INDEX = 255
 
@@ -33,10 +48,7 @@ VIDEO_UDA_METAINFO = dict(classes=VIDEO_UDA_CLASSES, palette=VIDEO_UDA_PALETTE)
 VIPER_CITYSCAPES_SEQ_CLASSES = ('road', 'sidewalk', 'building', 'fence', 'traffic light',
                                 'traffic sign', 'vegetation', 'terrain', 'sky', 'person', 'car',
                                 'truck', 'bus', 'motorcycle', 'bicycle')
-VIPER_CITYSCAPES_SEQ_PALETTE = [[128, 64, 128], [244, 35, 232], [70, 70, 70], [190, 153, 153],
-                                [250, 170, 30], [220, 220, 0], [107, 142, 35], [152, 251, 152],
-                                [70, 130, 180], [220, 20, 60], [0, 0, 142], [0, 0, 70],
-                                [0, 60, 100], [0, 0, 230], [119, 11, 32]]
+VIPER_CITYSCAPES_SEQ_PALETTE = cityscapes_palette(VIPER_CITYSCAPES_SEQ_CLASSES)
 VIPER_CITYSCAPES_SEQ_METAINFO = dict(classes=VIPER_CITYSCAPES_SEQ_CLASSES,
                                      palette=VIPER_CITYSCAPES_SEQ_PALETTE)
 
@@ -45,9 +57,7 @@ VIPER_CITYSCAPES_SEQ_METAINFO = dict(classes=VIPER_CITYSCAPES_SEQ_CLASSES,
 # few frames contain the 'fence' class"), so 11 are reported.
 SYNTHIA_CITYSCAPES_SEQ_CLASSES = ('road', 'sidewalk', 'building', 'fence', 'pole', 'traffic light',
                                   'traffic sign', 'vegetation', 'sky', 'person', 'rider', 'car')
-SYNTHIA_CITYSCAPES_SEQ_PALETTE = [[128, 64, 128], [244, 35, 232], [70, 70, 70], [190, 153, 153],
-                                  [153, 153, 153], [250, 170, 30], [220, 220, 0], [107, 142, 35],
-                                  [70, 130, 180], [220, 20, 60], [255, 0, 0], [0, 0, 142]]
+SYNTHIA_CITYSCAPES_SEQ_PALETTE = cityscapes_palette(SYNTHIA_CITYSCAPES_SEQ_CLASSES)
 SYNTHIA_CITYSCAPES_SEQ_METAINFO = dict(classes=SYNTHIA_CITYSCAPES_SEQ_CLASSES,
                                        palette=SYNTHIA_CITYSCAPES_SEQ_PALETTE)
 SYNTHIA_CITYSCAPES_SEQ_UNREPORTED = ('fence',)

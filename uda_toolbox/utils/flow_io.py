@@ -1,5 +1,10 @@
 """Optical-flow files: ``.npy`` (H, W, 2), Middlebury ``.flo`` and KITTI-style 16-bit PNG.
 
+The toolbox's one flow reader (``mmcv.flowread`` also reads ``.flo``, and the values agree: a test
+checks it; it is not used because it opens local files only (no mmengine file backends), turns a
+truncated file into a reshape error instead of naming it, and knows neither Middlebury's unknown
+marker nor ``.npy`` / KITTI PNG).
+
 Every reader returns float32 (H, W, 2) flow (dx, dy) in pixels, in the toolbox's convention
 (docs/data.md: flow at pixel p of frame i points to p + flow(p) in the other frame; a clip's
 "backward" flow of frame t goes to frame t - 1). Errors name the file and say what is wrong with

@@ -176,6 +176,23 @@ def resize_flow(flow: Tensor, size: Tuple[int, int], scaling: str = 'height') ->
     return flow * ratio.view(1, 2, 1, 1)
 
 
+def compose_flows(first: Tensor, second: Tensor) -> Tensor:
+    """The flow from frame i to frame k through frame j: ``o_ik(p) = o_ij(p) + o_jk(p + o_ij(p))``,
+    ``o_jk`` sampled bilinearly (border-clamped, as :func:`warp`).
+
+    DA-STC's second temporal view needs the target flow t -> t-2; the toolbox's flow files link
+    neighbouring frames only, so it is chained from t -> t-1 and t-1 -> t-2 (docs/methods/da_stc.md).
+
+    Args:
+        first: (N, 2, H, W) flow i -> j on frame i's grid.
+        second: (N, 2, H, W) flow j -> k on frame j's grid (same size).
+    Returns:
+        (N, 2, H, W) flow i -> k on frame i's grid.
+    """
+    moved, _ = warp(second.to(first.dtype), first, mode='bilinear')
+    return first + moved
+
+
 def forward_splat_nearest(x: Tensor, flow: Tensor) -> Tuple[Tensor, Tensor]:
     """DA-VSN's propagation: forward nearest-neighbour splat of frame t-1 values onto frame t.
 

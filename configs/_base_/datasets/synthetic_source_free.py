@@ -6,6 +6,14 @@
 dataset_type = 'ClipDataset'
 data_root = 'data/synthetic'
 prepare_hint = 'Generate it with: python tools/data/generate_synthetic.py --out data/synthetic'
+# --cfg-options data_root=DIR reaches every dataset: uda_toolbox.apis copies a new value into each
+# key listed here that the config has (docs/get_started.md, "Overriding settings"); synthetic.py
+# and the self-training bases inherit the declaration.
+config_variables = dict(data_root=[
+    'train_dataloader.dataset.source.data_root', 'train_dataloader.dataset.target.data_root',
+    'val_dataloader.dataset.data_root', 'test_dataloader.dataset.data_root',
+    'pseudo_labels.label_dataset.data_root'
+])
 crop_size = (64, 128)
 # Shin et al. (2021) trains on 2 consecutive frames (t - tau, t) with tau = 1 (Sec. 5.1).
 tau = 1

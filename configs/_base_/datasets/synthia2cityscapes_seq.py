@@ -1,12 +1,21 @@
 # SYNTHIA-Seq (source) -> Cityscapes-Seq (target): the benchmark of DA-VSN, TPS and DA-STC (12
 # classes trained, 11 reported: fence is left out after the IoUs are computed). As
-# viper2cityscapes_seq.py except (shared/research/peers_davsn_tps.md sections 3-4; docs/data.md):
+# viper2cityscapes_seq.py except (their dataset classes and eval_video_UDA.py; docs/data.md):
 # - source: SEQS-04-DAWN, frames 000001..000849 of the shipped list with frame t-1; labels of t,
 #   converted once to the 12 classes (tools/data/synthia_seq.py convert); frames read at
 #   1280x760 and cut to 1280x640 (the bottom 120 rows go), as davsn/dataset/SynthiaSeq.py;
 # - target and evaluation labels: Cityscapes labelIds mapped to the 12 classes (rider is a class).
 _base_ = ['./viper2cityscapes_seq.py']
 synthia_root = 'data/SynthiaSeq/SEQS-04-DAWN'
+# --cfg-options synthia_root=DIR / cityscapes_root=DIR (docs/get_started.md, "Overriding
+# settings"); declared anew (_delete_) because the source here is SYNTHIA, not viper_root.
+config_variables = dict(
+    _delete_=True,
+    synthia_root=['train_dataloader.dataset.source.data_root'],
+    cityscapes_root=[
+        'train_dataloader.dataset.target.data_root', 'val_dataloader.dataset.data_root',
+        'test_dataloader.dataset.data_root', 'pseudo_labels.label_dataset.data_root'
+    ])
 class_set = 'synthia'
 synthia_source_pipeline = [
     dict(type='LoadClipFrames'),

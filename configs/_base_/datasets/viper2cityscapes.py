@@ -18,6 +18,15 @@ viper_sequences = None
 # Source frame size (w, h), a top-level name like target_scale (`--cfg-options
 # source_scale="(256,144)"`, uda_toolbox.apis.config.expand_cfg_shortcuts).
 source_scale = (1280, 720)  # AdaptSegNet / ADVENT's GTA5 input size (train_gta2cityscapes_multi.py)
+# The VIPER variables above may be overridden on the command line (--cfg-options
+# viper_root=/mnt/viper viper_sequences="[001,002]"): uda_toolbox.apis copies a new value into
+# each key listed here that the config has (docs/get_started.md, "Overriding settings"); the
+# Cityscapes ones are declared in viper2cityscapes_source_free.py (dicts merge through _base_).
+# Overriding another variable is an error naming the key to set instead.
+config_variables = dict(
+    viper_root=['train_dataloader.dataset.source.data_root'],
+    viper_condition=['train_dataloader.dataset.source.condition'],
+    viper_sequences=['train_dataloader.dataset.source.sequences'])
 
 source_pipeline = [
     dict(type='LoadClipFrames'),

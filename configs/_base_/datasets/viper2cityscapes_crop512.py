@@ -8,7 +8,7 @@ crop_size = (512, 512)
 source_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='ClipResize', scale=(1280, 720), keep_ratio=True),
+    dict(type='ClipResize', scale={{_base_.source_scale}}, keep_ratio=True),
     dict(type='ClipRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),
@@ -16,7 +16,7 @@ source_pipeline = [
 target_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='LoadClipAnnotations'),
-    dict(type='ClipResize', scale=(1024, 512), keep_ratio=True),
+    dict(type='ClipResize', scale={{_base_.target_scale}}, keep_ratio=True),
     dict(type='ClipRandomCrop', crop_size=crop_size),
     dict(type='ClipRandomFlip', prob=0.5),
     dict(type='PackClipInputs'),

@@ -1,6 +1,6 @@
 # VIPER (source) -> Cityscapes-Seq (target): the benchmark of DA-VSN, TPS and DA-STC (15 classes:
-# road ... bicycle, no pole). Protocol of their code (shared/research/peers_davsn_tps.md sections
-# 3-4; docs/data.md "Cityscapes-Seq benchmarks"):
+# road ... bicycle, no pole). Protocol of their code (their dataset classes and eval_video_UDA.py;
+# docs/data.md "Cityscapes-Seq benchmarks"):
 # - source: the 13,367 VIPER train frames of the shipped list (every 10th frame) with frame t-1;
 #   labels of t only, converted once to the 15 classes with the ego vehicle removed
 #   (tools/data/viper_seq.py convert);
@@ -12,6 +12,16 @@
 #   originals (ADVENT base_dataset.py); no augmentation (DA-VSN has none).
 viper_root = 'data/viper'
 cityscapes_root = 'data/cityscapes'
+# The roots may be overridden on the command line (--cfg-options cityscapes_root=/mnt/cityscapes):
+# uda_toolbox.apis copies a new value into each key listed here that the config has
+# (docs/get_started.md, "Overriding settings"). Overriding another variable is an error naming the
+# key to set instead.
+config_variables = dict(
+    viper_root=['train_dataloader.dataset.source.data_root'],
+    cityscapes_root=[
+        'train_dataloader.dataset.target.data_root', 'val_dataloader.dataset.data_root',
+        'test_dataloader.dataset.data_root', 'pseudo_labels.label_dataset.data_root'
+    ])
 class_set = 'viper'
 # A sample is the listed frame t and t - 1 (DA-VSN; TPS' target adds t - 2: (-2, -1, 0)).
 frame_offsets = (-1, 0)

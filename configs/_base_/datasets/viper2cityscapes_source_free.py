@@ -6,6 +6,18 @@
 # 1024x512 with predictions upsampled to the 2048x1024 labels.
 cityscapes_vps_root = 'data/cityscapes_vps'
 cityscapes_sequence_root = 'data/cityscapes/leftImg8bit_sequence/val'
+# The roots may be overridden on the command line (--cfg-options cityscapes_vps_root=/mnt/vps):
+# uda_toolbox.apis copies a new value into each key listed here that the config has
+# (docs/get_started.md, "Overriding settings"); viper2cityscapes.py adds the VIPER variables.
+# Overriding another variable is an error naming the key to set instead.
+config_variables = dict(
+    cityscapes_vps_root=[
+        'train_dataloader.dataset.target.data_root', 'val_dataloader.dataset.data_root',
+        'test_dataloader.dataset.data_root', 'pseudo_labels.label_dataset.data_root'
+    ],
+    cityscapes_sequence_root=[
+        'train_dataloader.dataset.target.sequence_root', 'pseudo_labels.label_dataset.sequence_root'
+    ])
 # Shin et al. (2021) trains on 2 consecutive frames (t - tau, t), tau = 1.
 tau = 1
 

@@ -25,7 +25,8 @@ segmentor = dict(
         dilations=(1, 2, 4, 6),
         num_classes=15,
         align_corners=False,
-        # Adaptors compute their losses themselves; this entry only satisfies mmseg's head.
+        # The segmentation loss of every adaptor (BaseAdaptor.seg_loss): Shin et al. (2021)
+        # Eq. 3's cross-entropy over the labelled pixels (avg_non_ignore=True is required).
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
                          avg_non_ignore=True)),
     train_cfg=dict(),
@@ -39,7 +40,7 @@ auxiliary_head = dict(
     dilations=(1, 2, 4, 6),
     num_classes=15,
     align_corners=False,
-    # Unused by the adaptors, which weight this level's cross-entropy by lambda_seg_aux.
+    # This level's cross-entropy (BaseAdaptor.seg_loss level='aux'), weighted by lambda_seg_aux.
     loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
                      avg_non_ignore=True))
 model = dict(type='SourceOnly', segmentor=segmentor, data_preprocessor=data_preprocessor)

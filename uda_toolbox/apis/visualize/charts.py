@@ -1,4 +1,5 @@
-"""``chart``: per-class bars of benchmark results (mean +- std over seeds) or test metrics."""
+"""``chart``: a method x class heatmap (or grouped bars) of benchmark results (mean +- std over
+seeds) or test metrics."""
 import json
 import math
 import os.path as osp
@@ -21,7 +22,9 @@ def chart_rows(path: str, metric: str) -> Tuple[Dict, Dict, List[str]]:
     prefix = f'{metric}.'
     rows, errors, classes = {}, {}, []
     if isinstance(data, dict) and isinstance(data.get('metrics'), dict):  # tools/test.py
-        name = osp.basename(osp.dirname(osp.abspath(data.get('config', path))))
+        # The run's work dir names it (work_dirs/<run>/test_metrics.json), else the config's.
+        name = osp.basename(osp.dirname(osp.abspath(path))) or \
+            osp.splitext(osp.basename(data.get('config', path)))[0]
         metrics = {k.rsplit('/', 1)[-1]: v for k, v in data['metrics'].items()}
         classes = [c for c in data.get('classes', []) if f'{prefix}{c}' in metrics] or \
             [k[len(prefix):] for k in metrics if k.startswith(prefix)]
@@ -46,15 +49,22 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
+CHART_TITLES = dict(IoU='Per-class IoU (%)',
+                    VPQ='Per-class video panoptic quality VPQ (%), mean over the window sizes')
+
+
 def draw_chart(results: Sequence[str], out: str, metric: str = 'IoU',
-               title: Optional[str] = None) -> List[str]:
-    """A grouped bar chart (``out``, PNG) of ``metric`` per class, one bar group per class and
-    one bar per row of the ``results`` files (benchmark results.json / test_metrics.json)."""
+               title: Optional[str] = None, kind: str = 'heatmap') -> List[str]:
+    """A chart (``out``, PNG) of ``metric`` per class of every row of the ``results`` files
+    (benchmark results.json / test_metrics.json): a method x class heatmap with the values
+    (``kind='heatmap'``) or grouped bars, one colour per method (``kind='bars'``)."""
+    if kind not in ('heatmap', 'bars'):
+        raise VisualizeError(f'chart kind {kind!r}: use heatmap or bars.')
     rows, errors, classes = {}, {}, []
     for path in results:
         r, e, c = chart_rows(path, metric)
         for name in r:
-            key = name if name not in rows else f'{name} ({osp.basename(path)})'
+            key = name if name not in rows else f'{name} ({osp.basename(osp.dirname(osp.abspath(path)))})'
             rows[key] = r[name]
             if name in e:
                 errors[key] = e[name]
@@ -63,8 +73,11 @@ def draw_chart(results: Sequence[str], out: str, metric: str = 'IoU',
     classes = [c for c in classes if any(_is_number(r.get(c)) for r in rows.values())]
     order = {c: k for k, c in enumerate(VIDEO_UDA_CLASSES)}
     classes.sort(key=lambda c: order.get(c, len(order)))
-    default_title = dict(IoU='Per-class IoU', VPQ='Per-class VPQ^s (mean over k)')[metric]
-    vis.plot_per_class_bars(rows, classes, out, title or default_title,
-                            ylabel=f'{metric} (%)', errors=errors or None)
+    if kind == 'heatmap':
+        vis.plot_per_class_heatmap(rows, classes, out, title or CHART_TITLES[metric],
+                                   value_label=f'{metric} (%)', errors=errors or None)
+    else:
+        vis.plot_per_class_bars(rows, classes, out, title or CHART_TITLES[metric],
+                                ylabel=f'{metric} (%)', errors=errors or None)
     print(f'{len(rows)} row(s), {len(classes)} classes -> {out}')
     return [out]

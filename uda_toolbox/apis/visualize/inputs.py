@@ -6,7 +6,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.config import Config
 
-from uda_toolbox.apis.config import apply_cfg_options, load_config
+from uda_toolbox.apis.config import load_config, merge_options
 from uda_toolbox.apis.inference import init_adaptor, predict_frames
 from uda_toolbox.registry import DATASETS
 from uda_toolbox.utils.classes import apply_label_map, check_label_values
@@ -36,7 +36,7 @@ def read_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """``apis.load_config`` with the visualiser's message for a missing file, and overrides."""
     require_file(path, 'config file', 'Pass a config such as configs/source_only/synthetic.py.')
     cfg = load_config(path)
-    apply_cfg_options(cfg, cfg_options)
+    merge_options(cfg, cfg_options)
     return cfg
 
 

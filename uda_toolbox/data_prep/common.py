@@ -1,27 +1,23 @@
-"""Shared pieces of the dataset loaders and preparation tools (VIPER, Cityscapes-VPS).
-
-For the datasets (``viper.py``, ``cityscapes_vps.py``): reading a label PNG with clear errors,
-colour-to-id mapping, the per-file verify and convert workers, and index files. For the tools
-(``tools/data/viper.py``, ``cityscapes_vps.py``): a problem report, cheap file checks (image header
-and end marker, without decoding), atomic JSON writes, a process pool with a progress bar, the
-resumable convert loop and the shared command line. The dataset-specific work functions live next
-to each dataset so that spawned workers can import them.
+"""What the preparation tools share: cheap file checks (image header and end marker, without
+decoding), label decoding with clear errors, colour-to-id mapping, the per-file verify and convert
+workers, atomic JSON writes, a process pool with progress (bar or log lines), the resumable convert loop and
+index writing. The dataset-specific work functions live in ``viper.py`` / ``cityscapes_vps.py``
+(module-level, so spawned workers can import them).
 """
-import argparse
 import io
 import json
 import multiprocessing
 import os
 import os.path as osp
 import sys
-import warnings
 from collections import Counter, defaultdict
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from uda_toolbox.data_prep.report import Report
 from uda_toolbox.utils.errors import DataError, DataFormatError, DataNotFoundError
 from uda_toolbox.utils.io import (
     atomic_write,
@@ -30,6 +26,7 @@ from uda_toolbox.utils.io import (
     read_bytes,
     write_png_atomic,
 )
+from uda_toolbox.utils.progress import Progress
 
 
 def image_size(path: str, what: str = 'image') -> Tuple[int, int]:
@@ -66,50 +63,11 @@ def remove_stale_temporaries(directory: str) -> int:
                 removed += 1
     return removed
 
-
-class Report:
-    """Problems found by a verify or convert run: one line each, naming the file and the fix."""
-
-    def __init__(self) -> None:
-        self.lines: List[Tuple[str, str]] = []
-
-    def add(self, level: str, message: str) -> None:
-        """Record ``message`` at ``level`` ('ERROR', 'WARN' or 'INFO')."""
-        self.lines.append((level, message))
-
-    def error(self, message: str) -> None:
-        self.add('ERROR', message)
-
-    def warn(self, message: str) -> None:
-        self.add('WARN', message)
-
-    def info(self, message: str) -> None:
-        self.add('INFO', message)
-
-    def count(self, level: str) -> int:
-        return sum(1 for lvl, _ in self.lines if lvl == level)
-
-    @property
-    def ok(self) -> bool:
-        return self.count('ERROR') == 0
-
-    def format(self, max_per_level: int = 200) -> str:
-        """Report lines, at most ``max_per_level`` of each level, then a summary line."""
-        out, shown = [], {}
-        for level, message in self.lines:
-            shown[level] = shown.get(level, 0) + 1
-            if shown[level] <= max_per_level:
-                out.append(f'{level}: {message}')
-        for level, n in shown.items():
-            if n > max_per_level:
-                out.append(f'... {n - max_per_level} more {level} lines')
-        out.append(f'{self.count("ERROR")} error(s), {self.count("WARN")} warning(s).')
-        return '\n'.join(out)
-
-
 def run_tasks(fn: Callable, tasks: Sequence, workers: int = 1, desc: str = '',
               stream=None) -> List:
-    """``[fn(t) for t in tasks]`` in ``workers`` spawned processes, with a progress bar.
+    """``[fn(t) for t in tasks]`` in ``workers`` spawned processes, with progress
+    (:class:`~uda_toolbox.utils.progress.Progress`: a bar on a terminal, periodic lines with the
+    ETA in a log file).
 
     Spawned (not forked) because OpenCV's thread pool does not survive ``fork()``. ``fn``
     must be importable (a module-level function of the package). Results keep task order.
@@ -117,7 +75,7 @@ def run_tasks(fn: Callable, tasks: Sequence, workers: int = 1, desc: str = '',
     stream = sys.stderr if stream is None else stream
     total = len(tasks)
     results: List = []
-    bar = _ProgressBar(total, desc, stream)
+    bar = Progress(total, desc or 'tasks', unit='tasks', stream=stream)
     if workers <= 1 or total <= 1:
         for task in tasks:
             results.append(fn(task))
@@ -133,30 +91,6 @@ def run_tasks(fn: Callable, tasks: Sequence, workers: int = 1, desc: str = '',
     return results
 
 
-class _ProgressBar:
-    """A one-line text progress bar (no dependency; updates at most ~100 times)."""
-
-    def __init__(self, total: int, desc: str, stream) -> None:
-        self.total, self.desc, self.stream, self.done = total, desc, stream, 0
-        # On a terminal the line is redrawn; in a log file one line per 10% is enough.
-        self.tty = bool(getattr(stream, 'isatty', lambda: False)())
-        self.step = max(1, total // (100 if self.tty else 10))
-
-    def update(self) -> None:
-        self.done += 1
-        if self.done % self.step == 0 or self.done == self.total:
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            line = f'{self.desc} [{"#" * filled}{"." * (width - filled)}] {self.done}/{self.total}'
-            self.stream.write(f'\r{line}' if self.tty else f'{line}\n')
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.total and self.tty:
-            self.stream.write('\n')
-            self.stream.flush()
-
-
 def existing_splits(root: str, candidates: Iterable[str],
                     required: Union[str, Sequence[str], None] = None) -> List[str]:
     """The split directories of ``candidates`` under ``root`` that hold ``required`` (a directory,
@@ -165,7 +99,7 @@ def existing_splits(root: str, candidates: Iterable[str],
     return [s for s in candidates if any(osp.isdir(osp.join(root, s, r)) for r in options)]
 
 
-# ----------------------------------------------------------------------------- labels (datasets)
+# ----------------------------------------------------------------------------- labels
 
 
 def decode_label(path: str, what: str, fix: str) -> np.ndarray:
@@ -281,61 +215,7 @@ def convert_label_file(src: str, dst: str,
         return dst, str(exc)
     return dst, None
 
-
-def flow_command(root: str, split: str, flow_root: Optional[str], options: str) -> str:
-    """`` && python tools/data/compute_flow.py ...`` writing a dataset's flow cache ``flow_root``
-    (relative to ``root`` unless absolute), for preparation hints; '' without a flow cache."""
-    if not flow_root:
-        return ''
-    out = '' if flow_root == osp.join(split, 'flow') else f' --out {osp.join(root, flow_root)}'
-    return f' && python tools/data/compute_flow.py {osp.join(root, split)} {options}{out}'
-
-
-# ----------------------------------------------------------------------------- index files
-
-
-def read_index_file(path: str, expected: Dict[str, Any], dataset: str,
-                    command: str) -> Optional[dict]:
-    """Load an index JSON if every key of ``expected`` has that value in it, else None.
-
-    A missing file gives None silently; an unreadable or mismatching one (another dataset, split,
-    version or clip geometry) gives None with a warning that says to rewrite it with ``command``.
-    """
-    if not osp.isfile(path):
-        return None
-    try:
-        with open(path) as f:
-            index = json.load(f)
-    except (OSError, ValueError) as exc:
-        warnings.warn(f'{dataset}: ignoring unreadable index {path!r} ({exc}); rewrite it with '
-                      f'{command}.', stacklevel=3)
-        return None
-    differ = sorted(key for key, value in expected.items()
-                    if not isinstance(index, dict) or index.get(key) != value)
-    if differ:
-        warnings.warn(f'{dataset}: ignoring {path!r}: its {differ} differ from this dataset\'s '
-                      f'({ {k: expected[k] for k in differ} }); rewrite it with {command}.',
-                      stacklevel=3)
-        return None
-    return index
-
-
-def load_listing(index_path: Optional[str], expected: Dict[str, Any], label_dir: Optional[str],
-                 scan: Callable[[], dict], dataset: str, command: str) -> dict:
-    """A dataset's listing: the index at ``index_path`` when it is valid and lists
-    ``label_dir``'s labels (``label_dir=None``: no labels needed), else ``scan()``."""
-    if index_path:
-        index = read_index_file(index_path, expected, dataset, command)
-        if index is not None:
-            if label_dir is None or label_dir in index.get('labels', {}):
-                return index
-            warnings.warn(f'{dataset}: index {index_path!r} lists no {label_dir}/ labels (written '
-                          f'before conversion?); scanning instead. Rewrite it with {command}',
-                          stacklevel=3)
-    return scan()
-
-
-# ----------------------------------------------------------------------------- tools
+# ----------------------------------------------------------------------------- the tools' loops
 
 
 def splits_to_process(report: Report, root: str, splits: Optional[Sequence[str]],
@@ -438,29 +318,3 @@ def collect_checks(report: Report, results: Iterable[dict], split: str,
                          'every frame of a clip must have one size. Re-extract (or re-copy) them.')
     return sizes, present
 
-
-def tool_parser(description: str, commands: Dict[str, str],
-                root_help: str) -> Tuple[argparse.ArgumentParser, Dict[str, argparse.ArgumentParser]]:
-    """The preparation tools' command line: one sub-command per entry of ``commands`` (name ->
-    help), each with ``root`` and ``--splits``; ``verify`` and ``convert`` also get
-    ``--workers``, ``convert`` ``--overwrite``. Returns the parser and the sub-parsers by name."""
-    parser = argparse.ArgumentParser(description=description)
-    sub = parser.add_subparsers(dest='command', required=True)
-    subs = {}
-    for name, text in commands.items():
-        p = sub.add_parser(name, help=text)
-        p.add_argument('root', help=root_help)
-        p.add_argument('--splits', nargs='+', help='default: every split present')
-        if name in ('verify', 'convert'):
-            p.add_argument('--workers', type=int, default=1, help='processes (default: 1)')
-        if name == 'convert':
-            p.add_argument('--overwrite', action='store_true',
-                           help='convert every label again (also with changed settings)')
-        subs[name] = p
-    return parser, subs
-
-
-def print_report(report: Report) -> int:
-    """Print a report; the exit status: 1 if it has an error, else 0."""
-    print(report.format())
-    return 0 if report.ok else 1

@@ -1,20 +1,22 @@
-"""Tests of the embedded sim-to-real pair generator (uda_toolbox/datasets/synthetic.py)."""
+"""Tests of the embedded sim-to-real pair generator (uda_toolbox/data_prep/synthetic/)."""
 
 import json
+import sys
+import types
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from uda_toolbox.datasets import synthetic
-from uda_toolbox.datasets.synthetic import (
+from uda_toolbox.data_prep.synthetic import (
     GENERATOR_VERSION,
     RENDERED_CLASSES,
     clip_seed,
     ensure_synthetic_pair,
     generate_synthetic_pair,
     render_clip,
+    writer,
 )
 from uda_toolbox.utils.classes import IGNORE_INDEX, VIDEO_UDA_CLASSES
 
@@ -173,7 +175,7 @@ def test_refuses_to_overwrite_a_directory_that_is_not_a_pair(tmp_path):
 
 def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
     calls = []
-    real = synthetic._write_clip
+    real = writer._write_clip
 
     def failing(job):
         calls.append(job)
@@ -181,7 +183,7 @@ def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(job)
 
-    monkeypatch.setattr(synthetic, '_write_clip', failing)
+    monkeypatch.setattr(writer, '_write_clip', failing)
     with pytest.raises(KeyboardInterrupt):
         generate_synthetic_pair(tmp_path / 'pair', **TINY, verbose=False)
     assert list(tmp_path.iterdir()) == []
@@ -336,3 +338,29 @@ def test_parameter_validation(tmp_path):
     with pytest.raises(ValueError, match='workers'):
         generate_synthetic_pair(tmp_path / 'x', **TINY, workers=0, verbose=False)
     assert not (tmp_path / 'x').exists()
+
+
+def test_generator_version_switch(small_pair, tmp_path, monkeypatch):
+    """A second generator version plugs in through GENERATORS: meta.json records its name and a
+    pair of one version is never reused as the other's."""
+    from uda_toolbox.data_prep.synthetic import v1
+
+    other = types.ModuleType('fake_synthetic_v9')
+    for name in ('RENDERED_CLASSES', 'render_clip', 'meta_factors'):
+        setattr(other, name, getattr(v1, name))
+    other.GENERATOR_VERSION = 'test.synthetic/9'
+    monkeypatch.setitem(sys.modules, 'fake_synthetic_v9', other)
+    monkeypatch.setitem(writer.GENERATORS, 9, 'fake_synthetic_v9')
+    out = generate_synthetic_pair(tmp_path / 'v9', **TINY, version=9, verbose=False)
+    meta, meta1 = (json.loads((root / 'meta.json').read_text()) for root in (out, small_pair))
+    assert meta['generator_version'] == 'test.synthetic/9'
+    assert {**meta, 'generator_version': None} == {**meta1, 'generator_version': None}
+    files, files1 = _files(out), _files(small_pair)
+    del files['meta.json'], files1['meta.json']
+    assert files == files1  # the same renderer writes the same bytes
+    with pytest.raises(FileExistsError, match="written by generator 'test.synthetic/9'"):
+        ensure_synthetic_pair(out, **TINY, verbose=False)  # version 1 by default
+    assert ensure_synthetic_pair(out, **TINY, version=9, verbose=False) == out
+    with pytest.raises(ValueError, match=r'version must be one of \[1, 9\], got 3'):
+        generate_synthetic_pair(tmp_path / 'v3', **TINY, version=3, verbose=False)
+    assert not (tmp_path / 'v3').exists()
