@@ -28,7 +28,7 @@ from uda_toolbox.utils.io import atomic_write, write_npy_atomic, write_png_atomi
 PathLike = Union[str, os.PathLike]
 
 # Generator version -> the module that renders it (imported when first used).
-GENERATORS = {1: 'uda_toolbox.data_prep.synthetic.v1'}
+GENERATORS = {1: 'uda_toolbox.data_prep.synthetic.v1', 2: 'uda_toolbox.data_prep.synthetic.v2'}
 DEFAULT_VERSION = 1
 
 

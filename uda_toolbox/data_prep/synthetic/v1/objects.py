@@ -31,11 +31,16 @@ from uda_toolbox.utils.classes import IGNORE_INDEX
 
 
 class Look:
-    """The clip's colours: palette at the style shift, jittered, hue-rotated, desaturated."""
+    """The clip's colours: palette at the style shift, jittered, hue-rotated, desaturated. A later
+    generator version changes the colour tables by overriding the three class attributes."""
+
+    palette = PALETTE
+    buildings = BUILDING_PALETTE
+    signs = SIGN_PALETTE
 
     def __init__(self, style: Dict[str, float], shift: float, rng: np.random.Generator):
         self.style, self.shift, self.rng = style, shift, rng
-        self.colours = {name: self.material(src, tgt) for name, (src, tgt) in PALETTE.items()}
+        self.colours = {name: self.material(src, tgt) for name, (src, tgt) in self.palette.items()}
 
     def grade(self, rgb: Sequence[float]) -> Tuple[float, float, float]:
         """Global hue rotation and saturation multiplier; returns BGR."""
@@ -125,7 +130,7 @@ def paint_buildings(
         height = BUILDING_HEIGHT_UNIT * rng.uniform(
             lay['building_height_min'], lay['building_height_max']
         )
-        colour = look.pick(BUILDING_PALETTE)
+        colour = look.pick(look.buildings)
         d1 = d + length
         canvas.poly(_quad(cam, X_face, 0.0, height, d, d1), BUILDING, colour)
         window = look.shade(look.colours['window'], rng.uniform(0.8, 1.2))
@@ -190,7 +195,7 @@ def paint_pole(
     if rng.uniform() < 0.45:
         size = max(0.6, sign_px * D / cam.f)
         y = rng.uniform(2.0, 2.8)
-        plate = look.pick(SIGN_PALETTE)
+        plate = look.pick(look.signs)
         shape = int(rng.integers(3))
         if shape == 0:
             canvas.poly(

@@ -27,7 +27,6 @@ from uda_toolbox.data_prep.synthetic.v1.objects import (
 )
 from uda_toolbox.data_prep.synthetic.v1.params import (
     BUILDING,
-    BUILDING_PALETTE,
     FOCAL,
     PAN_MAX,
     ROAD,
@@ -137,7 +136,7 @@ def build_scene(
         w = rng.uniform(2.0, 7.0) * width / 128
         h = rng.uniform(0.5, 5.0) * height / 64
         haze = 0.55
-        col = tuple((1 - haze) * a + haze * b for a, b in zip(look.pick(BUILDING_PALETTE), hor))
+        col = tuple((1 - haze) * a + haze * b for a, b in zip(look.pick(look.buildings), hor))
         canvas.poly(
             [[x, cam.y_h - h], [x + w, cam.y_h - h], [x + w, cam.y_h + 1], [x, cam.y_h + 1]],
             BUILDING,
