@@ -42,19 +42,23 @@ STYLE_FACTORS: Dict[str, Tuple[float, float]] = dict(
     vignette=(0.0, 0.3),
     gamma=(1.0, 1.1),
     blur_sigma=(0.0, 0.3),  # px, optics (motion blur comes on top)
-    noise_sigma=(0.0, 0.035),  # of full scale, Gaussian, new every frame
+    noise_sigma=(0.0, 0.04),  # of full scale, Gaussian, new every frame
     # Per-class materials: 0 = every class has its source material, 1 = its target material.
     material=(0.0, 1.0),
     # Lighting: cast shadows of the facades on the ground and one darker side of the street.
     shadow=(0.0, 0.5),  # largest darkening of a shadowed surface
-    # Auto-exposure and white balance: a bounded random walk of the log gain plus flicker.
-    exposure_step=(0.0, 0.05),  # largest |change| of the log exposure from one frame to the next
-    exposure_range=(0.0, 0.3),  # bound of |log exposure|
-    flicker=(0.0, 0.04),  # per-frame log gain, uniform in +-flicker (lights, rolling shutter)
+    # Auto-exposure and white balance: a bounded random walk of the log gain plus flicker, and
+    # lighting changes (driving into or out of a shadow) that the auto-exposure corrects only over
+    # a few frames, leaving under- or over-exposed frames in between.
+    exposure_step=(0.0, 0.08),  # largest |change| of the log exposure from one frame to the next
+    exposure_range=(0.0, 0.5),  # bound of |log exposure|
+    flicker=(0.0, 0.06),  # per-frame log gain, uniform in +-flicker (lights, rolling shutter)
     white_balance_step=(0.0, 0.02),  # per-frame change of the log gain of blue and red
     white_balance_range=(0.0, 0.12),
-    shutter=(0.0, 0.7),  # fraction of the frame interval the shutter is open (motion blur)
-    jpeg_quality_min=(100.0, 30.0),  # per-frame compression; 100 at both ends = not compressed
+    light_change_rate=(0.0, 0.15),  # chance per frame of a sudden lighting change
+    light_change_size=(0.0, 0.9),  # its largest |log gain| before the auto-exposure corrects it
+    shutter=(0.0, 0.9),  # fraction of the frame interval the shutter is open (motion blur)
+    jpeg_quality_min=(100.0, 20.0),  # per-frame compression; 100 at both ends = not compressed
     jpeg_quality_max=(100.0, 70.0),
 )
 

@@ -8,26 +8,38 @@ from typing import Dict
 import cv2
 import numpy as np
 
+# Share of a lighting change's error the auto-exposure leaves after each frame (it corrects about
+# 60% per frame: a transient of 2-3 frames). Our choice; consumer cameras settle within a few frames.
+AUTO_EXPOSURE_LAG = 0.4
+
 
 def exposure_gains(T: int, style: Dict[str, float], rng: np.random.Generator) -> np.ndarray:
     """Per-frame colour gains (T, 3), BGR.
 
     The log exposure is a random walk with steps uniform in +-``exposure_step``, clipped to
     +-``exposure_range``; the log gains of blue and red walk the same way (``white_balance_*``)
-    around green; flicker adds a log gain uniform in +-``flicker`` to each frame on its own. So the
-    log gain of a channel changes by at most ``exposure_step + white_balance_step + 2 flicker``
-    from one frame to the next.
+    around green; flicker adds a log gain uniform in +-``flicker`` to each frame on its own. A
+    lighting change (chance ``light_change_rate`` per frame) adds a log gain of 0.4-1 x
+    ``light_change_size`` of either sign, which the auto-exposure then takes back geometrically
+    (``AUTO_EXPOSURE_LAG`` of it is left after each frame); that transient stays within
+    +-``light_change_size``. So the log gain of a channel changes by at most ``exposure_step +
+    white_balance_step + 2 flicker + 2 light_change_size`` from one frame to the next.
     """
     step, bound = style['exposure_step'], style['exposure_range']
     wb_step, wb_bound = style['white_balance_step'], style['white_balance_range']
-    level, balance = rng.uniform(-0.5, 0.5) * bound, np.zeros(3)
+    size = style['light_change_size']
+    level, balance, transient = rng.uniform(-0.5, 0.5) * bound, np.zeros(3), 0.0
     logs = np.empty((T, 3))
     for t in range(T):
+        change = rng.uniform(0.4, 1.0) * size * rng.choice([-1.0, 1.0])
         if t > 0:
             level = float(np.clip(level + rng.uniform(-step, step), -bound, bound))
             balance[[0, 2]] = np.clip(balance[[0, 2]] + rng.uniform(-wb_step, wb_step, 2),
                                       -wb_bound, wb_bound)
-        logs[t] = level + balance + rng.uniform(-style['flicker'], style['flicker'])
+            transient *= AUTO_EXPOSURE_LAG
+            if rng.uniform() < style['light_change_rate']:
+                transient = float(np.clip(transient + change, -size, size))
+        logs[t] = level + balance + transient + rng.uniform(-style['flicker'], style['flicker'])
     return np.exp(logs).astype(np.float32)
 
 
