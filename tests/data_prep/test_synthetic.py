@@ -1,5 +1,6 @@
 """Tests of the embedded sim-to-real pair generator (uda_toolbox/data_prep/synthetic/)."""
 
+import hashlib
 import json
 import sys
 import types
@@ -361,6 +362,22 @@ def test_generator_version_switch(small_pair, tmp_path, monkeypatch):
     with pytest.raises(FileExistsError, match="written by generator 'test.synthetic/9'"):
         ensure_synthetic_pair(out, **TINY, verbose=False)  # version 1 by default
     assert ensure_synthetic_pair(out, **TINY, version=9, verbose=False) == out
-    with pytest.raises(ValueError, match=r'version must be one of \[1, 9\], got 3'):
+    with pytest.raises(ValueError, match=r'version must be one of \[1, 2, 9\], got 3'):
         generate_synthetic_pair(tmp_path / 'v3', **TINY, version=3, verbose=False)
     assert not (tmp_path / 'v3').exists()
+
+
+# sha256 over the relative path and bytes of every file (sorted) of the TINY version-1 pair, as
+# written by main at 2bcb500 (before version 2 existed). Version 1 must keep writing these bytes,
+# so results on it stay comparable; a different OpenCV build could change the rendering, in which
+# case this digest, not version 1, is what needs re-deciding.
+V1_TINY_SHA256 = '1e48fee26c0924249478579fe714aade9251a932b3ee95e309899b6becd803f4'
+
+
+def test_version1_writes_the_same_bytes_as_before_version2(small_pair):
+    digest = hashlib.sha256()
+    for path in sorted(small_pair.rglob('*')):
+        if path.is_file():
+            digest.update(str(path.relative_to(small_pair)).encode())
+            digest.update(path.read_bytes())
+    assert digest.hexdigest() == V1_TINY_SHA256

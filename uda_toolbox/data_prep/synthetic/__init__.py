@@ -13,6 +13,9 @@ Modules, one job each: ``pair.py`` (parameters, splits, per-clip seeds), ``write
 meta.json, directory life cycle, the version switch), and per generator version ``v1/params.py``
 (scene parameters), ``v1/canvas.py`` and ``v1/objects.py`` (drawing surfaces, camera, objects),
 ``v1/scene.py`` (building a clip's scene) and ``v1/render.py`` (frames, labels, true flow).
+Version 2 (``v2/``, not the default) reuses version 1's street builder and compositing and adds
+per-frame camera effects, varied motion and a semantic gap (``v2/params.py``, ``v2/materials.py``,
+``v2/scene.py``, ``v2/sensor.py``, ``v2/render.py``; docs/data.md, "Embedded pair v2").
 
 The generator's own work uses only numpy, OpenCV and the standard library (no torch or mmseg
 code). Nothing here is imported by a training run (``uda_toolbox.datasets`` never imports

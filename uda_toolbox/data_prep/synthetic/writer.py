@@ -2,7 +2,7 @@
 (a hidden temporary sibling renamed into place, reuse of a pair with the same parameters).
 
 The generator version is a switch: ``GENERATORS`` maps a version number to the module that renders
-it (``v1/``); each version records its own name in ``meta.json``, so a cached pair is never reused
+it (``v1/``, ``v2/``); each version records its own name in ``meta.json``, so a cached pair is never reused
 across versions. File layout and formats: docs/data.md.
 """
 
@@ -28,7 +28,7 @@ from uda_toolbox.utils.io import atomic_write, write_npy_atomic, write_png_atomi
 PathLike = Union[str, os.PathLike]
 
 # Generator version -> the module that renders it (imported when first used).
-GENERATORS = {1: 'uda_toolbox.data_prep.synthetic.v1'}
+GENERATORS = {1: 'uda_toolbox.data_prep.synthetic.v1', 2: 'uda_toolbox.data_prep.synthetic.v2'}
 DEFAULT_VERSION = 1
 
 

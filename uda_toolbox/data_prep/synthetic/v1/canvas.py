@@ -111,6 +111,6 @@ class Camera:
         X, Y, D = np.broadcast_arrays(*(np.asarray(a, np.float64) for a in (X, Y, D)))
         return np.stack([self.x_v + self.f * X / D, self.y_h + self.f * (CAM_HEIGHT - Y) / D], -1)
 
-    def min_width(self, D: float, metres: float) -> float:
-        """A width in metres that projects to at least ``MIN_POLE_PX`` px at distance D."""
-        return max(metres, MIN_POLE_PX * D / self.f)
+    def min_width(self, D: float, metres: float, min_px: float = MIN_POLE_PX) -> float:
+        """A width in metres that projects to at least ``min_px`` px at distance D."""
+        return max(metres, min_px * D / self.f)

@@ -31,11 +31,16 @@ from uda_toolbox.utils.classes import IGNORE_INDEX
 
 
 class Look:
-    """The clip's colours: palette at the style shift, jittered, hue-rotated, desaturated."""
+    """The clip's colours: palette at the style shift, jittered, hue-rotated, desaturated. A later
+    generator version changes the colour tables by overriding the three class attributes."""
+
+    palette = PALETTE
+    buildings = BUILDING_PALETTE
+    signs = SIGN_PALETTE
 
     def __init__(self, style: Dict[str, float], shift: float, rng: np.random.Generator):
         self.style, self.shift, self.rng = style, shift, rng
-        self.colours = {name: self.material(src, tgt) for name, (src, tgt) in PALETTE.items()}
+        self.colours = {name: self.material(src, tgt) for name, (src, tgt) in self.palette.items()}
 
     def grade(self, rgb: Sequence[float]) -> Tuple[float, float, float]:
         """Global hue rotation and saturation multiplier; returns BGR."""
@@ -125,7 +130,7 @@ def paint_buildings(
         height = BUILDING_HEIGHT_UNIT * rng.uniform(
             lay['building_height_min'], lay['building_height_max']
         )
-        colour = look.pick(BUILDING_PALETTE)
+        colour = look.pick(look.buildings)
         d1 = d + length
         canvas.poly(_quad(cam, X_face, 0.0, height, d, d1), BUILDING, colour)
         window = look.shade(look.colours['window'], rng.uniform(0.8, 1.2))
@@ -157,11 +162,20 @@ def paint_tree(canvas: Layers, cam: Camera, look: Look, X: float, D: float, rng)
 
 
 def paint_pole(
-    canvas: Layers, cam: Camera, look: Look, X: float, D: float, side: int, rng
+    canvas: Layers,
+    cam: Camera,
+    look: Look,
+    X: float,
+    D: float,
+    side: int,
+    rng,
+    min_px: float = MIN_POLE_PX,
+    sign_px: float = 3.2,
 ) -> None:
-    """A pole (>= 2.2 px wide), maybe a lamp arm (pole) and a sign plate (traffic sign)."""
+    """A pole (>= ``min_px`` wide), maybe a lamp arm (pole) and a sign plate (traffic sign, >=
+    ``sign_px`` across)."""
     height = rng.uniform(4.0, 6.0)
-    w = cam.min_width(D, 0.15)
+    w = cam.min_width(D, 0.15, min_px)
     colour = look.shade(look.colours['pole'], rng.uniform(0.85, 1.15))
     canvas.poly(_billboard(cam, X, D, -w / 2, w / 2, 0.0, height), POLE, colour, depth=D)
     if rng.uniform() < 0.5:
@@ -179,9 +193,9 @@ def paint_pole(
             depth=D,
         )
     if rng.uniform() < 0.45:
-        size = max(0.6, 3.2 * D / cam.f)
+        size = max(0.6, sign_px * D / cam.f)
         y = rng.uniform(2.0, 2.8)
-        plate = look.pick(SIGN_PALETTE)
+        plate = look.pick(look.signs)
         shape = int(rng.integers(3))
         if shape == 0:
             canvas.poly(
@@ -215,12 +229,15 @@ def make_car(
     road: Tuple[float, float],
     zoom: np.ndarray,
     rng,
+    height_range: Tuple[float, float] = (1.35, 1.65),
+    body_ratio: float = 0.58,
 ) -> Mover:
-    """A car on the road: body, glass cabin, wheels, lamps, plate (all labelled car)."""
+    """A car on the road: body, glass cabin, wheels, lamps, plate (all labelled car). Its height
+    (m) is drawn from ``height_range``; the body takes ``body_ratio`` of it, the cabin the rest."""
     s = rng.uniform(lay['car_scale_min'], lay['car_scale_max'])
     D = cam.d_min / s
     width = 1.8 * lay['car_width_scale'] * rng.uniform(0.9, 1.1)
-    height = rng.uniform(1.35, 1.65)
+    height = rng.uniform(*height_range)
     lo, hi = road[0] + width / 2, road[1] - width / 2
     X = rng.uniform(lo, hi) if hi > lo else 0.5 * (road[0] + road[1])
     centre = 0.5 * (road[0] + road[1])
@@ -237,7 +254,7 @@ def make_car(
     layers = _mover_layers(cam, X, D, -width / 2, width / 2, height, float(np.max(zoom * k)))
     body = look.car_body()
     glass = look.colours['glass']
-    hb = 0.58 * height
+    hb = body_ratio * height
     for sx in (-1, 1):  # wheels first, the body overlaps their tops
         layers.poly(
             _billboard(
@@ -300,13 +317,23 @@ def make_car(
     return Mover(layers, D, k, np.zeros(T))
 
 
-def make_person(cam: Camera, look: Look, sidewalks, T: int, rng) -> Mover:
-    """A pedestrian walking sideways on a sidewalk: legs, torso, arms, head (person)."""
+def make_person(
+    cam: Camera,
+    look: Look,
+    sidewalks,
+    T: int,
+    rng,
+    height_range: Tuple[float, float] = (1.55, 1.9),
+    girth: float = 1.0,
+    speed: float = PERSON_SPEED,
+) -> Mover:
+    """A pedestrian walking sideways on a sidewalk: legs, torso, arms, head (person). ``girth``
+    scales the torso and arm widths; ``speed`` is the fastest walk in frame-0 px/frame."""
     s = math.exp(rng.uniform(math.log(0.2), math.log(1.0)))
     D = cam.d_min / s
     lo, hi = sidewalks[int(rng.integers(2))]
     X = rng.uniform(lo + 0.3, hi - 0.3) if hi - lo > 0.6 else 0.5 * (lo + hi)
-    h = rng.uniform(1.55, 1.9)
+    h = rng.uniform(*height_range)
     layers = _mover_layers(cam, X, D, -0.35, 0.35, 1.05 * h, 1.0)
     pants, shirt, skin = look.clothes(), look.clothes(), look.colours['skin']
     leg = max(0.16, 0.5 * MIN_POLE_PX * D / cam.f)
@@ -317,12 +344,15 @@ def make_person(cam: Camera, look: Look, sidewalks, T: int, rng) -> Mover:
             pants,
         )
         layers.poly(
-            _billboard(cam, X, D, *sorted((sx * 0.2, sx * 0.29)), 0.45 * h, 0.8 * h), PERSON, shirt
+            _billboard(cam, X, D, *sorted((sx * 0.2 * girth, sx * 0.29 * girth)), 0.45 * h, 0.8 * h),
+            PERSON,
+            shirt,
         )
-    layers.poly(_billboard(cam, X, D, -0.2, 0.2, 0.47 * h, 0.83 * h), PERSON, shirt)
+    torso = 0.2 * girth
+    layers.poly(_billboard(cam, X, D, -torso, torso, 0.47 * h, 0.83 * h), PERSON, shirt)
     cx, cy = cam.project(X, 0.91 * h, D)
     layers.circle(cx, cy, cam.f * 0.1 * h / D, PERSON, skin)
-    speed = rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 1.0) * PERSON_SPEED
-    return Mover(layers, D, np.ones(T), speed * np.arange(T))
+    walk = rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 1.0) * speed
+    return Mover(layers, D, np.ones(T), walk * np.arange(T))
 
 

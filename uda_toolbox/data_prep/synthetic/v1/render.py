@@ -118,6 +118,59 @@ def _camera_response(
     return (bright * gradient * vignette)[..., None] * colour
 
 
+def composite(
+    scene: Scene, a: np.ndarray, b: np.ndarray, t: int
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Frame t of the scene before the camera: colour (SUPERSAMPLE x the frame, BGR float32),
+    label (H, W) uint8, owner (H, W) int64 (0 = static world, j + 1 = mover j) and depth (H, W)
+    float32 (m; ``FAR`` for the background) of the surface each pixel shows.
+
+    The movers are drawn far to near (painter's order), each depth-tested against the static
+    props, so the nearest surface always wins."""
+    cam, canvas = scene.cam, scene.canvas
+    height, width = cam.height, cam.width
+    hi_w, hi_h = width * SUPERSAMPLE, height * SUPERSAMPLE
+    M = _frame_to_raster(cam, a[0, t], b[0, t], canvas, 1)
+    label = _warp(canvas.label, M, (width, height), nearest=True)
+    depth = _warp(canvas.depth, M, (width, height), nearest=True)
+    owner = np.zeros((height, width), np.int64)
+    M = _frame_to_raster(cam, a[0, t], b[0, t], canvas, SUPERSAMPLE)
+    colour = _warp(canvas.colour, M, (hi_w, hi_h), nearest=False)
+    depth_hi = _warp(canvas.depth, M, (hi_w, hi_h), nearest=True)
+    dist = [m.depth0 / m.k[t] for m in scene.movers]
+    for j in sorted(
+        range(len(scene.movers)), key=lambda i: -dist[i]
+    ):  # painter's order, far to near
+        m, o = scene.movers[j], j + 1
+        box = _roi(cam, a[o, t], b[o, t], m.layers, 1, width, height)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            M = _frame_to_raster(cam, a[o, t], b[o, t], m.layers, 1, x0, y0)
+            lab = _warp(
+                m.layers.label, M, (x1 - x0, y1 - y0), nearest=True, border=IGNORE_INDEX
+            )
+            hit = (lab != IGNORE_INDEX) & (dist[j] < depth[y0:y1, x0:x1])
+            label[y0:y1, x0:x1][hit] = lab[hit]
+            owner[y0:y1, x0:x1][hit] = o
+            depth[y0:y1, x0:x1][hit] = dist[j]
+        box = _roi(cam, a[o, t], b[o, t], m.layers, SUPERSAMPLE, hi_w, hi_h)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            M = _frame_to_raster(cam, a[o, t], b[o, t], m.layers, SUPERSAMPLE, x0, y0)
+            size = (x1 - x0, y1 - y0)
+            alpha = _warp(
+                (m.layers.label != IGNORE_INDEX).astype(np.float32), M, size, False, 0.0
+            )
+            premult = _warp(m.layers.colour, M, size, False, (0.0, 0.0, 0.0))
+            visible = (dist[j] < depth_hi[y0:y1, x0:x1]).astype(np.float32)
+            alpha *= visible
+            roi = colour[y0:y1, x0:x1]
+            roi *= (1.0 - alpha)[..., None]
+            roi += premult * visible[..., None]
+            depth_hi[y0:y1, x0:x1][alpha > 0.5] = dist[j]
+    return colour, label, owner, depth
+
+
 def render_clip(
     seed: np.random.SeedSequence,
     *,
@@ -147,49 +200,10 @@ def render_clip(
     scene = build_scene(height, width, length, lay, look, np.random.default_rng(layout_seq))
     noise_rng = np.random.default_rng(noise_seq)
     response = _camera_response(height, width, style, noise_rng)
-    cam, canvas = scene.cam, scene.canvas
     a, b = _owner_params(scene)
-    hi_w, hi_h = width * SUPERSAMPLE, height * SUPERSAMPLE
     frames, labels, owners = [], [], []
     for t in range(length):
-        M = _frame_to_raster(cam, a[0, t], b[0, t], canvas, 1)
-        label = _warp(canvas.label, M, (width, height), nearest=True)
-        depth = _warp(canvas.depth, M, (width, height), nearest=True)
-        owner = np.zeros((height, width), np.int64)
-        M = _frame_to_raster(cam, a[0, t], b[0, t], canvas, SUPERSAMPLE)
-        colour = _warp(canvas.colour, M, (hi_w, hi_h), nearest=False)
-        depth_hi = _warp(canvas.depth, M, (hi_w, hi_h), nearest=True)
-        dist = [m.depth0 / m.k[t] for m in scene.movers]
-        for j in sorted(
-            range(len(scene.movers)), key=lambda i: -dist[i]
-        ):  # painter's order, far to near
-            m, o = scene.movers[j], j + 1
-            box = _roi(cam, a[o, t], b[o, t], m.layers, 1, width, height)
-            if box is not None:
-                x0, y0, x1, y1 = box
-                M = _frame_to_raster(cam, a[o, t], b[o, t], m.layers, 1, x0, y0)
-                lab = _warp(
-                    m.layers.label, M, (x1 - x0, y1 - y0), nearest=True, border=IGNORE_INDEX
-                )
-                hit = (lab != IGNORE_INDEX) & (dist[j] < depth[y0:y1, x0:x1])
-                label[y0:y1, x0:x1][hit] = lab[hit]
-                owner[y0:y1, x0:x1][hit] = o
-                depth[y0:y1, x0:x1][hit] = dist[j]
-            box = _roi(cam, a[o, t], b[o, t], m.layers, SUPERSAMPLE, hi_w, hi_h)
-            if box is not None:
-                x0, y0, x1, y1 = box
-                M = _frame_to_raster(cam, a[o, t], b[o, t], m.layers, SUPERSAMPLE, x0, y0)
-                size = (x1 - x0, y1 - y0)
-                alpha = _warp(
-                    (m.layers.label != IGNORE_INDEX).astype(np.float32), M, size, False, 0.0
-                )
-                premult = _warp(m.layers.colour, M, size, False, (0.0, 0.0, 0.0))
-                visible = (dist[j] < depth_hi[y0:y1, x0:x1]).astype(np.float32)
-                alpha *= visible
-                roi = colour[y0:y1, x0:x1]
-                roi *= (1.0 - alpha)[..., None]
-                roi += premult * visible[..., None]
-                depth_hi[y0:y1, x0:x1][alpha > 0.5] = dist[j]
+        colour, label, owner, _ = composite(scene, a, b, t)
         img = cv2.resize(colour, (width, height), interpolation=cv2.INTER_AREA)
         img = np.clip(img * response, 0.0, 1.0) ** np.float32(style['gamma'])
         if style['blur_sigma'] > 0.05:
@@ -201,6 +215,7 @@ def render_clip(
         frames.append(np.round(np.clip(img, 0.0, 1.0) * 255.0).astype(np.uint8))
         labels.append(label)
         owners.append(owner)
+    cam = scene.cam
     flow_fw = [true_flow(owners[t], a, b, t, t + 1, cam.x_v, cam.y_h) for t in range(length - 1)]
     flow_bw = [true_flow(owners[t], a, b, t, t - 1, cam.x_v, cam.y_h) for t in range(1, length)]
     return RenderedClip(frames, labels, flow_fw, flow_bw)

@@ -10,7 +10,7 @@ object's patch, which is why the flow is known exactly.
 
 import math
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -27,7 +27,6 @@ from uda_toolbox.data_prep.synthetic.v1.objects import (
 )
 from uda_toolbox.data_prep.synthetic.v1.params import (
     BUILDING,
-    BUILDING_PALETTE,
     FOCAL,
     PAN_MAX,
     ROAD,
@@ -51,12 +50,49 @@ class Scene:
     movers: List[Mover]
 
 
+def ego_motion(T: int, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray, float]:
+    """Version 1's ego-motion (prototype): a constant zoom about the vanishing point (forward
+    motion) plus a constant sideways pan. Returns zoom (T,) (>= 1), pan (T,) in frame-0 px and the
+    largest |pan| any clip of this length may reach (the canvas margin)."""
+    rate_max = min(ZOOM_RATE_MAX, ZOOM_TOTAL_MAX ** (1.0 / (T - 1)) - 1.0)
+    zoom = (1.0 + rng.uniform(0.6, 1.0) * rate_max) ** np.arange(T)
+    pan = rng.uniform(-PAN_MAX, PAN_MAX) * np.arange(T)
+    return zoom, pan, PAN_MAX * (T - 1)
+
+
+def world_texture(canvas: Layers, cam: Camera, look: Look, street: Dict[str, object]) -> None:
+    """Version 1's world-attached texture (it moves with the scene because it lives on the canvas).
+    The noise comes from the appearance stream, so the style knob never changes the layout draws."""
+    tex = texture(canvas.label.shape, look.style['texture_scale'] * SUPERSAMPLE, look.rng)
+    gain = 1.0 + look.style['texture_amplitude'] * tex * TEXTURE_WEIGHT[canvas.label]
+    canvas.colour *= gain[..., None]
+
+
+@dataclass(frozen=True)
+class SceneKit:
+    """The parts of a scene a generator version may replace (version 1's by default): ego-motion,
+    the props, the moving objects and the appearance pass over the painted static world. Each is
+    called with the arguments of version 1's function of the same job."""
+
+    ego_motion: Callable = ego_motion
+    paint_pole: Callable = paint_pole
+    paint_tree: Callable = paint_tree
+    make_car: Callable = make_car
+    make_person: Callable = make_person
+    world_appearance: Callable = world_texture
 
 
 def build_scene(
-    height: int, width: int, T: int, lay: Dict[str, float], look: Look, rng: np.random.Generator
+    height: int,
+    width: int,
+    T: int,
+    lay: Dict[str, float],
+    look: Look,
+    rng: np.random.Generator,
+    kit: Optional[SceneKit] = None,
 ) -> Scene:
     """Sample the clip's camera, ego-motion, static world (painted once) and moving objects."""
+    kit = SceneKit() if kit is None else kit
     cam = Camera(
         height,
         width,
@@ -64,11 +100,8 @@ def build_scene(
         y_h=height * (lay['horizon'] + rng.uniform(-0.04, 0.04)),
         f=FOCAL * width,
     )
-    # Ego-motion (prototype): forward motion as zoom about the vanishing point, plus a sideways pan.
-    rate_max = min(ZOOM_RATE_MAX, ZOOM_TOTAL_MAX ** (1.0 / (T - 1)) - 1.0)
-    zoom = (1.0 + rng.uniform(0.6, 1.0) * rate_max) ** np.arange(T)
-    pan = rng.uniform(-PAN_MAX, PAN_MAX) * np.arange(T)
-    margin = int(math.ceil(PAN_MAX * (T - 1))) + 4
+    zoom, pan, pan_limit = kit.ego_motion(T, rng)
+    margin = int(math.ceil(pan_limit)) + 4
     canvas = Layers(-margin, 0.0, SUPERSAMPLE, SUPERSAMPLE * height,
                     SUPERSAMPLE * (width + 2 * margin), SKY, (0, 0, 0), depth=True)
 
@@ -103,7 +136,7 @@ def build_scene(
         w = rng.uniform(2.0, 7.0) * width / 128
         h = rng.uniform(0.5, 5.0) * height / 64
         haze = 0.55
-        col = tuple((1 - haze) * a + haze * b for a, b in zip(look.pick(BUILDING_PALETTE), hor))
+        col = tuple((1 - haze) * a + haze * b for a, b in zip(look.pick(look.buildings), hor))
         canvas.poly(
             [[x, cam.y_h - h], [x + w, cam.y_h - h], [x + w, cam.y_h + 1], [x, cam.y_h + 1]],
             BUILDING,
@@ -165,22 +198,20 @@ def build_scene(
         placed.append((d_min / s, kind, side, X))
     for D, kind, side, X in sorted(placed, key=lambda p: -p[0]):
         if kind == 'pole':
-            paint_pole(canvas, cam, look, X, D, 1 if side else -1, rng)
+            kit.paint_pole(canvas, cam, look, X, D, 1 if side else -1, rng)
         else:
-            paint_tree(canvas, cam, look, X, D, rng)
+            kit.paint_tree(canvas, cam, look, X, D, rng)
 
-    # World-attached texture (moves with the scene because it lives on the canvas).
-    # Texture noise comes from the appearance stream, so the style knob never changes the layout
-    # draws.
-    tex = texture(canvas.label.shape, look.style['texture_scale'] * SUPERSAMPLE, look.rng)
-    gain = 1.0 + look.style['texture_amplitude'] * tex * TEXTURE_WEIGHT[canvas.label]
-    canvas.colour *= gain[..., None]
+    street = dict(road=road, sidewalks=sidewalks, terrains=terrains, faces=faces)
+    kit.world_appearance(canvas, cam, look, street)
 
     movers = [
-        make_car(cam, look, lay, road, zoom, rng) for _ in range(rng.poisson(lay['cars_mean']))
+        kit.make_car(cam, look, lay, road, zoom, rng)
+        for _ in range(rng.poisson(lay['cars_mean']))
     ]
     movers += [
-        make_person(cam, look, sidewalks, T, rng) for _ in range(rng.poisson(lay['persons_mean']))
+        kit.make_person(cam, look, sidewalks, T, rng)
+        for _ in range(rng.poisson(lay['persons_mean']))
     ]
     for m in movers:  # object-attached texture, premultiplied colour for linear warping
         lab = m.layers.label
