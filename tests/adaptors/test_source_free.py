@@ -34,7 +34,7 @@ def test_source_free_configs_define_no_source_data(repo_root, method, data):
     assert MODELS.get(cfg.model.type).needs_source is False
     assert source_dataset_keys(cfg) == []
     assert cfg.train_dataloader.dataset.source is None
-    assert cfg.load_from.startswith('work_dirs/source_only_')
+    assert cfg.load_from == f'configs/source_only/{data}.py'  # the source-only run of the same data
 
 
 def test_a_source_dataset_in_the_training_data_is_refused(tmp_path, repo_root):

@@ -105,6 +105,9 @@ train_dataloader = dict(batch_size=2, **_loader, dataset=dict(
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
+# mmengine keeps one visualizer per name for the whole process: a name of its own, so that this
+# run's scalars.json goes to its own work dir whatever ran before in the test session
+visualizer = dict(name='{path.stem}_{abs(hash(str(path)))}')
 {extra}
 """)
     return path
