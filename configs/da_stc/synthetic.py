@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/models/two_frame_tiny_deeplabv2.py', '../_base_/datasets/synthetic_two_frame.py',
     '../_base_/schedules/synthetic_self_training.py', '../_base_/default_runtime.py'
 ]
-description = 'DA-STC: four-directional two-frame class-mix, long-tail bank and class-mean MMD, from TPS'
+description = 'DA-STC: four-directional two-frame class-mix, long-tail bank and class-mean MMD'
 # Initial weights and frozen teacher: the TPS run (tools/train.py configs/tps/synthetic.py). The
 # benchmark passes its own run's checkpoint instead (row `depends`).
 load_from = 'configs/tps/synthetic.py'

@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/datasets/viper2cityscapes_two_frame.py',
     '../_base_/schedules/viper2cityscapes_two_frame.py', '../_base_/default_runtime.py'
 ]
-description = 'DA-STC: four-directional two-frame class-mix, long-tail bank and class-mean MMD, from TPS'
+description = 'DA-STC: four-directional two-frame class-mix, long-tail bank and class-mean MMD'
 # Initial weights and the frozen teacher of the first 8k iterations: the TPS run on this benchmark
 # (the code starts from tps_viper2city_pretrained.pth). The benchmark passes its own TPS run.
 load_from = 'configs/tps/viper2cityscapes.py'
