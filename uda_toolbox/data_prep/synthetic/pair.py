@@ -2,7 +2,7 @@
 name of every clip, and one rendered clip in memory (what a version's ``render_clip`` returns)."""
 
 from dataclasses import dataclass
-from typing import List
+from typing import List, Tuple
 
 import numpy as np
 
@@ -91,6 +91,14 @@ class SyntheticPairParams:
 def clip_seed(seed: int, domain: str, split: str, index: int) -> np.random.SeedSequence:
     """The seed of one clip: every clip is reproducible on its own, in any process and any order."""
     return np.random.SeedSequence([int(seed), _DOMAIN_CODE[domain], _SPLIT_CODE[split], int(index)])
+
+
+def clip_streams(seed: np.random.SeedSequence, count: int = 3) -> Tuple[np.random.SeedSequence, ...]:
+    """``count`` independent child sequences of a clip's ``seed`` (layout, appearance, per-frame
+    noise / camera), derived without ``seed.spawn``, which mutates the SeedSequence so that a second
+    call would differ."""
+    return tuple(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i),
+                                        pool_size=seed.pool_size) for i in range(count))
 
 
 def clip_name(index: int, num_clips: int) -> str:

@@ -15,7 +15,7 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-from uda_toolbox.data_prep.synthetic.pair import RenderedClip
+from uda_toolbox.data_prep.synthetic.pair import RenderedClip, clip_streams
 from uda_toolbox.data_prep.synthetic.v1.canvas import Camera, Layers
 from uda_toolbox.data_prep.synthetic.v1.objects import Look
 from uda_toolbox.data_prep.synthetic.v1.params import (
@@ -186,14 +186,7 @@ def render_clip(
     Layout, appearance and sensor noise use independent streams spawned from ``seed``, so the style
     knob changes how a clip looks but not where things are.
     """
-    # Children derived without ``seed.spawn`` (which mutates the SeedSequence: a second call would
-    # differ).
-    layout_seq, look_seq, noise_seq = (
-        np.random.SeedSequence(
-            seed.entropy, spawn_key=(*seed.spawn_key, i), pool_size=seed.pool_size
-        )
-        for i in range(3)
-    )
+    layout_seq, look_seq, noise_seq = clip_streams(seed)
     style = resolve_factors(STYLE_FACTORS, style_shift)
     lay = resolve_factors(LAYOUT_FACTORS, layout_shift)
     look = Look(style, style_shift, np.random.default_rng(look_seq))

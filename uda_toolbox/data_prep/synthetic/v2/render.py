@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 
-from uda_toolbox.data_prep.synthetic.pair import RenderedClip
+from uda_toolbox.data_prep.synthetic.pair import RenderedClip, clip_streams
 from uda_toolbox.data_prep.synthetic.v1.render import (
     _camera_response,
     _owner_params,
@@ -46,12 +46,7 @@ def render_clip(
     ``details``, if given, receives per frame ``owner`` (0 static world, j + 1 mover j), ``depth``
     (m), ``gain`` (exposure BGR), ``quality`` (JPEG) and the clip's ``scene``, for the tests.
     """
-    layout_seq, look_seq, noise_seq = (
-        np.random.SeedSequence(
-            seed.entropy, spawn_key=(*seed.spawn_key, i), pool_size=seed.pool_size
-        )
-        for i in range(3)
-    )
+    layout_seq, look_seq, noise_seq = clip_streams(seed)
     style = resolve_factors(STYLE_FACTORS, style_shift)
     lay = resolve_factors(LAYOUT_FACTORS, layout_shift)
     look = LookV2(style, style_shift, np.random.default_rng(look_seq))
