@@ -10,6 +10,8 @@ from uda_toolbox.evaluation.metrics import (
     batch_frame_counts,
     batch_vpq_stats_from_counts,
     frame_counts,
+    tube_pq_counts,
+    vpq_from_frame_stats,
     vpq_stats_from_counts,
 )
 
@@ -117,3 +119,51 @@ def test_process_and_metrics_equal_the_per_frame_process():
     for a, b in zip(new.results, old.results):
         assert a[:2] == b[:2] and np.array_equal(a[2], b[2]) and np.array_equal(a[3], b[3])
     assert new.compute_metrics(new.results) == old.compute_metrics(old.results)
+
+
+def frozen_vpq_from_frame_stats(clips, window_sizes, frame_interval):
+    """The per-window pooling of vpq_from_frame_stats before issue 24's last change (frozen
+    copy, do not edit): one cumulative sum per clip, the tubes' IoUs summed clip by clip."""
+    cumulative = [np.concatenate([np.zeros_like(a[:1]), np.cumsum(a, axis=0)])
+                  for a in (np.asarray(np.stack(s), dtype=np.int64) for s in clips.values())]
+    c = cumulative[0].shape[2]
+    per_window = {}
+    for k in window_sizes:
+        nframes = k // frame_interval + 1
+        tubes = [cs[nframes:] - cs[:-nframes] for cs in cumulative if cs.shape[0] > nframes]
+        iou_sum = np.zeros(c, np.float64)
+        if tubes:
+            w_tp, w_fp, w_fn, w_iou = tube_pq_counts(np.concatenate(tubes))
+            tp, fp, fn = w_tp.sum(0), w_fp.sum(0), w_fn.sum(0)
+            start = 0
+            for clip_tubes in tubes:
+                iou_sum += w_iou[start:start + clip_tubes.shape[0]].sum(0)
+                start += clip_tubes.shape[0]
+        else:
+            tp, fp, fn = (np.zeros(c, np.int64) for _ in range(3))
+            start = 0
+        per_window[k] = dict(iou_sum=iou_sum, tp=tp, fp=fp, fn=fn, num_windows=start)
+    return per_window
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_window_pooling_equals_the_per_clip_pooling(seed):
+    """Tubes from one running sum over all clips, the IoUs summed per clip with add.reduceat:
+    the same integer counts and bit-identical float IoU sums as the per-clip code, for clips
+    of every length (shorter than a window, one window, many tubes: summation order matters)."""
+    rng = np.random.default_rng(seed)
+    clips = {}
+    for clip, length in enumerate(rng.permutation([1, 2, 3, 5, 9, 17, 40, 64])):
+        preds, gts = random_batch(rng, int(length), (6, 7), 5, 255, np.int64, np.uint8, void=0.2)
+        conf, pred_void = batch_frame_counts(preds, gts, 5, 255)
+        stats = batch_vpq_stats_from_counts(conf, pred_void)
+        clips[f'{clip:02d}'] = list(stats)
+    windows = (0, 1, 2, 4, 16, 63, 64)
+    new = vpq_from_frame_stats(clips, windows, 1)['per_window']
+    old = frozen_vpq_from_frame_stats(clips, windows, 1)
+    assert [new[k]['num_windows'] for k in windows] == [old[k]['num_windows'] for k in windows]
+    assert old[64]['num_windows'] == 0 and old[0]['num_windows'] == 141
+    for k in windows:
+        for key in ('iou_sum', 'tp', 'fp', 'fn'):
+            assert new[k][key].dtype == old[k][key].dtype
+            assert np.array_equal(new[k][key], old[k][key]), (k, key)

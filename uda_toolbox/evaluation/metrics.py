@@ -260,7 +260,10 @@ def accuracy_from_confusion(conf: np.ndarray) -> float:
 
 def _nanmean(values: np.ndarray, axis: Optional[int] = None):
     """``np.nanmean`` without the 'Mean of empty slice' warning (-> NaN)."""
-    with warnings.catch_warnings():
+    values = np.asarray(values)
+    if values.size and not np.isnan(values).all(axis=axis).any():
+        return np.nanmean(values, axis=axis)  # no empty slice: no warning to silence
+    with warnings.catch_warnings():  # costs more than the mean of a few values
         warnings.simplefilter('ignore', category=RuntimeWarning)
         return np.nanmean(values, axis=axis)
 
@@ -374,28 +377,42 @@ def vpq_from_frame_stats(clips: Mapping[str, Union[Sequence[np.ndarray], np.ndar
         raise ValueError('no clips given to vpq_from_frame_stats.')
     (c,) = num_classes
 
-    # One cumulative sum per clip serves every window size, and the tubes of all clips go
-    # through one vectorised matching call per window size.
-    cumulative = [_cumulative(arr) for arr in sequences.values()]
+    # One cumulative sum over the clips laid end to end serves every window size and clip (a
+    # tube's sum is a difference of integer running sums, exact), and the tubes of all window
+    # sizes and clips go through one vectorised matching call.
+    lengths = np.array([a.shape[0] for a in sequences.values()], dtype=np.intp)
+    frames = (np.concatenate(list(sequences.values())) if len(sequences) > 1
+              else next(iter(sequences.values())))
+    cumulative = _cumulative(frames)
+    clip_ends = np.cumsum(lengths)
+    # Frames left in its clip from each frame on (itself included), in frame order.
+    frames_left = np.repeat(clip_ends, lengths) - np.arange(frames.shape[0])
+    # eval_vpq.py: a clip shorter than the window has no tube (an empty range).
+    starts = [np.flatnonzero(frames_left >= nframes) for nframes in nframes_of.values()]
+    ends = np.concatenate([s + n for s, n in zip(starts, nframes_of.values())])
+    all_starts = np.concatenate(starts)
+    tp_all, fp_all, fn_all, iou_all = tube_pq_counts(cumulative[ends] - cumulative[all_starts])
+    clip_of_start = np.searchsorted(clip_ends, all_starts, side='right')
     per_window = OrderedDict()
-    for k, nframes in nframes_of.items():
-        # eval_vpq.py: a clip shorter than the window has no tube (an empty range).
-        tubes = [cs[nframes:] - cs[:-nframes] for cs in cumulative if cs.shape[0] > nframes]
+    first = 0
+    for k, window_starts in zip(nframes_of, starts):
+        count = window_starts.size
+        window = slice(first, first + count)
         iou_sum = np.zeros(c, np.float64)
-        if tubes:
-            w_tp, w_fp, w_fn, w_iou = tube_pq_counts(np.concatenate(tubes))
-            tp, fp, fn = w_tp.sum(0), w_fp.sum(0), w_fn.sum(0)
-            start = 0
-            for clip_tubes in tubes:  # float sums clip by clip, in clip order, as ever
-                iou_sum += w_iou[start:start + clip_tubes.shape[0]].sum(0)
-                start += clip_tubes.shape[0]
-            num_windows = start
+        if count:
+            tp, fp, fn = tp_all[window].sum(0), fp_all[window].sum(0), fn_all[window].sum(0)
+            # Float sums clip by clip, in clip order, as ever: each clip's IoUs summed over its
+            # tubes (add.reduceat = the clip's slice summed along axis 0), then added in turn.
+            clips_here = clip_of_start[window]
+            clip_first = np.flatnonzero(np.r_[True, clips_here[1:] != clips_here[:-1]])
+            for clip_sum in np.add.reduceat(iou_all[window], clip_first, axis=0):
+                iou_sum += clip_sum
         else:
             tp, fp, fn = (np.zeros(c, np.int64) for _ in range(3))
-            num_windows = 0
+        first += count
         pq = pq_from_counts(iou_sum, tp, fp, fn)
         per_window[k] = dict(vpq=float(_nanmean(pq)), pq=pq, iou_sum=iou_sum,
-                             tp=tp, fp=fp, fn=fn, num_windows=num_windows)
+                             tp=tp, fp=fp, fn=fn, num_windows=int(count))
 
     undefined = [k for k, r in per_window.items() if np.isnan(r['vpq'])]
     for k in undefined:
@@ -535,9 +552,13 @@ class ClipSegMetric(BaseMetric):
 
         conf = np.sum([r[2] for r in results], axis=0)
         iou = iou_from_confusion(conf)
-        clips: Dict[str, List[np.ndarray]] = OrderedDict()
-        for clip_id, _, _, stats in results:  # already in (clip, frame) order
-            clips.setdefault(clip_id, []).append(stats)
+        # Every frame's stats in one array, each clip a slice of it (already in (clip, frame)
+        # order): one stack instead of one per clip.
+        stats = np.stack([r[3] for r in results])
+        clip_ids = [r[0] for r in results]
+        bounds = [i for i in range(1, len(clip_ids)) if clip_ids[i] != clip_ids[i - 1]]
+        clips: Dict[str, np.ndarray] = OrderedDict(
+            (clip_ids[a], stats[a:b]) for a, b in zip([0] + bounds, bounds + [len(clip_ids)]))
         reported = self._reported_classes(classes)
 
         metrics: Dict[str, float] = OrderedDict()
