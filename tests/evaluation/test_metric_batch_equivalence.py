@@ -153,7 +153,7 @@ def test_window_pooling_equals_the_per_clip_pooling(seed):
     of every length (shorter than a window, one window, many tubes: summation order matters)."""
     rng = np.random.default_rng(seed)
     clips = {}
-    for clip, length in enumerate(rng.permutation([1, 2, 3, 5, 9, 17, 40, 64])):
+    for clip, length in enumerate(rng.permutation([1, 2, 3, 5, 9, 17, 40, 64] + [4] * 12)):
         preds, gts = random_batch(rng, int(length), (6, 7), 5, 255, np.int64, np.uint8, void=0.2)
         conf, pred_void = batch_frame_counts(preds, gts, 5, 255)
         stats = batch_vpq_stats_from_counts(conf, pred_void)
@@ -162,7 +162,7 @@ def test_window_pooling_equals_the_per_clip_pooling(seed):
     new = vpq_from_frame_stats(clips, windows, 1)['per_window']
     old = frozen_vpq_from_frame_stats(clips, windows, 1)
     assert [new[k]['num_windows'] for k in windows] == [old[k]['num_windows'] for k in windows]
-    assert old[64]['num_windows'] == 0 and old[0]['num_windows'] == 141
+    assert old[64]['num_windows'] == 0 and old[0]['num_windows'] == 189
     for k in windows:
         for key in ('iou_sum', 'tp', 'fp', 'fn'):
             assert new[k][key].dtype == old[k][key].dtype
