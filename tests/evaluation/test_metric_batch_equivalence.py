@@ -148,13 +148,17 @@ def frozen_vpq_from_frame_stats(clips, window_sizes, frame_interval):
 
 @pytest.mark.parametrize('seed', range(4))
 def test_window_pooling_equals_the_per_clip_pooling(seed):
-    """Tubes from one running sum over all clips, the IoUs summed per clip with add.reduceat:
-    the same integer counts and bit-identical float IoU sums as the per-clip code, for clips
+    """Tubes from one running sum over all clips, one matching call for every window size: the
+    same integer counts and bit-identical float IoU sums as the per-clip code, for clips
     of every length (shorter than a window, one window, many tubes: summation order matters)."""
     rng = np.random.default_rng(seed)
     clips = {}
     for clip, length in enumerate(rng.permutation([1, 2, 3, 5, 9, 17, 40, 64] + [4] * 12)):
-        preds, gts = random_batch(rng, int(length), (6, 7), 5, 255, np.int64, np.uint8, void=0.2)
+        _, gts = random_batch(rng, int(length), (6, 7), 5, 255, np.int64, np.uint8, void=0.2)
+        # Predictions near the ground truth (10 % of the pixels changed): most tubes match, so
+        # the IoU sums are sums of many non-trivial floats, whose order shows in the last bits.
+        preds = [np.where((g == 255) | (rng.random(g.shape) < 0.1),
+                          rng.integers(0, 5, g.shape), g) for g in gts]
         conf, pred_void = batch_frame_counts(preds, gts, 5, 255)
         stats = batch_vpq_stats_from_counts(conf, pred_void)
         clips[f'{clip:02d}'] = list(stats)
@@ -167,3 +171,4 @@ def test_window_pooling_equals_the_per_clip_pooling(seed):
         for key in ('iou_sum', 'tp', 'fp', 'fn'):
             assert new[k][key].dtype == old[k][key].dtype
             assert np.array_equal(new[k][key], old[k][key]), (k, key)
+    assert (old[0]['tp'] > 20).all()  # many matched tubes per class

@@ -401,12 +401,13 @@ def vpq_from_frame_stats(clips: Mapping[str, Union[Sequence[np.ndarray], np.ndar
         iou_sum = np.zeros(c, np.float64)
         if count:
             tp, fp, fn = tp_all[window].sum(0), fp_all[window].sum(0), fn_all[window].sum(0)
-            # Float sums clip by clip, in clip order, as ever: each clip's IoUs summed over its
-            # tubes (add.reduceat = the clip's slice summed along axis 0), then added in turn.
+            # Float sums clip by clip, in clip order, as ever: each clip's slice summed along
+            # axis 0 (sequentially; np.add.reduceat adds in another order), then added in turn.
             clips_here = clip_of_start[window]
-            clip_first = np.flatnonzero(np.r_[True, clips_here[1:] != clips_here[:-1]])
-            for clip_sum in np.add.reduceat(iou_all[window], clip_first, axis=0):
-                iou_sum += clip_sum
+            bounds = np.flatnonzero(clips_here[1:] != clips_here[:-1]) + 1
+            window_iou = iou_all[window]
+            for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), count]):
+                iou_sum += window_iou[a:b].sum(0)
         else:
             tp, fp, fn = (np.zeros(c, np.int64) for _ in range(3))
         first += count
