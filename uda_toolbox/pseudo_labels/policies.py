@@ -19,6 +19,7 @@ exactly, and a *sequential* policy (the labels of an instance depend on the inst
 IAST's EMA) splits ``label`` into ``summarize`` (parallel), ``advance`` (in the single-process
 order, one process after another) and ``label_with`` (parallel).
 """
+import math
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
@@ -458,8 +459,11 @@ class LabelEntropyPolicy(ClassBalancedPolicy):
                                'two-pass policy, observe the whole target set first')
         if probs.shape[1] != self.thresholds.size:
             raise ValueError(f'label: {probs.shape[1]} classes, thresholds for {self.thresholds.size}')
-        soft, hard = lrent_soft_labels(probs, torch.as_tensor(self.thresholds), self.alpha)
-        return encode_top2(soft, hard)
+        thresholds = torch.as_tensor(self.thresholds)
+        # Frame by frame: a frame's float64 maps stay in the cache (a clip's would not); the
+        # values are those of the whole clip (tests/pseudo_labels/test_lrent_equivalence.py).
+        return torch.cat([lrent_packed_labels(probs[i:i + 1], thresholds, self.alpha)
+                          for i in range(probs.shape[0])])
 
 
 # ----------------------------------------------------------------- IAST / VST
@@ -672,13 +676,57 @@ def lrent_soft_labels(probs: Tensor, class_thresholds: Tensor, alpha: float = 0.
         (soft labels (K, C, H, W) float64, hard labels (K, H, W) uint8 with 255 where not
         selected).
     """
+    soft, selected = _lrent_soft_selected(probs, class_thresholds, alpha)
+    pred = soft.argmax(dim=1)
+    labels = torch.where(selected, pred, torch.full_like(pred, IGNORE_INDEX))
+    return soft, labels.to(torch.uint8)
+
+
+def _lrent_soft_selected(probs: Tensor, class_thresholds: Tensor, alpha: float
+                         ) -> Tuple[Tensor, Tensor]:
+    """:func:`lrent_soft_labels`'s soft labels (float64) and selection mask ``reg_score <
+    sel_score``; log(p + eps) is computed once and the sums are built in place, with the same
+    floating-point operations in the same order as the formula (x + (-y) is x - y exactly)."""
     eps = 1e-32  # as CRST's code, inside every log
     k = torch.as_tensor(class_thresholds, dtype=torch.float64, device=probs.device).view(1, -1, 1, 1)
-    p = probs.detach().double()
-    log_ratio = (torch.log(p + eps) - torch.log(k)) / alpha
+    log_p = torch.log(probs.detach().to(torch.float64, copy=True).add_(eps))
+    log_ratio = (log_p - torch.log(k)).div_(alpha)
     soft = torch.softmax(log_ratio, dim=1)  # = normalised (p / k) ** (1 / alpha), overflow-safe
-    reg_score = (soft * (-torch.log(p + eps) + alpha * torch.log(soft + eps))).sum(dim=1)
+    # reg_score = sum_k soft * (-log(p + eps) + alpha * log(soft + eps))
+    term = torch.log(soft + eps).mul_(alpha).sub_(log_p).mul_(soft)
+    reg_score = term.sum(dim=1)
     sel_score = (soft * -torch.log(k + eps)).sum(dim=1)
-    pred = soft.argmax(dim=1)
-    labels = torch.where(reg_score < sel_score, pred, torch.full_like(pred, IGNORE_INDEX))
-    return soft, labels.to(torch.uint8)
+    return soft, reg_score < sel_score
+
+
+def lrent_packed_labels(probs: Tensor, class_thresholds: Tensor, alpha: float = 0.25) -> Tensor:
+    """``encode_top2(*lrent_soft_labels(probs, class_thresholds, alpha))``, byte for byte, without
+    the two slow reductions over the class axis (``argmax`` and ``topk(2)``, each about a third
+    of the policy's time on CPU): the largest and second largest soft label and their first
+    classes from ``amax`` (:func:`max_and_first_argmax`). Where ``topk``'s second class is not
+    determined by the values (a tie at the top or at the second place, or NaN), those pixels
+    are packed by ``encode_top2`` itself.
+
+    Returns:
+        (K, H, W, 3) uint8 packed soft labels (``uda_toolbox.utils.soft_labels``).
+    """
+    if probs.dim() != 4 or probs.shape[1] < 2:  # encode_top2 raises its error
+        return encode_top2(*lrent_soft_labels(probs, class_thresholds, alpha))
+    soft, selected = _lrent_soft_selected(probs, class_thresholds, alpha)
+    top, first, first_last = max_and_first_argmax(soft, with_last=True)
+    # (a NaN maximum has first = C: clamped here, packed by encode_top2 below)
+    rest = soft.scatter(1, first.long().clamp_max_(soft.shape[1] - 1).unsqueeze(1), -math.inf)
+    second, second_first, second_last = max_and_first_argmax(rest, with_last=True)
+    hard = torch.where(selected, first, torch.full_like(first, IGNORE_INDEX))
+    # encode_top2: values[0] / (values[0] + values[1]).clamp_min(tiny); the values are the
+    # largest and second largest whatever the tie order.
+    share = top / (top + second).clamp_min(torch.finfo(torch.float64).tiny)
+    packed = torch.stack([hard, second_first, torch.round(255 * share).to(torch.uint8)], dim=-1)
+    undecided = (first != first_last) | (second_first != second_last) | torch.isnan(top)
+    if undecided.any():
+        soft_rows = soft.permute(0, 2, 3, 1)[undecided]  # (n, C), each in class order
+        pred = soft_rows.argmax(dim=1)
+        hard_rows = torch.where(selected[undecided], pred, torch.full_like(pred, IGNORE_INDEX))
+        packed[undecided] = encode_top2(soft_rows[:, :, None, None],
+                                        hard_rows[:, None, None].to(torch.uint8))[:, 0, 0]
+    return packed
