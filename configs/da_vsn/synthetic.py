@@ -3,15 +3,16 @@
 # discriminator per level, weight discrepancy). docs/methods/da_vsn.md
 _base_ = [
     '../_base_/models/two_frame_tiny_deeplabv2.py', '../_base_/datasets/synthetic_two_frame.py',
-    '../_base_/schedules/synthetic_adversarial.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/synthetic_adversarial.py', '../_base_/default_runtime.py',
+    '../_base_/models/tiny_discriminators.py'
 ]
 description = 'DA-VSN: two-frame segmentor, intra-domain TCR and spatial + spatio-temporal discriminators'
 model = dict(
     type='DAVSN',
     segmentor=dict(warp='splat'),  # DA-VSN's forward nearest splat with its hole mask
-    # Half the originals' widths (64-128-256-512), as the other embedded rows: the tiny model
-    # has 64 channels; in_channels is 2C (the stacked scores of two frames).
-    discriminator=dict(type='FCDiscriminator', widths=(32, 64, 128, 256)),
+    # The originals' widths / 8, as every embedded discriminator (_base_/models/tiny_discriminators.py);
+    # in_channels is 2C (the stacked scores of two frames).
+    discriminator=dict(type='FCDiscriminator', widths={{_base_.embedded_discriminator_widths}}),
     lambda_seg_aux=0.1,  # LAMBDA_SEG_AUX
     lambda_target=0.001,  # lamda_u, every target term
     lambda_sa=1.0,  # lamda_sa
