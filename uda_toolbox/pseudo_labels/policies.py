@@ -701,8 +701,8 @@ def _lrent_soft_selected(probs: Tensor, class_thresholds: Tensor, alpha: float
 
 def lrent_packed_labels(probs: Tensor, class_thresholds: Tensor, alpha: float = 0.25) -> Tensor:
     """``encode_top2(*lrent_soft_labels(probs, class_thresholds, alpha))``, byte for byte, without
-    the two slow reductions over the class axis (``argmax`` and ``topk(2)``, each about a third
-    of the policy's time on CPU): the largest and second largest soft label and their first
+    the two slow reductions over the class axis (``argmax`` and ``topk(2)``, together about a
+    third of the earlier label time on CPU): the largest and second largest soft label and their first
     classes from ``amax`` (:func:`max_and_first_argmax`). Where ``topk``'s second class is not
     determined by the values (a tie at the top or at the second place, or NaN), those pixels
     are packed by ``encode_top2`` itself.
@@ -710,7 +710,7 @@ def lrent_packed_labels(probs: Tensor, class_thresholds: Tensor, alpha: float = 
     Returns:
         (K, H, W, 3) uint8 packed soft labels (``uda_toolbox.utils.soft_labels``).
     """
-    if probs.dim() != 4 or probs.shape[1] < 2:  # encode_top2 raises its error
+    if probs.dim() != 4 or not 2 <= probs.shape[1] < 255:  # encode_top2 raises, or > uint8 ids
         return encode_top2(*lrent_soft_labels(probs, class_thresholds, alpha))
     soft, selected = _lrent_soft_selected(probs, class_thresholds, alpha)
     top, first, first_last = max_and_first_argmax(soft, with_last=True)
