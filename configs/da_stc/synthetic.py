@@ -11,6 +11,12 @@ description = 'DA-STC: four-directional two-frame class-mix, long-tail bank and 
 # benchmark passes its own run's checkpoint instead (row `depends`).
 load_from = 'configs/tps/synthetic.py'
 data_root = 'data/synthetic'
+# --cfg-options data_root=DIR (another embedded pair) also moves the long-tail bank and its index.
+# (The list replaces the base's, so it repeats the base's keys: synthetic_source_free.py.)
+config_variables = dict(data_root=[
+    'train_dataloader.dataset.source.data_root', 'train_dataloader.dataset.target.data_root',
+    'val_dataloader.dataset.data_root', 'test_dataloader.dataset.data_root',
+    'pseudo_labels.label_dataset.data_root', 'model.long_tail_bank.dataset.data_root'])
 # Frames of the long-tail bank: every labelled source frame, as the source pipeline reads it.
 long_tail_frames = dict(
     type='ClipDataset',
@@ -25,7 +31,7 @@ model = dict(
     # The index: python tools/data/class_frame_index.py configs/da_stc/synthetic.py
     long_tail_bank=dict(
         dataset=long_tail_frames,
-        index_file=data_root + '/source/class_frame_index.json',
+        index_file='{data_root}/source/class_frame_index.json',  # the bank dataset's root
         # The pair's rare rendered classes (under 4 % of source pixels: pole, traffic sign,
         # terrain, person), as the code's sets are VIPER's / SYNTHIA's rare classes.
         classes=[4, 6, 8, 10],

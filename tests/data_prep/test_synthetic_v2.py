@@ -159,12 +159,14 @@ def test_true_flow_warps_the_previous_frame_except_at_occlusions():
             a, o = _follow(bw, clip.labels[t - 1], clip.labels[t], owners[t - 1], owners[t])
             agree.append(a)
             occluded.append(o)
-            warped = cv2.remap(clip.frames[t - 1].astype(np.float32), grid[1] + bw[..., 0],
-                               grid[0] + bw[..., 1], cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
-            now = clip.frames[t].astype(np.float32)
+            # Each frame over its own mean colour: the exposure changes (global gains, large
+            # at shift 1) are not motion.
+            before, now = (f.astype(np.float32) / f.reshape(-1, 3).mean(0)
+                           for f in (clip.frames[t - 1], clip.frames[t]))
+            warped = cv2.remap(before, grid[1] + bw[..., 0], grid[0] + bw[..., 1],
+                               cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             photo_warped.append(np.abs(warped - now).mean())
-            photo_still.append(np.abs(clip.frames[t - 1].astype(np.float32) - now).mean())
+            photo_still.append(np.abs(before - now).mean())
     assert min(agree) > 0.93 and np.mean(agree) > 0.97
     assert max(occluded) > 0  # movers do occlude and disocclude
     # Even through noise, compression, exposure changes and blur the flow explains the motion.
@@ -269,3 +271,28 @@ def test_style_shift_keeps_labels_and_flow():
     assert all(np.array_equal(x, y) for x, y in zip(a.labels, b.labels))
     assert all(np.array_equal(x, y) for x, y in zip(a.flow_bw, b.flow_bw))
     assert not np.array_equal(a.frames[3], b.frames[3])
+
+
+def test_source_is_a_randomised_simulator_and_the_target_is_not():
+    """Each source clip draws its own hue offset, brightness and saturation gains and a wider
+    colour jitter (a randomised simulator); at shift 1 the target draws none of them."""
+    from uda_toolbox.data_prep.synthetic.v2.params import PALETTE, RANDOM_HUE, RANDOM_VALUE
+    from uda_toolbox.data_prep.synthetic.v2.scene import LookV2
+
+    def looks(shift):
+        style = resolve_factors(STYLE_FACTORS, shift)
+        return [LookV2(style, shift, np.random.default_rng(i)) for i in range(40)]
+
+    source, target = looks(0.0), looks(1.0)
+    assert max(abs(x.clip_hue) for x in source) <= RANDOM_HUE
+    assert max(abs(x.clip_value - 1.0) for x in source) <= RANDOM_VALUE
+    assert np.ptp([x.clip_hue for x in source]) > RANDOM_HUE  # spread over most of the range
+    assert all(x.clip_hue == 0.0 and x.clip_value == 1.0 and x.clip_saturation == 1.0
+               and x.jitter_scale == 1.0 for x in target)
+    # The road's colour spreads over clips far more in the source than the plain +-0.03 jitter
+    # of the target, which stays within it around the target palette colour.
+    road = {name: np.array([x.colours['road'] for x in looks_])
+            for name, looks_ in (('source', source), ('target', target))}
+    assert road['source'].std(0).max() > 3 * road['target'].std(0).max()
+    graded = np.array(target[0].grade(PALETTE['road'][1]))
+    assert np.abs(road['target'] - graded).max() < 0.03 * 1.2

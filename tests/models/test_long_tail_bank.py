@@ -111,3 +111,22 @@ model = dict(long_tail_bank=dict(dataset={dataset_cfg(bank_tree)!r}, index_file=
                           cwd=repo_root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert read_index(str(tmp_path / 'i.json'))['classes'][str(FENCE)] == [[0, 9], [1, 9], [3, 4]]
+
+
+def test_index_file_relative_to_the_bank_dataset_root(bank_tree, index_file):
+    """``{data_root}`` in index_file is the bank dataset's root, so overriding the embedded
+    DA-STC config's data_root moves the bank and its index together."""
+    bank = LongTailBank(dataset_cfg(bank_tree), '{data_root}/' + index_file.name, classes=[FENCE])
+    assert bank.index_file == str(index_file)
+    torch.manual_seed(0)
+    image, label = bank.draw(FENCE, 0, 0, 4, 4)
+    assert (label == FENCE).sum() > 5
+
+    from mmengine import Config
+
+    from uda_toolbox.apis.config import apply_cfg_options
+    cfg = apply_cfg_options(Config.fromfile('configs/da_stc/synthetic.py'), {'data_root': 'other'})
+    bank_cfg = cfg.model.long_tail_bank
+    assert bank_cfg.dataset.data_root == cfg.train_dataloader.dataset.source.data_root == 'other'
+    assert LongTailBank(bank_cfg.dataset, bank_cfg.index_file, [4]).index_file == \
+        'other/source/class_frame_index.json'

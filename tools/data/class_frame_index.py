@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout, i
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from uda_toolbox.apis.config import merge_options  # noqa: E402
 from uda_toolbox.data_prep.class_frame_index import write_class_frame_index  # noqa: E402
 from uda_toolbox.utils.errors import DataError  # noqa: E402
 
@@ -28,10 +29,10 @@ def main(argv=None) -> int:
     parser.add_argument('--workers', type=int, default=0,
                         help='dataloader workers reading the frames (default: 0, this process)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config keys, e.g. model.long_tail_bank.dataset.data_root=...')
+                        help='override config keys, e.g. data_root=... (another embedded pair)')
     args = parser.parse_args(argv)
     cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    merge_options(cfg, args.cfg_options)  # as every tool: declared config variables included
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 500 == 0:

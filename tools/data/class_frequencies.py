@@ -19,9 +19,10 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 
 from uda_toolbox import register_all_modules  # noqa: E402
+from uda_toolbox.apis.config import merge_options  # noqa: E402
 from uda_toolbox.data_prep.class_stats import compute_class_stats, write_class_stats  # noqa: E402
 from uda_toolbox.datasets.rare_class_sampling import total_class_pixels  # noqa: E402
 from uda_toolbox.registry import DATASETS  # noqa: E402
@@ -33,13 +34,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--out', help='output JSON (default: the config\'s '
                                  'rare_class_sampling.class_stats)')
     p.add_argument('--workers', type=int, default=1, help='processes reading labels')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                   help='override config keys, e.g. data_root=... (another embedded pair)')
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     register_all_modules()
-    cfg = Config.fromfile(args.config)
+    cfg = merge_options(Config.fromfile(args.config), args.cfg_options)
     dataset_cfg = cfg.train_dataloader.dataset
     out = args.out or (dataset_cfg.get('rare_class_sampling') or {}).get('class_stats')
     if not out:

@@ -16,7 +16,12 @@ from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader
 
 from uda_toolbox.registry import DATASETS, SCOPE
-from uda_toolbox.utils.class_frame_index import class_pixel_counts, make_index, write_index
+from uda_toolbox.utils.class_frame_index import (
+    class_pixel_counts,
+    index_path,
+    make_index,
+    write_index,
+)
 from uda_toolbox.utils.errors import DataFormatError
 
 #: Where a config keeps the bank (``model.<BANK_KEY>``).
@@ -72,7 +77,7 @@ def bank_settings(config: Union[str, Config]) -> dict:
                        'configs/da_stc/synthetic.py, names the dataset and the index file there)')
     segmentor = cfg.model.segmentor
     inner = segmentor.get('segmentor', segmentor)  # a TwoFrameSegmentor wraps the segmentor
-    return dict(dataset=bank['dataset'], index_file=bank['index_file'],
+    return dict(dataset=bank['dataset'], index_file=index_path(bank['index_file'], bank['dataset']),
                 num_classes=int(inner['decode_head']['num_classes']))
 
 

@@ -20,7 +20,7 @@ from mmengine.registry import DefaultScope
 from torch import Tensor
 
 from uda_toolbox.registry import DATASETS, SCOPE
-from uda_toolbox.utils.class_frame_index import INDEX_COMMAND, read_index
+from uda_toolbox.utils.class_frame_index import INDEX_COMMAND, index_path, read_index
 from uda_toolbox.utils.errors import DataFormatError
 
 
@@ -31,7 +31,9 @@ class LongTailBank:
         dataset: Config of the dataset the frames come from (items packed as clips: ``inputs``
             (T, 3, H, W) uint8 and ``gt_seg`` (T, H, W), at the source training size), the one
             the index was written from.
-        index_file: The class -> frame index of that dataset.
+        index_file: The class -> frame index of that dataset. ``{data_root}`` in it stands for
+            the dataset's ``data_root``, so a config whose data root is overridden
+            (``--cfg-options data_root=...``) reads the index of the same tree.
         classes: The long-tail class set the pasted classes are drawn from (DA-STC: VIPER fence,
             light, sign, terrain, motorcycle, bicycle; SYNTHIA-Seq fence, pole, light, sign, rider).
         per_iteration: Classes pasted per sample and iteration (VIPER 3; SYNTHIA-Seq 2 in
@@ -51,7 +53,7 @@ class LongTailBank:
         if per_iteration < 1:
             raise ValueError(f'LongTailBank: per_iteration must be >= 1, got {per_iteration}')
         self.dataset_cfg = copy.deepcopy(dict(dataset))
-        self.index_file = index_file
+        self.index_file = index_path(index_file, self.dataset_cfg)
         self.classes = [int(k) for k in classes]
         self.per_iteration = int(per_iteration)
         self.min_pixels = int(min_pixels)

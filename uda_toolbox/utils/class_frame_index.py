@@ -48,6 +48,13 @@ def make_index(items: Sequence[Tuple[str, int]], counts: Sequence[Dict[int, int]
                 items=[[str(clip), int(frame_id)] for clip, frame_id in items], classes=classes)
 
 
+def index_path(index_file: str, dataset: dict) -> str:
+    """``index_file`` with ``{data_root}`` replaced by the bank dataset's ``data_root``, so that a
+    config whose data root is overridden (``--cfg-options data_root=...``) reads and writes the
+    index of the same tree."""
+    return index_file.replace('{data_root}', str(dataset.get('data_root', '')))
+
+
 def write_index(path: str, index: dict) -> None:
     """Write an index atomically (temp file + rename)."""
     with atomic_write(path) as tmp:

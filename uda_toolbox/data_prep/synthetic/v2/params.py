@@ -55,12 +55,22 @@ STYLE_FACTORS: Dict[str, Tuple[float, float]] = dict(
     flicker=(0.0, 0.06),  # per-frame log gain, uniform in +-flicker (lights, rolling shutter)
     white_balance_step=(0.0, 0.02),  # per-frame change of the log gain of blue and red
     white_balance_range=(0.0, 0.12),
-    light_change_rate=(0.0, 0.15),  # chance per frame of a sudden lighting change
-    light_change_size=(0.0, 0.9),  # its largest |log gain| before the auto-exposure corrects it
+    light_change_rate=(0.0, 0.5),  # chance per frame of a sudden lighting change
+    light_change_size=(0.0, 1.2),  # its largest |log gain| before the auto-exposure corrects it
     shutter=(0.0, 0.9),  # fraction of the frame interval the shutter is open (motion blur)
     jpeg_quality_min=(100.0, 20.0),  # per-frame compression; 100 at both ends = not compressed
     jpeg_quality_max=(100.0, 70.0),
+    # A randomised simulator: per-clip colour randomisation (RANDOM_* below) of the source; 1 = the
+    # full ranges, 0 = none. The source randomises, the real target does not.
+    randomisation=(1.0, 0.0),
 )
+
+# Ranges of the per-clip randomisation at randomisation = 1: hue offset (turns), relative
+# brightness and saturation change, and the extra multiple of each material's colour jitter.
+RANDOM_HUE = 0.15
+RANDOM_VALUE = 0.4
+RANDOM_SATURATION = 0.5
+RANDOM_JITTER = 4.0
 
 # Layout and motion (layout_shift). The first block has version 1's meaning.
 LAYOUT_FACTORS: Dict[str, Tuple[float, float]] = dict(

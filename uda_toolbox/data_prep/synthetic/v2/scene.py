@@ -5,6 +5,7 @@ may change lane, slimmer and faster pedestrians, per-class materials and shadows
 Every motion is still an affine map of its owner per frame (``u - x_v = a_t (x0 - x_v) + b_t``), so
 the true flow stays exact (``v1/render.py``, ``true_flow``)."""
 
+import colorsys
 import functools
 import math
 from typing import Dict, Tuple
@@ -21,22 +22,46 @@ from uda_toolbox.data_prep.synthetic.v1.objects import (
     paint_pole,
     paint_tree,
 )
+from uda_toolbox.data_prep.synthetic.v1.params import lerp
 from uda_toolbox.data_prep.synthetic.v1.scene import SceneKit
 from uda_toolbox.data_prep.synthetic.v2.materials import world_appearance
 from uda_toolbox.data_prep.synthetic.v2.params import (
     BUILDING_PALETTE,
     PALETTE,
+    RANDOM_HUE,
+    RANDOM_JITTER,
+    RANDOM_SATURATION,
+    RANDOM_VALUE,
     SIGN_PALETTE,
     VEGETATION,
 )
 
 
 class LookV2(Look):
-    """Version 2's colour tables (``v2/params.py``) with version 1's grading."""
+    """Version 2's colour tables (``v2/params.py``) with version 1's grading, and the per-clip
+    randomisation of a randomised simulator (``randomisation``): each clip draws its own hue
+    offset, brightness and saturation gains and a wider per-material jitter, so that a model
+    trained on the source cannot rely on one exact colour per class."""
 
     palette = PALETTE
     buildings = BUILDING_PALETTE
     signs = SIGN_PALETTE
+
+    def __init__(self, style: Dict[str, float], shift: float, rng: np.random.Generator):
+        r = style['randomisation']
+        self.clip_hue = rng.uniform(-1.0, 1.0) * r * RANDOM_HUE
+        self.clip_value = 1.0 + rng.uniform(-1.0, 1.0) * r * RANDOM_VALUE
+        self.clip_saturation = 1.0 + rng.uniform(-1.0, 1.0) * r * RANDOM_SATURATION
+        self.jitter_scale = 1.0 + r * RANDOM_JITTER
+        super().__init__(style, shift, rng)
+
+    def material(self, src, tgt, jitter: float = 0.03) -> Tuple[float, float, float]:
+        rgb = np.array([lerp(a, b, self.shift) for a, b in zip(src, tgt)])
+        rgb = np.clip(rgb + self.rng.uniform(-1.0, 1.0, 3) * jitter * self.jitter_scale, 0.0, 1.0)
+        h, s, v = colorsys.rgb_to_hsv(*rgb)
+        rgb = colorsys.hsv_to_rgb((h + self.clip_hue) % 1.0, min(1.0, s * self.clip_saturation),
+                                  min(1.0, v * self.clip_value))
+        return self.grade(rgb)
 
 
 def _wander(T: int, rng: np.random.Generator, every: float = 6.0) -> np.ndarray:
