@@ -307,3 +307,21 @@ def test_tool_scripts_run_standalone(repo_root, vps):
                           text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '0 error(s)' in proc.stdout
+
+
+def test_class_statistics_tools_follow_a_data_root_override(tiny_pair, tmp_path, repo_root):
+    """`make demo GENERATOR=2` prepares another pair with `--cfg-options data_root=DIR`: both
+    class-statistics tools must then read that pair (not the config's data/synthetic), and DA-STC's
+    index lands where its bank reads it ({data_root} in index_file)."""
+    from uda_toolbox.utils.class_frame_index import read_index
+    pair = tmp_path / 'other_pair'
+    shutil.copytree(tiny_pair, pair)
+    option = ['--cfg-options', f'data_root={pair}']
+    stats = tmp_path / 'class_stats.json'
+    assert load_tool('class_frequencies').main(
+        [str(repo_root / 'configs/daformer/synthetic.py'), '--out', str(stats)] + option) == 0
+    assert len(json.loads(stats.read_text())['files']) == 3 * 10  # the tiny pair's source labels
+    assert load_tool('class_frame_index').main(
+        [str(repo_root / 'configs/da_stc/synthetic.py')] + option) == 0
+    index = read_index(str(pair / 'source' / 'class_frame_index.json'))
+    assert len(index['items']) == 3 * 10
