@@ -108,34 +108,11 @@ def _joint_counts(pred: np.ndarray, gt: np.ndarray, num_classes: int,
         ``(conf, pred_void)``, or None where :func:`frame_counts`'s general path must decide
         (not integer maps, shapes differ, empty, or a value out of range).
     """
-    pred = np.asarray(pred)
-    gt = np.asarray(gt)
-    if (pred.shape != gt.shape or pred.size == 0 or pred.dtype.kind not in 'ui'
-            or gt.dtype.kind not in 'ui' or ignore_index < 0):
+    pred, gt = np.asarray(pred), np.asarray(gt)
+    if pred.shape != gt.shape:
         return None
-    pred = pred.reshape(-1)
-    gt = gt.reshape(-1)
-    if pred.max() >= num_classes or (pred.dtype.kind == 'i' and pred.min() < 0):
-        return None
-    rows = max(num_classes, ignore_index + 1)
-    if gt.dtype == np.uint8:
-        rows = max(rows, 256)  # a row for every value: no range check needed
-    elif gt.min() < 0 or gt.max() >= rows:
-        return None
-    # Values are checked to fit, so the unsafe casts below never wrap.
-    dtype = np.uint16 if rows * num_classes <= 1 << 16 else np.intp
-    index = np.multiply(gt, num_classes, dtype=dtype, casting='unsafe')
-    np.add(index, pred, out=index, casting='unsafe')
-    counts = np.bincount(index, minlength=rows * num_classes).reshape(rows, num_classes)
-    known = np.zeros(rows, dtype=bool)
-    known[:num_classes] = True
-    known[ignore_index] = True
-    if counts[~known].any():
-        return None  # a label value that is neither a class nor ignore_index
-    conf = counts[:num_classes].astype(np.int64)
-    if ignore_index < num_classes:
-        conf[ignore_index] = 0  # void pixels are not labelled, even with a class's id
-    return conf, counts[ignore_index].astype(np.int64)
+    counts = _batch_joint_counts([pred], [gt], num_classes, ignore_index)
+    return None if counts is None else (counts[0][0], counts[1][0])
 
 
 def batch_frame_counts(preds: Sequence[np.ndarray], gts: Sequence[np.ndarray], num_classes: int,
@@ -183,8 +160,10 @@ def _batch_joint_counts(preds: Sequence[np.ndarray], gts: Sequence[np.ndarray], 
     # Values are checked to fit, so the unsafe casts below never wrap.
     dtype = np.uint16 if bins <= 1 << 16 else np.intp
     index = np.multiply(gt, num_classes, dtype=dtype, casting='unsafe')
-    offsets = np.arange(frames, dtype=dtype) * dtype(rows * num_classes)
-    np.add(index, offsets.reshape((frames,) + (1,) * (index.ndim - 1)), out=index, casting='unsafe')
+    if frames > 1:  # frame f's histogram starts at bin f * rows * C
+        offsets = np.arange(frames, dtype=dtype) * dtype(rows * num_classes)
+        np.add(index, offsets.reshape((frames,) + (1,) * (index.ndim - 1)), out=index,
+               casting='unsafe')
     np.add(index, pred, out=index, casting='unsafe')
     counts = np.bincount(index.ravel(), minlength=bins).reshape(frames, rows, num_classes)
     conf = counts[:, :num_classes].astype(np.int64)

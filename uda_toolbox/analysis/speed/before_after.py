@@ -130,6 +130,8 @@ class _RoundJob:
 
 
 def _evaluation(config: str, seed: int, repeats: int, scratch: str, files_dir: str) -> dict:
+    # The loop of evaluation.time_evaluation, written out: an older *before* tree may lack any
+    # helper added for it (module docstring: only interfaces both trees have).
     from uda_toolbox.analysis.speed.evaluation import write_prediction_pairs
     from uda_toolbox.registry import METRICS
     from uda_toolbox.utils.io import load_label
