@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -191,6 +194,60 @@ def test_global_cfg_options_reach_every_job_and_stale_results_can_be_refused(tmp
     assert "FAILED Child seed 0: earlier result is stale" in out
 
 
+def test_spec_cfg_options_reach_every_job_and_the_command_line_wins(tmp_path, fake_jobs):
+    """A spec's own cfg_options (e.g. the embedded demo's schedule) go to every job, after the
+    row's; --cfg-options of the command line come last and win."""
+    paths = _configs(tmp_path)
+    rows = [dict(name='Warm', config=paths['warm'], cfg_options={'model.lr': 0.5}),
+            dict(name='Child', config=paths['child'], depends='Warm')]
+    spec = _spec(tmp_path, rows)
+    spec.write_text(spec.read_text() + "cfg_options = dict(schedule_scale=0.5)\n")
+    assert main([str(spec)]) == 0
+    options = {c['name']: c['cfg_options'] for c in fake_jobs}
+    assert options == {'Warm': ['schedule_scale=0.5'], 'Child': ['schedule_scale=0.5']}
+    fake_jobs.clear()
+    assert main([str(spec), '--cfg-options', 'schedule_scale=0.3']) == 0
+    assert {tuple(c['cfg_options']) for c in fake_jobs} == {('schedule_scale=0.3',)}
+
+
+def _fake_tools(tmp_path, train_body):
+    """A tools dir whose train.py runs ``train_body`` and whose test.py writes a metrics file."""
+    tools = tmp_path / 'tools'
+    tools.mkdir()
+    (tools / 'train.py').write_text(
+        'import json, os, sys\nimport torch\n\n\ndef main(argv):\n' + train_body)
+    (tools / 'test.py').write_text(
+        'import json, sys\n\n\ndef main(argv):\n'
+        '    print("testing", argv[1])\n'
+        '    json.dump(dict(classes=["road"], metrics={"mIoU": 1.0}), open(argv[argv.index('
+        '"--metrics-out") + 1], "w"))\n')
+    return str(tools)
+
+
+def test_each_tool_of_a_job_runs_in_a_forked_process_with_its_threads_and_log(tmp_path):
+    from uda_toolbox.apis.benchmark import run_job
+    tools = _fake_tools(tmp_path, '    print("training", argv[0], os.environ["OMP_NUM_THREADS"],\n'
+                        '          torch.get_num_threads(), "uda_toolbox.models" in sys.modules)\n')
+    run_dir = tmp_path / 'run'
+    record = run_job(dict(name='A', config='cfg.py'), 3, str(run_dir), None, threads=1,
+                     tools_dir=tools)
+    assert record['metrics'] == {'mIoU': 1.0}
+    log = (run_dir / 'benchmark_job.log').read_text()
+    # one thread as asked; the toolbox was imported before the job (the fork server's preload)
+    assert 'training cfg.py 1 1 True' in log
+    assert f'testing {run_dir}' in log  # tested on the run dir: its latest checkpoint
+
+
+def test_a_failing_tool_fails_the_job_with_its_reason_in_the_log(tmp_path):
+    from uda_toolbox.apis.benchmark import run_job
+    tools = _fake_tools(tmp_path, '    raise SystemExit("Data error: no such pair")\n')
+    run_dir = tmp_path / 'run'
+    with pytest.raises(RuntimeError, match='train.py exited with code 1'):
+        run_job(dict(name='A', config='cfg.py'), 0, str(run_dir), None, tools_dir=tools)
+    assert 'Data error: no such pair' in (run_dir / 'benchmark_job.log').read_text()
+    assert not (run_dir / 'test_metrics.json').exists()  # the test never ran
+
+
 def test_fingerprint_notices_code_and_data_and_missing_fingerprints(tmp_path):
     from uda_toolbox.apis import fingerprint as fp
     data = tmp_path / 'data'
@@ -270,8 +327,6 @@ param_scheduler = [dict(type='PolyLR', power=0.9, begin=0, end=2, by_epoch=False
             dict(name='Again', config=str(cfg), arch='-', depends='Source-only',
                  cfg_options={'train_cfg.max_iters': 1})]
     spec = _spec(tmp_path, rows)
-    import subprocess
-    import sys
     proc = subprocess.run([sys.executable, str(repo_root / 'tools/benchmark.py'), str(spec),
                            '--jobs', '2'], cwd=repo_root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -286,6 +341,24 @@ param_scheduler = [dict(type='PolyLR', power=0.9, begin=0, end=2, by_epoch=False
     assert json.loads((work / 'timings.json').read_text())['jobs'] == 2
     # the second row started from the first row's checkpoint
     assert 'load_from' in (work / 'again' / 'seed_0' / 'benchmark_job.log').read_text()
+    # A job's forked process gives what the two tools give as scripts: the same weights and the
+    # same 97-value metrics record (the same options, seed and thread count).
+    from uda_toolbox.apis.benchmark import job_options
+    alone = tmp_path / 'alone'
+    env = dict(os.environ, OMP_NUM_THREADS=str(
+        json.loads((work / 'timings.json').read_text())['threads_per_job']))
+    subprocess.run([sys.executable, 'tools/train.py', str(cfg), '--work-dir', str(alone),
+                    '--cfg-options', *job_options(rows[0], 0)], cwd=repo_root, env=env,
+                   check=True, capture_output=True)
+    subprocess.run([sys.executable, 'tools/test.py', str(cfg), str(alone), '--work-dir', str(alone),
+                    '--cfg-options', 'randomness.seed=0'], cwd=repo_root, env=env, check=True,
+                   capture_output=True)
+    job_weights = torch.load(work / 'source_only' / 'seed_0' / 'iter_2.pth')['state_dict']
+    script_weights = torch.load(alone / 'iter_2.pth')['state_dict']
+    assert job_weights.keys() == script_weights.keys()
+    assert all(torch.equal(job_weights[k], script_weights[k]) for k in job_weights)
+    assert json.loads((alone / 'test_metrics.json').read_text())['metrics'] == json.loads(
+        (work / 'source_only' / 'seed_0' / 'test_metrics.json').read_text())['metrics']
 
 
 @pytest.mark.parametrize('spec', ['synthetic_table1', 'synthetic_table3', 'synthetic_table4',

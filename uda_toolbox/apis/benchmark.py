@@ -2,30 +2,29 @@
 
 A spec is an mmengine config with ``rows`` (name, config, arch, optional ``depends``,
 ``cfg_options`` and ``paper``, the row's name in the paper's tables), ``seeds`` and
-``work_dir``; a spec for real data also holds the paper's tables (``_base_`` =
+``work_dir``, and optionally ``cfg_options`` for every job (e.g. ``data_root`` and a
+``schedule_scale``); a spec for real data also holds the paper's tables (``_base_`` =
 ``configs/_base_/paper_results.py``), which are then printed beside the measured rows.
 
-Each job (row, seed) runs ``tools/train.py`` then ``tools/test.py`` in separate processes, so one
-failure is reported and the rest go on. Up to ``jobs`` jobs run at once, each with 1/jobs of the
-CPU threads, and a job starts as soon as the job it depends on (same row dependency, same seed)
-has finished. A finished job (its ``test_metrics.json`` exists) is reused only when the
-fingerprint stored with it (``fingerprint.json``: resolved config, code version, data version,
-the dependency's fingerprint; :mod:`uda_toolbox.apis.fingerprint`) matches the job as it is
-now; otherwise it reruns, saying why (``stale='refuse'``: it is reported as failed with the
-reason instead). The old run dir is kept as ``<run dir>.stale``. With ``resume`` an interrupted
-job continues from its last checkpoint, if its fingerprint still matches. A row whose
-dependency failed is skipped with the reason. While jobs run, a status line (jobs done, ETA,
-each running job with its log file) is printed at every change and every ``status_interval``
-seconds. The runner only orchestrates: every number comes from the tools' own runs
-(docs/benchmarks.md).
+Each job (row, seed) runs ``tools/train.py``'s then ``tools/test.py``'s ``main``, each in a process
+of its own forked from a preloaded server (:mod:`uda_toolbox.apis.job_process`), so one failure is
+reported and the rest go on. Up to ``jobs`` jobs run at once, each with 1/jobs of the CPU threads,
+and a job starts as soon as the job it depends on (same row dependency, same seed) has finished. A
+finished job (its ``test_metrics.json`` exists) is reused only when the fingerprint stored with it
+(``fingerprint.json``: resolved config, code version, data version, the dependency's fingerprint;
+:mod:`uda_toolbox.apis.fingerprint`) matches the job as it is now; otherwise it reruns, saying why
+(``stale='refuse'``: it is reported as failed with the reason instead). The old run dir is kept as
+``<run dir>.stale``. With ``resume`` an interrupted job continues from its last checkpoint, if its
+fingerprint still matches. A row whose dependency failed is skipped with the reason. While jobs run,
+a status line (jobs done, ETA, each running job with its log file) is printed at every change and
+every ``status_interval`` seconds. The runner only orchestrates: every number comes from the tools'
+own runs (docs/benchmarks.md).
 """
 import json
 import os
 import os.path as osp
 import queue
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -41,6 +40,7 @@ from uda_toolbox.apis.fingerprint import (
     read_fingerprint,
     unreadable_fingerprint,
 )
+from uda_toolbox.apis.job_process import run_tools
 from uda_toolbox.evaluation import benchmark_table_options, benchmark_tables
 from uda_toolbox.evaluation.visualization import plot_per_class_heatmap
 from uda_toolbox.utils import atomic_write
@@ -110,14 +110,6 @@ def load_spec(path: str, only: Optional[Sequence[str]] = None) -> Tuple[Config, 
 
 
 # ----------------------------------------------------------------------------- one job
-def thread_env(threads: int) -> Dict[str, str]:
-    """The environment of a job limited to ``threads`` CPU threads (torch/OpenMP/MKL read these)."""
-    env = dict(os.environ)
-    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
-        env[var] = str(threads)
-    return env
-
-
 def job_options(row: dict, seed: int, cfg_options: Sequence[str] = ()) -> List[str]:
     """The ``--cfg-options`` of a job's training: the seed, no validation, the row's options,
     then the command line's (``tools/benchmark.py --cfg-options``), which win."""
@@ -128,25 +120,20 @@ def job_options(row: dict, seed: int, cfg_options: Sequence[str] = ()) -> List[s
 def run_job(row: dict, seed: int, run_dir: str, load_from: Optional[str], resume: bool = False,
             threads: Optional[int] = None, tools_dir: str = TOOLS_DIR,
             cfg_options: Sequence[str] = ()) -> Dict:
-    """Train then test one (row, seed) in subprocesses; return its metrics record."""
+    """Train then test one (row, seed), each tool in a process of its own; return its metrics record."""
     os.makedirs(run_dir, exist_ok=True)
     options = job_options(row, seed, cfg_options)
     # The test builds the model and data as trained (the row's and the global options).
     test_options = [o for o in options if o not in NO_VALIDATION]
     if load_from is not None:
         options.append(f'load_from={load_from}')
-    env = thread_env(threads) if threads else None
-    with open(osp.join(run_dir, JOB_LOG), 'a') as log:
-        train = [sys.executable, osp.join(tools_dir, 'train.py'), row['config'], '--work-dir',
-                 run_dir, *(['--resume'] if resume else []), '--cfg-options', *options]
-        subprocess.run(train, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
-        ckpt = latest_checkpoint(run_dir)
-        if ckpt is None:
-            raise RuntimeError(f'training wrote no checkpoint in {run_dir}')
-        out = osp.join(run_dir, 'test_metrics.json')
-        test = [sys.executable, osp.join(tools_dir, 'test.py'), row['config'], ckpt, '--work-dir',
-                run_dir, '--metrics-out', out, '--cfg-options', *test_options]
-        subprocess.run(test, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
+    out = osp.join(run_dir, 'test_metrics.json')
+    train = [row['config'], '--work-dir', run_dir, *(['--resume'] if resume else []),
+             '--cfg-options', *options]
+    # CHECKPOINT = the run dir: tools/test.py takes its latest checkpoint (an error if none).
+    test = [row['config'], run_dir, '--work-dir', run_dir, '--metrics-out', out,
+            '--cfg-options', *test_options]
+    run_tools(tools_dir, train, test, osp.join(run_dir, JOB_LOG), threads)
     return read_record(out)
 
 
@@ -418,15 +405,18 @@ def run_benchmark(spec_path: str, work_dir: Optional[str] = None, seeds: Optiona
     """Run a spec's jobs, write and print its tables; 1 if a job failed or was skipped, else 0.
 
     ``seeds``: run seeds 0..seeds-1 instead of the spec's; ``cfg_options``: overrides for every
-    job (after each row's own), as ``--cfg-options`` of the other tools; ``stale``: what to do
+    job (after each row's own and the spec's ``cfg_options``), as ``--cfg-options`` of the other
+    tools; ``stale``: what to do
     with a finished job whose fingerprint no longer matches (``'rerun'`` or ``'refuse'``); the
     other arguments as the flags of ``tools/benchmark.py``.
     """
     spec, rows = load_spec(spec_path, only)
     work_dir = work_dir or spec.get('work_dir', 'work_dirs/benchmark')
     seed_list = list(range(seeds)) if seeds else list(spec.get('seeds', [0]))
+    # The spec's own options for every job (e.g. a shorter schedule), then the command line's.
+    options = {**(spec.get('cfg_options') or {}), **(cfg_options or {})}
     scheduler = Scheduler(rows, seed_list, work_dir, jobs=jobs, only=only, resume=resume,
-                          tools_dir=tools_dir, cfg_options=options_as_strings(cfg_options),
+                          tools_dir=tools_dir, cfg_options=options_as_strings(options),
                           stale=stale, status_interval=status_interval)
     scheduler.run()
     if scheduler.timings:
