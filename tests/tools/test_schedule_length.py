@@ -51,7 +51,7 @@ def test_adversarial_schedules_of_both_optimizers_and_explicit_values_win(repo_r
                **{'train_cfg.max_iters': 40, 'default_hooks.checkpoint.interval': 10})
     for name in ('segmentor', 'discriminator'):
         assert cfg.param_scheduler[name][0].end == 40
-    assert cfg.default_hooks.logger.interval == 5  # 50 of 400
+    assert cfg.default_hooks.logger.interval == 13  # 50 of 160 -> 12.5 -> 13
     assert cfg.default_hooks.checkpoint.interval == 10  # given explicitly: not scaled
     # Longer runs keep the log interval (it is for reading, not part of the schedule).
     longer = _cfg(repo_root, 'configs/vat/synthetic.py', tmp_path, max_iters=4000)
@@ -73,6 +73,36 @@ def test_bad_lengths_are_errors(repo_root, tmp_path):
                       model=dict(warmup_iters=30)))
     assert set_max_iters(cfg, 10) == [('train_cfg.max_iters', 100, 10),
                                       ('model.warmup_iters', 30, 3)]
+
+
+def test_schedule_scale_shortens_each_config_by_its_own_length(repo_root, tmp_path):
+    """schedule_scale=F: every config's schedule times F, whatever its length (a warm-up and the
+    self-training after it alike), so one option shortens a whole benchmark."""
+    warmup = _cfg(repo_root, 'configs/vat/synthetic.py', tmp_path, schedule_scale=0.5)
+    full = _cfg(repo_root, 'configs/vat/synthetic.py', tmp_path)
+    assert warmup.train_cfg.max_iters == full.train_cfg.max_iters // 2
+    for name in ('segmentor', 'discriminator'):
+        assert warmup.param_scheduler[name][0].end == full.param_scheduler[name][0].end // 2
+    assert 'schedule scaled to' in warmup.schedule_scaled
+    self_training = _cfg(repo_root, 'configs/cbst/synthetic.py', tmp_path, schedule_scale=0.5)
+    unscaled = _cfg(repo_root, 'configs/cbst/synthetic.py', tmp_path)
+    assert self_training.train_cfg.max_iters == unscaled.train_cfg.max_iters // 2
+    assert self_training.pseudo_labels.interval == unscaled.pseudo_labels.interval // 2
+    # The same as asking for that length directly (decimal factors are exact: 0.3 x 80 = 24).
+    asked = 3 * unscaled.train_cfg.max_iters // 10
+    assert _cfg(repo_root, 'configs/cbst/synthetic.py', tmp_path, schedule_scale=0.3
+                ).pseudo_labels.interval == _cfg(repo_root, 'configs/cbst/synthetic.py', tmp_path,
+                                                 max_iters=asked).pseudo_labels.interval
+    longer = _cfg(repo_root, 'configs/source_only/synthetic.py', tmp_path, schedule_scale=2)
+    assert longer.train_cfg.max_iters == 2 * full.train_cfg.max_iters
+
+
+def test_bad_schedule_scales_are_errors(repo_root, tmp_path):
+    with pytest.raises(ValueError, match='give one'):
+        _cfg(repo_root, 'configs/vat/synthetic.py', tmp_path, max_iters=40, schedule_scale=0.5)
+    for bad in (0, -1, 'half', True):
+        with pytest.raises(ValueError, match='schedule_scale must be a number > 0'):
+            _cfg(repo_root, 'configs/vat/synthetic.py', tmp_path, schedule_scale=bad)
 
 
 def test_load_from_names_a_config_or_a_work_dir(tmp_path, monkeypatch):
@@ -129,11 +159,11 @@ def test_shortened_chain_logs_ends_its_schedule_and_feeds_the_next_run(
                      '--cfg-options', 'train_cfg.max_iters=4'])
     assert (work / 'iter_4.pth').is_file()
     log = _log(work)
-    assert 'schedule scaled to 4 iterations: param_scheduler[0].end 400 -> 4' in log
+    assert 'schedule scaled to 4 iterations: param_scheduler[0].end 160 -> 4' in log
     assert 'Iter(train) [4/4]' in log and 'Saving checkpoint at 4 iterations' in log
     scalars = [json.loads(line) for line in next(work.glob('*/vis_data/scalars.json')).open()]
     lrs = {s['iter']: s['lr'] for s in scalars if 'lr' in s}
-    # PolyLR (power 0.9) over [0, 4), not [0, 400): mmengine decays over end - begin - 1 = 3 steps,
+    # PolyLR (power 0.9) over [0, 4), not [0, 160): mmengine decays over end - begin - 1 = 3 steps,
     # lr_t = 1e-3 * (1 - t / 3) ** 0.9, so the last iteration runs at 0.
     assert sorted(lrs) == [1, 2, 3, 4]
     assert lrs[2] == pytest.approx(1e-3 * (2 / 3) ** 0.9, rel=1e-4) and lrs[4] == 0.0
@@ -144,8 +174,8 @@ def test_shortened_chain_logs_ends_its_schedule_and_feeds_the_next_run(
     train_tool.main([str(cbst), '--work-dir', str(cbst_work), '--cfg-options', 'max_iters=4'])
     log = _log(cbst_work)
     assert re.search(r'Load checkpoint from \S*work_dirs/source_only_synthetic/iter_4\.pth', log)
-    assert 'Iter(train) [4/4]' in log and (cbst_work / 'iter_4.pth').is_file()
-    # Rounds before iterations 1 and 101 of 200 -> before 1 and 3 of 4.
+    assert 'Saving checkpoint at 4 iterations' in log and (cbst_work / 'iter_4.pth').is_file()
+    # Rounds before iterations 1 and 41 of 80 -> before 1 and 3 of 4.
     rounds = sorted(p.name for p in (cbst_work / 'pseudo_labels').glob('round_*'))
     assert rounds == ['round_0', 'round_1']
 
@@ -154,10 +184,10 @@ def test_one_past_the_run_and_horizons_beyond_it(repo_root, tmp_path):
     # DAFormer: end=max_iters + 1 (mmengine's PolyLR reaches 0 at end - 1) stays one past the run.
     cfg = _cfg(repo_root, 'configs/daformer/synthetic.py', tmp_path, max_iters=40)
     warmup, poly = cfg.param_scheduler['segmentor']
-    assert (warmup.end, poly.end) == (2, 41)  # 16 of 400 -> 1.6 -> 2; 401 -> 41
+    assert (warmup.end, poly.end) == (2, 41)  # 7 of 160 -> 1.75 -> 2; 161 -> 41
     # DA-VSN: poly over a 250k horizon of a 120k run keeps its proportion (the rate at the end).
     cfg = _cfg(repo_root, 'configs/da_vsn/viper2cityscapes.py', tmp_path, max_iters=40)
     assert cfg.param_scheduler['discriminator'][0].end == scale_iterations(250001, 120000, 40) == 83
     # HCL lists its iteration-valued key (the historical models' reset interval).
     cfg = _cfg(repo_root, 'configs/hcl/synthetic.py', tmp_path, max_iters=20)
-    assert cfg.model.history_interval == 30  # 300 of 200 -> still longer than the run
+    assert cfg.model.history_interval == 30  # 120 of 80 -> still longer than the run

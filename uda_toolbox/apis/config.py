@@ -14,7 +14,7 @@ from mmengine.config import Config
 from uda_toolbox.apis.checkpoints import latest_checkpoint, require_checkpoint
 from uda_toolbox.apis.config_check import top_level_keys
 from uda_toolbox.apis.errors import ConfigError
-from uda_toolbox.apis.schedule import describe_changes, pop_max_iters, set_max_iters
+from uda_toolbox.apis.schedule import describe_changes, pop_run_length, set_max_iters
 from uda_toolbox.registry import MODELS
 from uda_toolbox.utils.checkpoint import CheckpointError
 from uda_toolbox.utils.io import path_problem
@@ -475,12 +475,13 @@ def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
 
 
 def merge_options(cfg: Config, cfg_options: Optional[dict]) -> Config:
-    """``--cfg-options`` onto ``cfg``: a run length (``train_cfg.max_iters`` or ``max_iters``)
-    first, scaling the whole schedule (:func:`uda_toolbox.apis.schedule.set_max_iters`; what
-    changed is kept in ``cfg.schedule_scaled`` and logged when the run starts),
-    then the other options (so an interval given explicitly wins) through
-    :func:`apply_cfg_options` (path checks, shortcuts). Every tool applies overrides through this."""
-    max_iters, others = pop_max_iters(cfg_options)
+    """``--cfg-options`` onto ``cfg``: a run length (``train_cfg.max_iters`` or ``max_iters``, or
+    ``schedule_scale`` times the config's) first, scaling the whole schedule
+    (:func:`uda_toolbox.apis.schedule.set_max_iters`; what changed is kept in
+    ``cfg.schedule_scaled`` and logged when the run starts), then the other options (so an
+    interval given explicitly wins) through :func:`apply_cfg_options` (path checks, shortcuts).
+    Every tool applies overrides through this."""
+    max_iters, others = pop_run_length(cfg, cfg_options)
     if max_iters is not None:
         # Kept in the config (dumped with the run) and logged by build_runner.
         cfg.schedule_scaled = describe_changes(set_max_iters(cfg, max_iters))

@@ -13,6 +13,7 @@ an override of one variable cannot reach the values derived from it. The derivat
 on the finished config (:func:`uda_toolbox.apis.build_train_config`, or :func:`set_max_iters` in a
 script); docs/get_started.md, "A shorter run".
 """
+from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
@@ -26,6 +27,8 @@ SCHEDULER_INF = int(1e9)
 INTERVAL_KEYS = ('train_cfg.val_interval', 'train_cfg.val_begin',
                  'default_hooks.checkpoint.interval', 'pseudo_labels.interval')
 LOG_INTERVAL_KEY = 'default_hooks.logger.interval'
+#: ``--cfg-options schedule_scale=F``: every iteration count times F (:func:`pop_run_length`).
+SCALE_KEY = 'schedule_scale'
 #: A config may list more dotted keys that count iterations (e.g. an adaptor's warm-up length) in
 #: this top-level key; they are scaled like the intervals.
 EXTRA_KEYS_NAME = 'schedule_keys'
@@ -163,6 +166,31 @@ def pop_max_iters(options: Optional[Dict[str, Any]]) -> Tuple[Optional[int], Dic
     if len(values) > 1:
         raise ValueError(f'--cfg-options gives two run lengths ({asked}); give one.')
     return (values.pop() if values else None), options
+
+
+def pop_run_length(cfg: Config, options: Optional[Dict[str, Any]]
+                   ) -> Tuple[Optional[int], Dict[str, Any]]:
+    """The run length that ``--cfg-options`` asks for, and the other options: ``max_iters`` /
+    ``train_cfg.max_iters`` (:func:`pop_max_iters`), or ``schedule_scale=F``, the config's own
+    length times ``F`` (rounded, at least 1), which shortens every config of a benchmark by the
+    same factor whatever its length (a 400-iteration warm-up and its 200-iteration
+    self-training alike). Both given is an error."""
+    max_iters, options = pop_max_iters(options)
+    if SCALE_KEY not in options:
+        return max_iters, options
+    factor = options.pop(SCALE_KEY)
+    if max_iters is not None:
+        raise ValueError(f'--cfg-options gives both max_iters={max_iters} and {SCALE_KEY}='
+                         f'{factor}; give one.')
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
+        raise ValueError(f'{SCALE_KEY} must be a number > 0 (e.g. 0.5 for half the schedule), '
+                         f'got {factor!r}')
+    old = _get(cfg._cfg_dict, 'train_cfg.max_iters')
+    if not isinstance(old, int) or old < 1:
+        raise ValueError(f'{cfg.filename}: train_cfg.max_iters is {old!r}; only iteration-based '
+                         f'configs (IterBasedTrainLoop) can be scaled with {SCALE_KEY}.')
+    # Exact decimal arithmetic: 0.5 x 400 is 200, not 199 after a float rounding.
+    return max(1, int(Fraction(str(factor)) * old + Fraction(1, 2))), options
 
 
 def describe_changes(changes: Changes) -> str:
