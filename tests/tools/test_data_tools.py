@@ -23,8 +23,10 @@ from fake_benchmark_data import (
     vps_train_ids,
     write_viper_label,
 )
+from mmengine.config import Config
 from PIL import Image
 
+from uda_toolbox.apis.config import merge_options
 from uda_toolbox.data_prep import cityscapes_vps as vps_prep
 from uda_toolbox.data_prep import viper as viper_prep
 from uda_toolbox.data_prep.cityscapes_vps import cityscapes_lookup_table
@@ -310,9 +312,10 @@ def test_tool_scripts_run_standalone(repo_root, vps):
 
 
 def test_class_statistics_tools_follow_a_data_root_override(tiny_pair, tmp_path, repo_root):
-    """`make demo GENERATOR=2` prepares another pair with `--cfg-options data_root=DIR`: both
-    class-statistics tools must then read that pair (not the config's data/synthetic), and DA-STC's
-    index lands where its bank reads it ({data_root} in index_file)."""
+    """`make demo GENERATOR=1` prepares another pair with `--cfg-options data_root=DIR`: both
+    class-statistics tools must then read that pair (not the config's default pair), and DAFormer's
+    statistics and DA-STC's index land where their readers look ({data_root} in class_stats and
+    index_file)."""
     from uda_toolbox.utils.class_frame_index import read_index
     pair = tmp_path / 'other_pair'
     shutil.copytree(tiny_pair, pair)
@@ -325,3 +328,16 @@ def test_class_statistics_tools_follow_a_data_root_override(tiny_pair, tmp_path,
         [str(repo_root / 'configs/da_stc/synthetic.py')] + option) == 0
     index = read_index(str(pair / 'source' / 'class_frame_index.json'))
     assert len(index['items']) == 3 * 10
+    # Without --out the statistics go where DAFormer's rare-class sampling reads them.
+    assert load_tool('class_frequencies').main(
+        [str(repo_root / 'configs/daformer/synthetic.py')] + option) == 0
+    written = pair / 'source' / 'train' / 'class_stats.json'
+    assert json.loads(written.read_text()) == json.loads(stats.read_text())
+    from uda_toolbox.datasets import UDADataset
+    cfg = merge_options(Config.fromfile(str(repo_root / 'configs/daformer/synthetic.py')),
+                        {'data_root': str(pair)})
+    options = {k: v for k, v in cfg.train_dataloader.dataset.items() if k != 'type'}
+    assert UDADataset(**options).rcs is not None  # read from the overridden root
+    written.unlink()
+    with pytest.raises(Exception, match=str(written)):
+        UDADataset(**options)

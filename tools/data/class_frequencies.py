@@ -26,6 +26,7 @@ from uda_toolbox.apis.config import merge_options  # noqa: E402
 from uda_toolbox.data_prep.class_stats import compute_class_stats, write_class_stats  # noqa: E402
 from uda_toolbox.datasets.rare_class_sampling import total_class_pixels  # noqa: E402
 from uda_toolbox.registry import DATASETS  # noqa: E402
+from uda_toolbox.utils.class_frame_index import index_path  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,6 +50,7 @@ def main(argv=None) -> int:
         print(f'{args.config} names no train_dataloader.dataset.rare_class_sampling.class_stats; '
               'give the output file with --out', file=sys.stderr)
         return 1
+    out = index_path(out, dataset_cfg.source)  # '{data_root}/...': the source's tree
     source = DATASETS.build(dataset_cfg.source)
     stats = compute_class_stats(source, workers=args.workers)
     write_class_stats(stats, out)

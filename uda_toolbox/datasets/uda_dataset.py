@@ -8,6 +8,7 @@ import torch
 
 from uda_toolbox.datasets.rare_class_sampling import RareClassSampler, read_class_stats
 from uda_toolbox.registry import DATASETS
+from uda_toolbox.utils.class_frame_index import index_path
 from uda_toolbox.utils.classes import IGNORE_INDEX
 from uda_toolbox.utils.options import with_defaults
 
@@ -46,7 +47,9 @@ class UDADataset:
         source: Source dataset or its config; None for target-only (source-free) training.
         target: Target dataset or its config.
         rare_class_sampling: None (off), or ``class_stats`` (the file of
-            ``tools/data/class_frequencies.py``), ``temperature`` (0.01), ``min_pixels`` (3000),
+            ``tools/data/class_frequencies.py``; ``{data_root}`` in it stands for the source
+            dataset's ``data_root``, so a data root override reads the statistics of its tree),
+            ``temperature`` (0.01), ``min_pixels`` (3000),
             ``min_crop_ratio`` (0.5; 0 draws no second crop). Needs a source dataset.
         lazy_init: Defer ``full_init`` of the datasets to the first access.
     """
@@ -88,8 +91,8 @@ class UDADataset:
 
     def _build_sampler(self) -> RareClassSampler:
         """The rare-class sampler over the source items (label paths relative to its data root)."""
-        path = self.rcs_cfg['class_stats']
         root = getattr(self.source, 'data_root', None) or ''
+        path = index_path(self.rcs_cfg['class_stats'], dict(data_root=root))
         items = []
         for index in range(len(self.source)):
             paths = self.source.get_data_info(index)['seg_map_paths']
