@@ -1,12 +1,12 @@
 # Table 1 (mIoU) + Table 2 (VPQ^s) of Shin et al. (2021), on the embedded sim-to-real pair:
-# `make demo` runs this spec (one seed, 2 jobs at a time; about 15 minutes on 2 CPU cores).
+# `make demo` runs this spec (3 seeds, 2 jobs at a time; within 15 minutes on 2 CPU cores).
 # Each row: name, config, Arch. column (AT adversarial, ST self-training, A+S both), and
 # optionally `depends` (the row whose final checkpoint it starts from), `cfg_options` and
 # `paper` (the row's name in the paper's tables, where it differs).
 # All specs of configs/benchmarks/ share this work dir, so a row (same name = same run
 # directory) that one table has finished is reused by the others.
 work_dir = 'work_dirs/benchmark_synthetic'
-seeds = [0]
+seeds = [0, 1, 2]
 rows = [
     dict(name='Source-only', config='configs/source_only/synthetic.py', arch='-'),
     dict(name='AdaptSegNet', config='configs/adaptsegnet/synthetic.py', arch='AT'),

@@ -38,8 +38,8 @@ model = dict(
         per_iteration=3,  # cls_to_use of _31.py (VIPER)
         min_pixels=5),  # "> 5 pixels in the window" (rand_mixer.mix)
     teacher_checkpoint=None,  # the load_from model, frozen
-    # The code: 8000 of 40000 iterations (20 %) with the frozen TPS teacher; here 40 of 200.
-    teacher_iters=40,
+    # The code: 8000 of 40000 iterations (20 %) with the frozen TPS teacher; here 16 of 80.
+    teacher_iters=16,
     # The pair stands for VIPER -> Cityscapes: lambda_T = 0.2 (hard-coded in _31.py).
     lambda_target=0.2,
     lambda_seg_aux=0.1,  # LAMBDA_SEG_AUX

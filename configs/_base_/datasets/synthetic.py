@@ -1,7 +1,6 @@
 # The embedded sim-to-real video pair (docs/data.md): source = simulation-like clips with
 # labels on every frame; target = real-looking clips annotated every 5th frame, like
-# Cityscapes-VPS (synthetic_source_free.py, the target side). Made by:
-# python tools/data/generate_synthetic.py --out data/synthetic
+# Cityscapes-VPS (synthetic_source_free.py, the target side). Made by `make data`.
 _base_ = ['./synthetic_source_free.py']
 source_train = dict(
     type={{_base_.dataset_type}},

@@ -2,10 +2,13 @@
 # annotated every 5th frame, like Cityscapes-VPS. On its own it is the dataset of source-free
 # adaptation (docs/source_free.md): the training dataset is UDADataset(source=None), which yields
 # target clips only, and nothing here names source data. synthetic.py adds the labelled source
-# clips for UDA. Made by: python tools/data/generate_synthetic.py --out data/synthetic
+# clips for UDA. Version 2 of the pair (docs/data.md, "Embedded pair v2"), made by `make data` or
+# python tools/data/generate_synthetic.py --generator-version 2 --out data/synthetic_v2
+# (version 1: --cfg-options data_root=data/synthetic, with its budget: `make demo GENERATOR=1`).
 dataset_type = 'ClipDataset'
-data_root = 'data/synthetic'
-prepare_hint = 'Generate it with: python tools/data/generate_synthetic.py --out data/synthetic'
+data_root = 'data/synthetic_v2'
+prepare_hint = ('Generate it with: make data (or python tools/data/generate_synthetic.py '
+                '--generator-version 2 --out data/synthetic_v2)')
 # --cfg-options data_root=DIR reaches every dataset: uda_toolbox.apis copies a new value into each
 # key listed here that the config has (docs/get_started.md, "Overriding settings"); synthetic.py
 # and the self-training bases inherit the declaration.
@@ -47,8 +50,10 @@ target_val = dict(
     prepare_hint=prepare_hint,
     pipeline=test_pipeline)
 
+# 2 clips per domain and iteration (4 in the first wave): the budget of
+# schedules/synthetic.py.
 train_dataloader = dict(
-    batch_size=4,
+    batch_size=2,
     num_workers=1,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
