@@ -79,3 +79,14 @@ def test_the_makefile_passes_the_version_1_options(repo_root):
     assert 'DATA ?= data/synthetic\n' in block
     spec = Config.fromfile(str(repo_root / 'configs/benchmarks/synthetic_table1.py'))
     assert list(spec.seeds) == [0, 1, 2]  # `make demo`: 3 seeds of every row
+
+
+def test_the_generator_writes_version_2_where_the_configs_read_it(repo_root, tmp_path):
+    from fake_benchmark_data import load_tool
+    tool = load_tool('generate_synthetic')
+    default = tool.parse_args([])
+    assert (default.generator_version, default.out) == (2, 'data/synthetic_v2')
+    cfg = _build(repo_root, 'configs/source_only/synthetic.py', tmp_path)
+    assert cfg.train_dataloader.dataset.source.data_root == default.out
+    assert tool.parse_args(['--generator-version', '1']).out == 'data/synthetic'
+    assert tool.parse_args(['--out', 'x']).out == 'x'

@@ -2,7 +2,8 @@
 
 Example (from the repository root, no installation needed)::
 
-    python tools/data/generate_synthetic.py --out data/synthetic --workers 2
+    python tools/data/generate_synthetic.py                        # version 2 -> data/synthetic_v2
+    python tools/data/generate_synthetic.py --generator-version 1  # version 1 -> data/synthetic
 
 Without ``--overwrite`` an existing pair with the same parameters is reused (nothing is rewritten)
 and a directory holding different parameters is an error; ``--overwrite`` regenerates it.
@@ -19,7 +20,6 @@ except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from uda_toolbox.data_prep.synthetic import (  # noqa: E402
-    DEFAULT_VERSION,
     GENERATORS,
     SPLITS,
     SyntheticPairParams,
@@ -27,12 +27,16 @@ from uda_toolbox.data_prep.synthetic import (  # noqa: E402
     generate_synthetic_pair,
 )
 
+#: The version the configs read by default (configs/_base_/datasets/synthetic_source_free.py, issue 20).
+CLI_VERSION = 2
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     defaults = SyntheticPairParams()
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument(
-        '--out', default='data/synthetic', help='output directory (default: %(default)s)'
+        '--out', help='output directory (default: data/synthetic_v2 for version 2, where the '
+        'configs read it; data/synthetic for version 1)'
     )
     p.add_argument('--seed', type=int, default=defaults.seed)
     p.add_argument(
@@ -58,8 +62,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--generator-version',
         type=int,
         choices=sorted(GENERATORS),
-        default=DEFAULT_VERSION,
-        help='generator version, recorded in meta.json (default: %(default)s)',
+        default=CLI_VERSION,
+        help='generator version, recorded in meta.json (default: %(default)s, the pair the '
+        'configs read; the library\'s generate_synthetic_pair keeps version 1 as its default)',
     )
     p.add_argument(
         '--workers', type=int, default=2, help='processes rendering clips (default: %(default)s)'
@@ -67,7 +72,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         '--overwrite', action='store_true', help='regenerate even if --out already exists'
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.out is None:
+        args.out = 'data/synthetic' if args.generator_version == 1 else \
+            f'data/synthetic_v{args.generator_version}'
+    return args
 
 
 def main(argv=None) -> int:
