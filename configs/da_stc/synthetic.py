@@ -10,7 +10,7 @@ description = 'DA-STC: four-directional two-frame class-mix, long-tail bank and 
 # Initial weights and frozen teacher: the TPS run (tools/train.py configs/tps/synthetic.py). The
 # benchmark passes its own run's checkpoint instead (row `depends`).
 load_from = 'configs/tps/synthetic.py'
-data_root = 'data/synthetic'
+data_root = {{_base_.data_root}}  # the embedded pair's (datasets/synthetic_source_free.py)
 # --cfg-options data_root=DIR (another embedded pair) also moves the long-tail bank and its index.
 # (The list replaces the base's, so it repeats the base's keys: synthetic_source_free.py.)
 config_variables = dict(data_root=[

@@ -20,7 +20,7 @@ def notebook(repo_root, tiny_pair, tmp_path_factory):
     """The namespace after running every cell of docs/python_api.md in a fresh directory."""
     cwd = tmp_path_factory.mktemp('notebook')
     (cwd / 'data').mkdir()
-    (cwd / 'data' / 'synthetic').symlink_to(tiny_pair)
+    (cwd / 'data' / 'synthetic_v2').symlink_to(tiny_pair)  # where the configs read the pair
     cells = _cells((repo_root / 'docs/python_api.md').read_text())
     assert [c.splitlines()[0].split(':')[0] for c in cells] == [
         '# cell 1', '# cell 2', '# cell 3', '# cell 4']

@@ -90,3 +90,32 @@ def test_the_generator_writes_version_2_where_the_configs_read_it(repo_root, tmp
     assert cfg.train_dataloader.dataset.source.data_root == default.out
     assert tool.parse_args(['--generator-version', '1']).out == 'data/synthetic'
     assert tool.parse_args(['--out', 'x']).out == 'x'
+
+
+def _values(node, key):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key and isinstance(v, str):
+                yield v
+            yield from _values(v, key)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _values(v, key)
+
+
+@pytest.mark.parametrize('config', sorted(
+    str(p.relative_to(Path(__file__).resolve().parents[2]))
+    for p in (Path(__file__).resolve().parents[2] / 'configs').glob('*/synthetic*.py')
+    if p.parent.name not in ('benchmarks', '_base_')))
+def test_every_embedded_config_reads_the_default_pair_and_follows_an_override(
+        repo_root, tmp_path, config):
+    """Every dataset of every embedded config (DA-STC's long-tail bank included) reads version 2's
+    directory by default and the override's with data_root=DIR, as `make demo GENERATOR=1` needs."""
+    def roots(cfg):  # the keys a run reads (not the top-level helper variables of the files)
+        keys = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'pseudo_labels', 'model',
+                'custom_hooks')
+        return set(_values({k: cfg.get(k) for k in keys}, 'data_root'))
+
+    assert roots(_build(repo_root, config, tmp_path)) == {'data/synthetic_v2'}
+    moved = _build(repo_root, config, tmp_path, dict(data_root='data/synthetic'))
+    assert roots(moved) == {'data/synthetic'}
