@@ -25,12 +25,12 @@ env:
 
 data: env
 	$(PY) tools/data/generate_synthetic.py --out $(DATA) --generator-version $(GENERATOR)
-	# per-class pixel counts of the source clips, for DAFormer's rare-class sampling
+	# per-class pixel counts of the source clips, for DAFormer's rare-class sampling, and the class ->
+	# frame index of the source frames, for DA-STC's long-tail bank (side by side, one core each)
 	$(PY) tools/data/class_frequencies.py configs/daformer/synthetic.py --out $(DATA)/source/train/class_stats.json \
-		--cfg-options data_root=$(DATA)
-	# class -> frame index of the source frames, for DA-STC's long-tail bank
+		--cfg-options data_root=$(DATA) & stats=$$!; \
 	$(PY) tools/data/class_frame_index.py configs/da_stc/synthetic.py --out $(DATA)/source/class_frame_index.json \
-		--cfg-options data_root=$(DATA)
+		--cfg-options data_root=$(DATA) && wait $$stats
 
 demo: data
 	$(PY) tools/benchmark.py configs/benchmarks/synthetic_table1.py --seeds $(SEEDS) --jobs $(JOBS) $(DEMO_OPTIONS)

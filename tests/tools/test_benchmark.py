@@ -125,6 +125,14 @@ def test_parallel_jobs_wait_for_their_dependency(tmp_path, capsys, fake_jobs, mo
     assert '| Child (2 seeds) | - | 5.0 ± 0.0 | 5.0 ± 0.0 | 5.0 ± 0.0 |' in out
 
 
+def test_jobs_that_others_start_from_run_first(tmp_path, fake_jobs):
+    rows = [dict(name='Plain', config='p.py'), dict(name='Warm', config='w.py'),
+            dict(name='Child', config='c.py', depends='Warm')]
+    assert main([str(_spec(tmp_path, rows)), '--jobs', '1']) == 0
+    assert [c['name'] for c in sorted(fake_jobs, key=lambda c: c['start'])] == [
+        'Warm', 'Plain', 'Child']
+
+
 def test_rerun_reuses_finished_jobs_and_resume_continues_unfinished(tmp_path, capsys, fake_jobs):
     rows = [dict(name='Warm', config='w.py'), dict(name='Child', config='c.py', depends='Warm')]
     spec = _spec(tmp_path, rows)
