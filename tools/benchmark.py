@@ -15,6 +15,11 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone, uninstalled
 
+from uda_toolbox.job_server import start_job_server  # noqa: E402 -- imports nothing heavy
+
+if __name__ == '__main__':
+    start_job_server()  # its imports overlap this process's (uda_toolbox/job_server.py)
+
 from uda_toolbox.apis import run_benchmark  # noqa: E402
 
 

@@ -1,10 +1,10 @@
 """The processes of one benchmark job: ``main`` of tools/train.py, then of tools/test.py.
 
-Each tool runs in a process of its own, as when a user runs the scripts (a crash or a leak stays
-in it, it starts from a clean interpreter state, and its data-loader workers end with it), but
-the process is forked from a server that imported torch, mmengine, mmseg and every toolbox module
-once (:mod:`multiprocessing`'s ``forkserver``, whose ``preload`` is
-:mod:`uda_toolbox.apis.job_preload`). Importing them takes about 6 s on one core, as long as
+Each tool runs in a process of its own, as when a user runs the scripts (a crash or a leak stays in
+it, it starts from a clean interpreter state, and its data-loader workers end with it), but the
+process is forked from a server that imported torch, mmengine, mmseg and every toolbox module once
+(:mod:`multiprocessing`'s ``forkserver``, whose ``preload`` is :mod:`uda_toolbox.apis.job_preload`;
+started by :mod:`uda_toolbox.job_server`). Importing them takes about 6 s on one core, as long as
 training an embedded source-only model for 50 iterations, and a script pays it on every start
 (docs/benchmarks.md, "Cost of a job"). Why not both tools in one process: collecting the training
 run's data loader in a live process waits 5 s for its worker to stop (torch's
@@ -12,15 +12,14 @@ run's data loader in a live process waits 5 s for its worker to stop (torch's
 without any thread pool in use, so forking it is safe, and each process sets its thread count.
 """
 import json
-import multiprocessing
 import os
 import os.path as osp
 import runpy
 import sys
 from typing import List, Optional
 
-#: The module the fork server imports once, before it forks any job.
-PRELOAD = 'uda_toolbox.apis.job_preload'
+from uda_toolbox.job_server import job_context
+
 #: The tools are run with this ``__name__``, so their ``if __name__ == '__main__'`` does nothing.
 TOOL_RUN_NAME = 'uda_toolbox_benchmark_job'
 
@@ -56,10 +55,7 @@ def run_tools(tools_dir: str, train_argv: List[str], test_argv: List[str], log_p
         RuntimeError: a tool's process failed (its exit code; the reason is in ``log_path``);
             the test does not run after a failed training.
     """
-    method = 'forkserver' if 'forkserver' in multiprocessing.get_all_start_methods() else 'spawn'
-    context = multiprocessing.get_context(method)
-    if method == 'forkserver':
-        context.set_forkserver_preload([PRELOAD])
+    context = job_context()
     for script, argv in (('train.py', train_argv), ('test.py', test_argv)):
         process = context.Process(target=_run_tool, name=f'{script} {osp.dirname(log_path)}',
                                   args=(tools_dir, script, argv, log_path, threads))
