@@ -384,3 +384,13 @@ def test_shipped_specs_are_runnable(repo_root, spec):
         assert {'Source-only', 'AdaptSegNet', 'ADVENT', 'CBST', 'CRST', 'CBST*', 'CRST*', 'IAST',
                 'Ours (VAT+VST)', 'Oracle', 'AdaBN'} <= names
         assert ('paper_table1_miou' in cfg) == spec.startswith('viper')
+
+
+def test_the_job_server_module_is_light_enough_to_start_first(repo_root):
+    """tools/benchmark.py starts the fork server before its own heavy imports, so the module that
+    does it must not import torch or mmseg (otherwise nothing overlaps)."""
+    code = ('import sys; import uda_toolbox.job_server as s; '
+            'print(s.PRELOAD, "torch" in sys.modules, "mmseg" in sys.modules)')
+    out = subprocess.run([sys.executable, '-c', code], cwd=repo_root, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ['uda_toolbox.apis.job_preload', 'False', 'False']
