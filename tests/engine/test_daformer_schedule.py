@@ -55,8 +55,11 @@ def test_every_iteration_of_the_embedded_schedule(repo_root, recipe):
     _, model, _ = recipe
     cfg = Config.fromfile(str(repo_root / 'configs/_base_/schedules/synthetic_daformer.py'))
     optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))['segmentor']
-    lrs = _encoder_lrs(cfg, model, optim, 400)
-    expected = [mmcv_poly_with_warmup(k, base=3e-4, max_iters=400, warmup=15) for k in range(400)]
+    length, warmup = cfg.max_iters, cfg.warmup_iters
+    assert (length, warmup) == (160, 6)  # the embedded budget (docs/benchmarks.md)
+    lrs = _encoder_lrs(cfg, model, optim, length)
+    expected = [mmcv_poly_with_warmup(k, base=3e-4, max_iters=length, warmup=warmup)
+                for k in range(length)]
     assert lrs == pytest.approx(expected, rel=1e-6, abs=1e-15)
 
 
